@@ -1,0 +1,1 @@
+"""Use cases: commands that change aggregates through the event store, and queries of the read models."""

@@ -1,0 +1,195 @@
+"""The Parley application: every command loads aggregates, calls one rule, and saves.
+
+Concurrency: the store rejects a stale write (optimistic concurrency, `IntegrityError`); each command
+is then re-run on freshly loaded aggregates, where it either succeeds or meets the rule that the
+winner established (a taken username, an existing direct conversation, an already-sent message).
+"""
+
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, Recording
+
+from application.ports import PasswordHasher
+from application.results import MessageRecorded, Recorded
+from domain.connections import Connection
+from domain.conversations import DIRECT, Conversation
+from domain.errors import (
+    ConnectionNotFound,
+    ConversationNotFound,
+    InvalidInput,
+    NotConnected,
+    UsernameTaken,
+    UserNotFound,
+)
+from domain.messages import ClientMessageKey, message_id_for, normalize_body
+from domain.users import User, Username, normalize_display_name, normalize_username
+
+A = TypeVar("A", bound=Aggregate)
+T = TypeVar("T")
+ATTEMPTS = 8
+LOCK_STRIPES = 256
+
+
+class Parley(Application):
+    name = "Parley"
+    env = {
+        # Commands load from memory; a stale copy (another process wrote) fails its save and is reloaded.
+        "AGGREGATE_CACHE_MAXSIZE": "50000",
+        "AGGREGATE_CACHE_FASTFORWARD": "n",
+    }
+    snapshotting_intervals = {Conversation: 500}  # bounds the replay of a busy conversation
+    passwords: PasswordHasher
+    max_message_chars = 4000
+
+    def __init__(self, env: Any = None) -> None:
+        super().__init__(env)
+        self.save_listeners: list[Callable[[], None]] = []
+        self._stripes = [threading.Lock() for _ in range(LOCK_STRIPES)]
+
+    # -- accounts ---------------------------------------------------------------------------------
+    def register_user(self, username: str, password: str, display_name: str | None = None) -> Recorded:
+        username = normalize_username(username)
+        display_name = normalize_display_name(display_name, username)
+        if Username.create_id(username) in self.repository:
+            raise UsernameTaken(f"The username {username!r} is taken.")
+        user = User(username=username, display_name=display_name, password_hash=self.passwords.hash(password))
+        try:
+            recordings = self.save(user, Username(username=username, user_id=user.id))
+        except IntegrityError:
+            raise UsernameTaken(f"The username {username!r} is taken.") from None
+        return Recorded(user.id, _position(recordings))
+
+    # -- connections ------------------------------------------------------------------------------
+    def request_connection(self, requester_id: UUID, addressee_username: str) -> Recorded:
+        addressee_id = self._user_id_by_name(addressee_username)
+        if addressee_id == requester_id:
+            raise InvalidInput("You cannot connect with yourself.")
+
+        def attempt(fresh: bool) -> Recorded:
+            connection = self._find(Connection, Connection.create_id(requester_id, addressee_id), fresh)
+            if connection is None:
+                connection = Connection.request(requester_id, addressee_id)
+            else:
+                connection.request_again(requester_id)
+            return Recorded(connection.id, _position(self.save(connection)))
+
+        return self._retrying(attempt)
+
+    def accept_connection(self, connection_id: UUID, user_id: UUID) -> Recorded:
+        return self._change_connection(connection_id, lambda c: c.accept(user_id))
+
+    def decline_connection(self, connection_id: UUID, user_id: UUID) -> Recorded:
+        return self._change_connection(connection_id, lambda c: c.decline(user_id))
+
+    def remove_connection(self, connection_id: UUID, user_id: UUID) -> Recorded:
+        return self._change_connection(connection_id, lambda c: c.remove(user_id))
+
+    def _change_connection(self, connection_id: UUID, change: Callable[[Connection], None]) -> Recorded:
+        def attempt(fresh: bool) -> Recorded:
+            connection = self._find(Connection, connection_id, fresh)
+            if connection is None:
+                raise ConnectionNotFound("No such connection.")
+            change(connection)
+            return Recorded(connection.id, _position(self.save(connection)))
+
+        return self._retrying(attempt)
+
+    # -- conversations ----------------------------------------------------------------------------
+    def start_conversation(self, user_id: UUID, other_ids: list[UUID], title: str | None) -> Recorded:
+        others = list(dict.fromkeys(u for u in other_ids if u != user_id))
+        for other in others:
+            if self._find(User, other) is None:
+                raise UserNotFound(f"No user with id {other}.")
+        for other in others:
+            if not self._are_connected(user_id, other):
+                raise NotConnected("You can only start a conversation with people you are connected to.")
+
+        def attempt(fresh: bool) -> Recorded:
+            conversation = Conversation.start(user_id, others, title)
+            if conversation.kind == DIRECT:
+                existing = self._find(Conversation, conversation.id, fresh)
+                if existing is not None:
+                    return Recorded(existing.id, self.recorder.max_notification_id())
+            return Recorded(conversation.id, _position(self.save(conversation)))
+
+        return self._retrying(attempt)
+
+    def send_message(
+        self, conversation_id: UUID, sender_id: UUID, client_message_id: UUID, body: str
+    ) -> MessageRecorded:
+        """Append a message with the next seq; a retried client_message_id returns the original."""
+        body = normalize_body(body, self.max_message_chars)
+        message_id = message_id_for(sender_id, client_message_id)
+
+        def attempt(fresh: bool) -> MessageRecorded:
+            conversation = self._find(Conversation, conversation_id, fresh)
+            if conversation is None:
+                raise ConversationNotFound("No such conversation.")
+            if fresh and (key := self._find(ClientMessageKey, message_id)) is not None:
+                return MessageRecorded(
+                    message_id, key.conversation_id, key.seq, sender_id, body, client_message_id,
+                    None, self.recorder.max_notification_id(),
+                )
+            conversation.check_member(sender_id)
+            if conversation.kind == DIRECT and not self._are_connected(*conversation.member_ids):
+                raise NotConnected("You are no longer connected; the history stays readable.")
+            seq = conversation.send(sender_id, message_id, body, client_message_id)
+            sent_at = conversation.pending_events[-1].timestamp
+            key = ClientMessageKey(sender_id, client_message_id, conversation.id, seq)
+            recordings = self.save(conversation, key)
+            return MessageRecorded(
+                message_id, conversation.id, seq, sender_id, body, client_message_id, sent_at, _position(recordings)
+            )
+
+        with self._stripes[hash(conversation_id) % LOCK_STRIPES]:  # one writer per conversation per process
+            return self._retrying(attempt)
+
+    # -- helpers ----------------------------------------------------------------------------------
+    def notify(self, new_events: list[Any]) -> None:
+        super().notify(new_events)
+        for listener in self.save_listeners:
+            listener()
+
+    def _user_id_by_name(self, username: str) -> UUID:
+        try:
+            username = normalize_username(username)
+        except InvalidInput:
+            raise UserNotFound(f"No user named {username!r}.") from None
+        index = self._find(Username, Username.create_id(username))
+        if index is None:
+            raise UserNotFound(f"No user named {username!r}.")
+        return index.user_id
+
+    def _are_connected(self, a: UUID, b: UUID) -> bool:
+        connection = self._find(Connection, Connection.create_id(a, b))
+        return connection is not None and connection.is_connected
+
+    def _find(self, cls: type[A], aggregate_id: UUID, fresh: bool = False) -> A | None:
+        if fresh and self.repository.cache is not None:
+            try:
+                self.repository.cache.get(aggregate_id, evict=True)
+            except KeyError:
+                pass
+        try:
+            aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        return aggregate if isinstance(aggregate, cls) else None
+
+    def _retrying(self, attempt: Callable[[bool], T]) -> T:
+        for number in range(ATTEMPTS):
+            try:
+                return attempt(number > 0)
+            except IntegrityError:
+                if number == ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+
+def _position(recordings: list[Recording]) -> int | None:
+    return recordings[-1].notification.id if recordings else None

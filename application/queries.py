@@ -1,0 +1,103 @@
+"""Queries: answered from the read models only, after checking who may see what.
+
+Read your writes: a command reports its log position; `wait_for` blocks (briefly, bounded) until the
+read models reflect it, so the caller's next query sees its own change.
+"""
+
+from typing import Any
+from uuid import UUID
+
+from application.ports import PasswordHasher, Presence, ReadModelPosition
+from domain.errors import ConversationNotFound, InvalidCredentials, InvalidInput, NotAMember
+from domain.users import normalize_username
+from infrastructure.sql import SqlDatabase
+from projections.reads import ReadModelReads
+
+Row = dict[str, Any]
+
+
+class Queries:
+    def __init__(
+        self,
+        db: SqlDatabase,
+        reads: ReadModelReads,
+        position: ReadModelPosition,
+        passwords: PasswordHasher,
+        presence: Presence,
+        timeout: float,
+    ) -> None:
+        self.db = db
+        self.reads = reads
+        self.position = position
+        self.passwords = passwords
+        self.presence = presence
+        self.timeout = timeout
+
+    def wait_for(self, position: int | None) -> None:
+        if position:
+            self.position.wait(position, self.timeout)
+
+    def is_online(self, user_ids: list[str]) -> set[str]:
+        return {str(u) for u in self.presence.online([UUID(u) for u in user_ids])}
+
+    # -- users --------------------------------------------------------------------------------------
+    def authenticate(self, username: str, password: str) -> Row:
+        """The user whose password this is; takes as long whether or not the username exists."""
+        try:
+            found = self._read(lambda cur: self.reads.credentials(cur, normalize_username(username)))
+        except InvalidInput:
+            found = None
+        user, password_hash = found if found else (None, None)
+        if not self.passwords.verify(password_hash, password) or user is None:
+            raise InvalidCredentials("Wrong username or password.")
+        return user
+
+    def user(self, user_id: UUID) -> Row | None:
+        return self._read(lambda cur: self.reads.user(cur, str(user_id)))
+
+    def search_users(self, prefix: str, user_id: UUID) -> list[Row]:
+        return self._read(lambda cur: self.reads.search_users(cur, prefix.lower(), str(user_id)))
+
+    # -- connections ----------------------------------------------------------------------------------
+    def connection(self, connection_id: UUID) -> Row | None:
+        return self._read(lambda cur: self.reads.connection(cur, str(connection_id)))
+
+    def connections(self, user_id: UUID) -> list[Row]:
+        return self._read(lambda cur: self.reads.connections_of(cur, str(user_id)))
+
+    # -- conversations ----------------------------------------------------------------------------------
+    def conversation(self, conversation_id: UUID, user_id: UUID) -> Row:
+        def read(cur: Any) -> Row:
+            self._check_member(cur, conversation_id, user_id)
+            return self.reads.summaries(cur, [str(conversation_id)], self.is_online)[str(conversation_id)][str(user_id)]
+
+        return self._read(read)
+
+    def conversations(self, user_id: UUID, limit: int, before: str | None) -> tuple[list[Row], str | None]:
+        return self._read(lambda cur: self.reads.conversations_page(cur, str(user_id), limit, before, self.is_online))
+
+    def check_member(self, conversation_id: UUID, user_id: UUID) -> None:
+        self._read(lambda cur: self._check_member(cur, conversation_id, user_id))
+
+    def messages(
+        self, conversation_id: UUID, user_id: UUID, before_seq: int | None, after_seq: int | None, limit: int
+    ) -> tuple[list[Row], bool]:
+        def read(cur: Any) -> tuple[list[Row], bool]:
+            self._check_member(cur, conversation_id, user_id)
+            return self.reads.messages(cur, str(conversation_id), before_seq, after_seq, limit)
+
+        return self._read(read)
+
+    def message(self, message_id: UUID) -> Row | None:
+        return self._read(lambda cur: self.reads.message(cur, str(message_id)))
+
+    def _check_member(self, cur: Any, conversation_id: UUID, user_id: UUID) -> None:
+        membership = self.reads.membership(cur, str(conversation_id), str(user_id))
+        if membership is None:
+            raise ConversationNotFound("No such conversation.")
+        if membership != "member":
+            raise NotAMember("You are not a member of this conversation.")
+
+    def _read(self, query: Any) -> Any:
+        with self.db.transaction(commit=False) as cur:
+            return query(cur)

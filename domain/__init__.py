@@ -1,0 +1,1 @@
+"""Parley's domain: aggregates, their events and rules. Imports only the eventsourcing domain API."""

@@ -1,0 +1,46 @@
+"""Message bodies and message identity: normalisation, and the key that makes sends idempotent."""
+
+import unicodedata
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import InvalidInput
+
+KEPT_CONTROL_CHARACTERS = frozenset("\n\t")
+
+
+def normalize_body(raw: str, max_chars: int) -> str:
+    """NFC, control characters (Cc) other than newline and tab removed, surrounding whitespace trimmed."""
+    text = unicodedata.normalize("NFC", raw)
+    text = "".join(c for c in text if c in KEPT_CONTROL_CHARACTERS or unicodedata.category(c) != "Cc")
+    text = text.strip()
+    if not text:
+        raise InvalidInput("A message body cannot be empty.")
+    if len(text) > max_chars:
+        raise InvalidInput(f"A message body is at most {max_chars} characters.")
+    return text
+
+
+def message_id_for(sender_id: UUID, client_message_id: UUID) -> UUID:
+    """A message's id derives from its sender and their client_message_id: a retry names the same message."""
+    return uuid5(NAMESPACE_URL, f"/parley/messages/{sender_id}/{client_message_id}")
+
+
+class ClientMessageKey(Aggregate):
+    """Index aggregate whose id is the message id: a second send of one client_message_id conflicts."""
+
+    class ClientMessageKeyClaimed(Aggregate.Created):
+        sender_id: UUID
+        client_message_id: UUID
+        conversation_id: UUID
+        seq: int
+
+    @staticmethod
+    def create_id(sender_id: UUID, client_message_id: UUID) -> UUID:
+        return message_id_for(sender_id, client_message_id)
+
+    @event(ClientMessageKeyClaimed)
+    def __init__(self, sender_id: UUID, client_message_id: UUID, conversation_id: UUID, seq: int) -> None:
+        self.conversation_id = conversation_id
+        self.seq = seq

@@ -1,0 +1,64 @@
+"""The composition root: builds the application, read models, projector and services from settings.
+
+Used alike by `parley serve`, the `parley` CLI and the tests.
+"""
+
+from dataclasses import dataclass
+
+from application.commands import Parley
+from application.queries import Queries
+from infrastructure.event_store import persistence_env
+from infrastructure.passwords import Argon2Passwords
+from infrastructure.presence import LocalPresence
+from infrastructure.settings import Settings
+from infrastructure.sql import SqlDatabase
+from infrastructure.tokens import Tokens
+from projections.broadcasts import Broadcaster, Emitter
+from projections.projector import Projector
+from projections.reads import ReadModelReads
+from projections.tables import LIVE_PREFIX
+
+
+@dataclass
+class Container:
+    settings: Settings
+    app: Parley
+    db: SqlDatabase
+    projector: Projector
+    queries: Queries
+    tokens: Tokens
+    presence: LocalPresence
+    broadcaster: Broadcaster | None = None
+
+    def start(self) -> None:
+        """Catch the read models up with the log, then follow it in the background."""
+        self.projector.catch_up()
+        self.projector.start()
+
+    def close(self) -> None:
+        self.projector.stop()
+        self.app.close()
+
+
+def bootstrap(
+    settings: Settings,
+    *,
+    emitter: Emitter | None = None,
+    passwords: Argon2Passwords | None = None,
+) -> Container:
+    settings = settings.with_jwt_secret()
+    app = Parley(env=persistence_env(settings))
+    app.passwords = passwords or Argon2Passwords()
+    app.max_message_chars = settings.max_message_chars
+    db = SqlDatabase(app.factory.datastore)  # read models share the event store's database and pool
+    projector = Projector(app, db, LIVE_PREFIX)
+    projector.setup()
+    app.save_listeners.append(projector.wake)
+    presence = LocalPresence()
+    reads = ReadModelReads(LIVE_PREFIX)
+    queries = Queries(db, reads, projector, app.passwords, presence, settings.read_your_writes_timeout)
+    container = Container(settings, app, db, projector, queries, Tokens(settings.jwt_secret or "", settings.token_ttl_seconds), presence)
+    if emitter is not None:
+        container.broadcaster = Broadcaster(db, reads, emitter, queries.is_online)
+        projector.on_changes = container.broadcaster.publish
+    return container

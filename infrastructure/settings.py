@@ -1,0 +1,85 @@
+"""The one settings object. Read from the environment (and a `.env` file), validated once at start."""
+
+import os
+import secrets
+from dataclasses import dataclass, replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from starlette.config import Config
+
+
+class SettingsError(Exception):
+    """A setting is missing or wrong; the message is one line for the operator."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///./parley.db"
+    jwt_secret: str | None = None
+    token_ttl_seconds: int = 3600
+    redis_url: str | None = None
+    send_rate_per_second: float = 10.0
+    send_burst: int = 20
+    max_message_chars: int = 4000
+    # Operational knobs (documented in docs/operations.md), not part of the wire contract.
+    worker_threads: int = 32
+    read_your_writes_timeout: float = 5.0
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite:")
+
+    @property
+    def sqlite_path(self) -> str:
+        """`sqlite:///./parley.db` -> `./parley.db`; `sqlite:////abs/x.db` -> `/abs/x.db`."""
+        return self.database_url[len("sqlite:///"):]
+
+    def with_jwt_secret(self) -> "Settings":
+        """Settings whose jwt_secret is set: from the environment, or (SQLite only) a kept dev secret."""
+        if self.jwt_secret:
+            return self
+        if not self.is_sqlite:
+            raise SettingsError("PARLEY_JWT_SECRET must be set when PARLEY_DATABASE_URL is PostgreSQL.")
+        path = Path(self.sqlite_path + ".jwt-secret")
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return replace(self, jwt_secret=path.read_text().strip())
+
+
+def load_settings(env_file: str | None = ".env", environ: dict[str, str] | None = None) -> Settings:
+    config = Config(env_file if env_file and Path(env_file).exists() else None, environ=environ if environ is not None else dict(os.environ))
+    try:
+        settings = Settings(
+            database_url=config("PARLEY_DATABASE_URL", default=Settings.database_url),
+            jwt_secret=config("PARLEY_JWT_SECRET", default=None) or None,
+            token_ttl_seconds=config("PARLEY_TOKEN_TTL_SECONDS", cast=int, default=Settings.token_ttl_seconds),
+            redis_url=config("PARLEY_REDIS_URL", default=None) or None,
+            send_rate_per_second=config("PARLEY_SEND_RATE_PER_SECOND", cast=float, default=10.0),
+            send_burst=config("PARLEY_SEND_BURST", cast=int, default=Settings.send_burst),
+            max_message_chars=config("PARLEY_MAX_MESSAGE_CHARS", cast=int, default=Settings.max_message_chars),
+            worker_threads=config("PARLEY_WORKER_THREADS", cast=int, default=Settings.worker_threads),
+        )
+    except ValueError as error:
+        raise SettingsError(f"Bad setting: {error}") from None
+    validate(settings)
+    return settings
+
+
+def validate(settings: Settings) -> None:
+    scheme = urlsplit(settings.database_url).scheme
+    if scheme not in ("sqlite", "postgresql", "postgres"):
+        raise SettingsError("PARLEY_DATABASE_URL must start with sqlite:/// or postgresql://")
+    if settings.is_sqlite and not settings.sqlite_path:
+        raise SettingsError("PARLEY_DATABASE_URL sqlite:///PATH needs a PATH")
+    if settings.token_ttl_seconds <= 0:
+        raise SettingsError("PARLEY_TOKEN_TTL_SECONDS must be positive")
+    if settings.send_rate_per_second < 0 or settings.send_burst < 1:
+        raise SettingsError("PARLEY_SEND_RATE_PER_SECOND must be >= 0 and PARLEY_SEND_BURST >= 1")
+    if settings.max_message_chars < 1:
+        raise SettingsError("PARLEY_MAX_MESSAGE_CHARS must be at least 1")
+    if settings.worker_threads < 2:
+        raise SettingsError("PARLEY_WORKER_THREADS must be at least 2")
+

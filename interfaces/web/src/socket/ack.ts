@@ -1,0 +1,41 @@
+import type { ClientEventName, AckOf, PayloadOf } from './events';
+import type { SocketLike } from './socketLike';
+
+export const ACK_TIMEOUT_CODE = 'timeout';
+
+/**
+ * Emits `event` with `payload` and resolves with the server's ack object.
+ * Never rejects: a missing ack after `timeoutMs` resolves as `{ok: false, error: {code: 'timeout'}}`,
+ * and a malformed ack as `{ok: false, error: {code: 'bad_ack'}}`.
+ */
+export function emitWithAck<E extends ClientEventName>(
+  socket: SocketLike,
+  event: E,
+  payload: PayloadOf<E>,
+  timeoutMs: number,
+): Promise<AckOf<E>> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const timer = setTimeout(() => {
+      if (settled) return;
+      settled = true;
+      resolve({
+        ok: false,
+        error: { code: ACK_TIMEOUT_CODE, message: 'The server did not answer in time.' },
+      });
+    }, timeoutMs);
+    socket.emit(event, payload, (ack: unknown) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (ack && typeof ack === 'object' && typeof (ack as { ok?: unknown }).ok === 'boolean') {
+        resolve(ack as AckOf<E>);
+      } else {
+        resolve({
+          ok: false,
+          error: { code: 'bad_ack', message: 'The server sent an unexpected answer.' },
+        });
+      }
+    });
+  });
+}

@@ -1,0 +1,18 @@
+/**
+ * The small part of a socket.io-client `Socket` that the service uses.
+ * Tests inject a fake implementing this interface.
+ */
+export type Listener = (...args: any[]) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export interface SocketLike {
+  readonly connected: boolean;
+  /** true while socket.io-client will keep reconnecting by itself. */
+  readonly active?: boolean;
+  on(event: string, listener: Listener): unknown;
+  off(event?: string, listener?: Listener): unknown;
+  emit(event: string, ...args: unknown[]): unknown;
+  connect(): unknown;
+  disconnect(): unknown;
+}
+
+export type SocketFactory = (token: string) => SocketLike;

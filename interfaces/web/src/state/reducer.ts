@@ -1,0 +1,209 @@
+import type { ConversationSummary, Member, Message } from '../api/types';
+import { mergeMessages } from './messages';
+import type { ChatAction, ChatState, ConversationMessages, OutgoingMessage } from './types';
+
+export function initialState(me: ChatState['me'] = null): ChatState {
+  return {
+    me,
+    connection: 'connecting',
+    notice: null,
+    conversations: {},
+    messages: {},
+    outbox: {},
+    typing: {},
+    presence: {},
+    connections: {},
+    activeConversationId: null,
+  };
+}
+
+const emptyMessages: ConversationMessages = {
+  loaded: false,
+  items: [],
+  hasMoreBefore: true,
+  loadingOlder: false,
+};
+
+function laterMessage(a: Message | null, b: Message | null): Message | null {
+  if (!a) return b;
+  if (!b) return a;
+  return b.seq >= a.seq ? b : a;
+}
+
+/** Markers only move forward, so a (possibly older) summary never moves them back. */
+function mergeMembers(previous: Member[] | undefined, next: Member[]): Member[] {
+  if (!previous) return next;
+  return next.map((m) => {
+    const old = previous.find((p) => p.user.id === m.user.id);
+    if (!old) return m;
+    return {
+      ...m,
+      last_delivered_seq: Math.max(m.last_delivered_seq, old.last_delivered_seq),
+      last_read_seq: Math.max(m.last_read_seq, old.last_read_seq),
+    };
+  });
+}
+
+function upsertConversation(state: ChatState, summary: ConversationSummary): ChatState {
+  const previous = state.conversations[summary.id];
+  const lastMessage = laterMessage(previous?.last_message ?? null, summary.last_message);
+  const merged: ConversationSummary = {
+    ...summary,
+    members: mergeMembers(previous?.members, summary.members),
+    last_message: lastMessage,
+    last_message_at:
+      lastMessage && lastMessage !== summary.last_message ? lastMessage.sent_at : summary.last_message_at,
+  };
+  const presence = { ...state.presence };
+  for (const m of summary.members) {
+    if (m.user.id !== state.me?.id) presence[m.user.id] = m.online ? 'online' : 'offline';
+  }
+  return { ...state, presence, conversations: { ...state.conversations, [summary.id]: merged } };
+}
+
+/** Stores server messages of one conversation and settles the matching outgoing ones. */
+function addMessages(
+  state: ChatState,
+  conversationId: string,
+  messages: Message[],
+  update: (entry: ConversationMessages) => Partial<ConversationMessages> = () => ({}),
+): ChatState {
+  const entry = state.messages[conversationId] ?? emptyMessages;
+  const items = mergeMessages(entry.items, messages);
+  const nextEntry = { ...entry, items, ...update(entry) };
+
+  const settled = new Set(messages.map((m) => m.client_message_id));
+  const outbox = state.outbox[conversationId];
+  const nextOutbox = outbox?.filter((o) => !settled.has(o.client_message_id));
+
+  const senders = new Set(messages.map((m) => m.sender_id));
+  const typists = state.typing[conversationId];
+  const nextTypists = typists?.filter((id) => !senders.has(id));
+
+  let next: ChatState = {
+    ...state,
+    messages: { ...state.messages, [conversationId]: nextEntry },
+    outbox: nextOutbox && nextOutbox.length !== outbox.length ? { ...state.outbox, [conversationId]: nextOutbox } : state.outbox,
+    typing:
+      nextTypists && nextTypists.length !== typists.length ? { ...state.typing, [conversationId]: nextTypists } : state.typing,
+  };
+
+  const summary = next.conversations[conversationId];
+  const newest = items.length > 0 ? items[items.length - 1] : null;
+  if (summary && newest && (!summary.last_message || newest.seq > summary.last_message.seq)) {
+    next = {
+      ...next,
+      conversations: {
+        ...next.conversations,
+        [conversationId]: { ...summary, last_message: newest, last_message_at: newest.sent_at },
+      },
+    };
+  }
+  return next;
+}
+
+function updateOutgoing(
+  state: ChatState,
+  conversationId: string,
+  clientMessageId: string,
+  change: Partial<OutgoingMessage>,
+): ChatState {
+  const outbox = state.outbox[conversationId];
+  if (!outbox || !outbox.some((o) => o.client_message_id === clientMessageId)) return state;
+  return {
+    ...state,
+    outbox: {
+      ...state.outbox,
+      [conversationId]: outbox.map((o) => (o.client_message_id === clientMessageId ? { ...o, ...change } : o)),
+    },
+  };
+}
+
+function setTyping(state: ChatState, conversationId: string, userId: string, isTyping: boolean): ChatState {
+  const current = state.typing[conversationId] ?? [];
+  const has = current.includes(userId);
+  if (has === isTyping) return state;
+  const next = isTyping ? [...current, userId] : current.filter((id) => id !== userId);
+  return { ...state, typing: { ...state.typing, [conversationId]: next } };
+}
+
+export function reducer(state: ChatState, action: ChatAction): ChatState {
+  switch (action.type) {
+    case 'reset':
+      return initialState(action.me);
+    case 'me':
+      return { ...state, me: action.me };
+    case 'connectionState':
+      return state.connection === action.state ? state : { ...state, connection: action.state };
+    case 'notice':
+      return { ...state, notice: action.notice };
+    case 'conversationsLoaded':
+      return action.conversations.reduce(upsertConversation, state);
+    case 'conversationUpserted':
+      return upsertConversation(state, action.conversation);
+    case 'unreadSet': {
+      const summary = state.conversations[action.conversationId];
+      if (!summary || summary.unread_count === action.unread) return state;
+      return {
+        ...state,
+        conversations: { ...state.conversations, [summary.id]: { ...summary, unread_count: action.unread } },
+      };
+    }
+    case 'messagesLoaded':
+      return addMessages(state, action.conversationId, action.messages, (entry) => {
+        if (action.mode === 'initial') return { loaded: true, hasMoreBefore: action.hasMore };
+        if (action.mode === 'older') return { hasMoreBefore: action.hasMore, loadingOlder: false };
+        return { loaded: entry.loaded };
+      });
+    case 'olderLoading': {
+      const entry = state.messages[action.conversationId];
+      if (!entry) return state;
+      return {
+        ...state,
+        messages: { ...state.messages, [action.conversationId]: { ...entry, loadingOlder: action.loading } },
+      };
+    }
+    case 'messageReceived':
+      return addMessages(state, action.message.conversation_id, [action.message]);
+    case 'outgoingQueued': {
+      const id = action.message.conversation_id;
+      const outbox = state.outbox[id] ?? [];
+      if (outbox.some((o) => o.client_message_id === action.message.client_message_id)) return state;
+      return { ...state, outbox: { ...state.outbox, [id]: [...outbox, action.message] } };
+    }
+    case 'outgoingFailed':
+      return updateOutgoing(state, action.conversationId, action.clientMessageId, {
+        state: 'failed',
+        error: action.error,
+      });
+    case 'outgoingRetried':
+      return updateOutgoing(state, action.conversationId, action.clientMessageId, {
+        state: 'sending',
+        error: null,
+      });
+    case 'receipt': {
+      const summary = state.conversations[action.conversationId];
+      if (!summary) return state;
+      const members = summary.members.map((m) => {
+        if (m.user.id !== action.userId) return m;
+        return {
+          ...m,
+          last_delivered_seq: Math.max(m.last_delivered_seq, action.upToSeq),
+          last_read_seq: action.kind === 'read' ? Math.max(m.last_read_seq, action.upToSeq) : m.last_read_seq,
+        };
+      });
+      return { ...state, conversations: { ...state.conversations, [summary.id]: { ...summary, members } } };
+    }
+    case 'typing':
+      return setTyping(state, action.conversationId, action.userId, action.isTyping);
+    case 'presence':
+      if (state.presence[action.userId] === action.status) return state;
+      return { ...state, presence: { ...state.presence, [action.userId]: action.status } };
+    case 'connectionsLoaded':
+      return { ...state, connections: Object.fromEntries(action.connections.map((c) => [c.id, c])) };
+    case 'connectionUpserted':
+      return { ...state, connections: { ...state.connections, [action.connection.id]: action.connection } };
+    case 'activeConversation':
+      return { ...state, activeConversationId: action.conversationId };
+  }
+}

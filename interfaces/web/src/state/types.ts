@@ -1,0 +1,63 @@
+import type { Connection, ConversationSummary, Message, User } from '../api/types';
+
+export type ConnectionState = 'connecting' | 'online' | 'reconnecting' | 'offline';
+
+export type PresenceStatus = 'online' | 'offline';
+
+/** A message typed here whose send has not been acknowledged yet (or failed). */
+export interface OutgoingMessage {
+  client_message_id: string;
+  conversation_id: string;
+  sender_id: string;
+  body: string;
+  created_at: string;
+  state: 'sending' | 'failed';
+  error: string | null;
+}
+
+export interface ConversationMessages {
+  /** true once the first page was received; before that, items may hold live messages only. */
+  loaded: boolean;
+  /** Stored messages, unique by seq and id, ascending seq. */
+  items: Message[];
+  hasMoreBefore: boolean;
+  loadingOlder: boolean;
+}
+
+export interface ChatState {
+  me: User | null;
+  connection: ConnectionState;
+  /** Latest problem worth telling the user (socket or request error); null when none. */
+  notice: string | null;
+  conversations: Record<string, ConversationSummary>;
+  messages: Record<string, ConversationMessages>;
+  outbox: Record<string, OutgoingMessage[]>;
+  /** conversation id -> ids of the users typing there now. */
+  typing: Record<string, string[]>;
+  presence: Record<string, PresenceStatus>;
+  connections: Record<string, Connection>;
+  activeConversationId: string | null;
+}
+
+export type MessagesMode = 'initial' | 'older' | 'newer';
+
+export type ChatAction =
+  | { type: 'reset'; me: User | null }
+  | { type: 'me'; me: User }
+  | { type: 'connectionState'; state: ConnectionState }
+  | { type: 'notice'; notice: string | null }
+  | { type: 'conversationsLoaded'; conversations: ConversationSummary[] }
+  | { type: 'conversationUpserted'; conversation: ConversationSummary }
+  | { type: 'unreadSet'; conversationId: string; unread: number }
+  | { type: 'messagesLoaded'; conversationId: string; messages: Message[]; mode: MessagesMode; hasMore: boolean }
+  | { type: 'olderLoading'; conversationId: string; loading: boolean }
+  | { type: 'messageReceived'; message: Message }
+  | { type: 'outgoingQueued'; message: OutgoingMessage }
+  | { type: 'outgoingFailed'; conversationId: string; clientMessageId: string; error: string }
+  | { type: 'outgoingRetried'; conversationId: string; clientMessageId: string }
+  | { type: 'receipt'; kind: 'delivered' | 'read'; conversationId: string; userId: string; upToSeq: number }
+  | { type: 'typing'; conversationId: string; userId: string; isTyping: boolean }
+  | { type: 'presence'; userId: string; status: PresenceStatus }
+  | { type: 'connectionsLoaded'; connections: Connection[] }
+  | { type: 'connectionUpserted'; connection: Connection }
+  | { type: 'activeConversation'; conversationId: string | null };

@@ -1,0 +1,50 @@
+"""Read-side handler: after a batch is projected, tell the affected sockets what changed.
+
+Runs in the projector's thread, after the batch committed, so every event it emits is already
+reflected by the read models. Emission itself is handed to an Emitter (the socket server's loop
+locally, or a Redis-backed manager when several processes share rooms).
+"""
+
+from typing import Any, Protocol
+
+from infrastructure.sql import SqlDatabase
+from projections.changes import Change, ConnectionChanged, ConversationChanged, MessageAdded
+from projections.reads import IsOnline, ReadModelReads
+
+
+class Emitter(Protocol):
+    def emit(self, event: str, payload: Any, room: str) -> None: ...
+
+
+def user_room(user_id: Any) -> str:
+    return f"user:{user_id}"
+
+
+def conversation_room(conversation_id: Any) -> str:
+    return f"conversation:{conversation_id}"
+
+
+class Broadcaster:
+    def __init__(self, db: SqlDatabase, reads: ReadModelReads, emitter: Emitter, is_online: IsOnline) -> None:
+        self.db = db
+        self.reads = reads
+        self.emitter = emitter
+        self.is_online = is_online
+
+    def publish(self, changes: list[Change]) -> None:
+        conversations = list(dict.fromkeys(c.conversation_id for c in changes if isinstance(c, ConversationChanged)))
+        connections = list(dict.fromkeys(c.connection_id for c in changes if isinstance(c, ConnectionChanged)))
+        with self.db.transaction(commit=False) as cur:
+            summaries = self.reads.summaries(cur, conversations, self.is_online)
+            connection_rows = [self.reads.connection(cur, c) for c in connections]
+        for change in changes:
+            if isinstance(change, MessageAdded):
+                message = change.message
+                self.emitter.emit("message_new", message, conversation_room(message["conversation_id"]))
+        for conversation_id in conversations:
+            for user_id, summary in summaries.get(conversation_id, {}).items():
+                self.emitter.emit("conversation_updated", summary, user_room(user_id))
+        for connection in connection_rows:
+            if connection is not None:
+                for party in (connection["requester"], connection["addressee"]):
+                    self.emitter.emit("connection_updated", connection, user_room(party["id"]))

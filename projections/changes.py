@@ -1,0 +1,24 @@
+"""What a projected batch changed, for the read-side handlers that tell connected clients."""
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ConnectionChanged:
+    connection_id: str
+
+
+@dataclass(frozen=True)
+class ConversationChanged:
+    """A member's view of the conversation changed (new conversation, new message, markers)."""
+
+    conversation_id: str
+
+
+@dataclass(frozen=True)
+class MessageAdded:
+    message: dict[str, Any]  # the contract's Message shape, as first sent
+
+
+Change = ConnectionChanged | ConversationChanged | MessageAdded

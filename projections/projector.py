@@ -1,0 +1,160 @@
+"""The projector: follows the event log and applies it to the read models, exactly once.
+
+Each batch of events is applied in one transaction together with the new position (the tracking
+record), guarded so that the position only moves forward from the value this projector read: a crash
+mid-batch rolls the whole batch back, a second projector on the same tables cannot apply an event
+twice, and a restart resumes at the recorded position. The library's own ProjectionRunner handles one
+event per transaction and cannot follow SQLite (see docs/architecture.md), hence this small loop.
+"""
+
+import logging
+import threading
+from collections.abc import Callable
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import IntegrityError
+
+from infrastructure.sql import SqlDatabase, SqlCursor
+from projections.changes import Change
+from projections.tables import LIVE_PREFIX, create_tables
+from projections.updates import ReadModelUpdates
+
+log = logging.getLogger("parley.projector")
+
+NAME = "read_models"
+
+
+class Projector:
+    def __init__(
+        self,
+        app: Application,
+        db: SqlDatabase,
+        prefix: str = LIVE_PREFIX,
+        batch_size: int = 1000,
+        on_changes: Callable[[list[Change]], None] | None = None,
+    ) -> None:
+        self.app = app
+        self.db = db
+        self.prefix = prefix
+        self.batch_size = batch_size
+        self.on_changes = on_changes
+        self.updates = ReadModelUpdates(prefix)
+        self._position = 0
+        self._advanced = threading.Condition()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.failure: BaseException | None = None
+
+    # -- set-up and position -----------------------------------------------------------------------
+    def setup(self) -> None:
+        """Create the tables if needed and read the recorded position."""
+        with self.db.transaction(commit=True) as cur:
+            create_tables(cur, self.prefix)
+            cur.execute(
+                f"INSERT INTO {self.prefix}position (projection, notification_id) VALUES (?, 0) "
+                "ON CONFLICT (projection) DO NOTHING",
+                (NAME,),
+            )
+            self._position = self.stored_position(cur)
+
+    def stored_position(self, cur: SqlCursor) -> int:
+        row = cur.execute(f"SELECT notification_id FROM {self.prefix}position WHERE projection = ?", (NAME,)).fetchone()
+        return int(row["notification_id"]) if row else 0
+
+    @property
+    def position(self) -> int:
+        return self._position
+
+    def head(self) -> int:
+        return self.app.recorder.max_notification_id() or 0
+
+    # -- applying ----------------------------------------------------------------------------------
+    def run_batch(self) -> int:
+        """Apply the next batch of events; return how many were applied."""
+        start = self._position
+        notifications = self.app.recorder.select_notifications(
+            start=start, limit=self.batch_size, inclusive_of_start=False
+        )
+        if not notifications:
+            return 0
+        last = notifications[-1].id
+        changes: list[Change] = []
+        with self.db.transaction(commit=True) as cur:
+            for notification in notifications:
+                changes += self.updates.apply(self.app.mapper.to_domain_event(notification), cur)
+            cur.execute(
+                f"UPDATE {self.prefix}position SET notification_id = ? WHERE projection = ? AND notification_id = ?",
+                (last, NAME, start),
+            )
+            if cur.rowcount != 1:
+                raise IntegrityError(f"The read models moved past {start} under this projector.")
+        self._advance(last)
+        if self.on_changes and changes:
+            self.on_changes(changes)
+        return len(notifications)
+
+    def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
+        """Apply events until the head of the log; return how many were applied."""
+        total = 0
+        while applied := self.run_batch():
+            total += applied
+            if progress:
+                progress(applied)
+        return total
+
+    def _advance(self, position: int) -> None:
+        with self._advanced:
+            self._position = position
+            self._advanced.notify_all()
+
+    # -- waiting (read your writes) ------------------------------------------------------------------
+    def wait(self, position: int, timeout: float) -> bool:
+        """Block until the read models reflect `position`; False on timeout."""
+        self._wake.set()
+        with self._advanced:
+            return self._advanced.wait_for(lambda: self._position >= position, timeout)
+
+    # -- running in a thread ---------------------------------------------------------------------------
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self, idle_poll_seconds: float = 0.5) -> None:
+        self._thread = threading.Thread(target=self._run, args=(idle_poll_seconds,), name="projector", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+        if self._thread:
+            self._thread.join(timeout=10)
+
+    @property
+    def healthy(self) -> bool:
+        return self._thread is not None and self._thread.is_alive() and self.failure is None
+
+    def _run(self, idle_poll_seconds: float) -> None:
+        backoff = 0.05
+        while not self._stopping.is_set():
+            self._wake.clear()
+            try:
+                applied = self.run_batch()
+                self.failure = None
+                backoff = 0.05
+            except Exception as error:  # the store is down, or a bug: keep trying, report via /readyz
+                if self.failure is None:
+                    log.exception("projector batch failed; retrying")
+                self.failure = error
+                self._resync()
+                self._stopping.wait(backoff)
+                backoff = min(backoff * 2, 2.0)
+                continue
+            if not applied:
+                self._wake.wait(idle_poll_seconds)
+
+    def _resync(self) -> None:
+        try:
+            with self.db.transaction(commit=False) as cur:
+                self._advance(max(self._position, self.stored_position(cur)))
+        except Exception:
+            pass

@@ -1,0 +1,180 @@
+"""Queries of the read-model tables, answering in the contract's shapes. Never touches the events."""
+
+import base64
+from collections.abc import Callable
+from typing import Any
+
+from infrastructure.sql import SqlCursor
+from projections import shapes
+from projections.shapes import Row
+
+IsOnline = Callable[[list[str]], set[str]]
+
+
+class InvalidCursor(ValueError):
+    pass
+
+
+class ReadModelReads:
+    def __init__(self, prefix: str) -> None:
+        self.p = prefix
+        p = prefix
+        self._connection_select = (
+            f"SELECT c.id, c.status, c.created_at, c.updated_at, "
+            f"r.id AS requester_id, r.username AS requester_username, r.display_name AS requester_display_name, "
+            f"r.created_at AS requester_created_at, a.id AS addressee_id, a.username AS addressee_username, "
+            f"a.display_name AS addressee_display_name, a.created_at AS addressee_created_at "
+            f"FROM {p}connections c JOIN {p}users r ON r.id = c.requester_id JOIN {p}users a ON a.id = c.addressee_id"
+        )
+
+    # -- users ------------------------------------------------------------------------------------
+    def user(self, cur: SqlCursor, user_id: str) -> Row | None:
+        row = cur.execute(f"SELECT * FROM {self.p}users WHERE id = ?", (user_id,)).fetchone()
+        return shapes.user(row) if row else None
+
+    def credentials(self, cur: SqlCursor, username: str) -> tuple[Row, str] | None:
+        row = cur.execute(f"SELECT * FROM {self.p}users WHERE username = ?", (username,)).fetchone()
+        return (shapes.user(row), row["password_hash"]) if row else None
+
+    def search_users(self, cur: SqlCursor, prefix: str, exclude_id: str, limit: int = 20) -> list[Row]:
+        pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = cur.execute(
+            f"SELECT * FROM {self.p}users WHERE username LIKE ? ESCAPE '\\' AND id <> ? ORDER BY username LIMIT ?",
+            (pattern, exclude_id, limit),
+        ).fetchall()
+        return [shapes.user(row) for row in rows]
+
+    # -- connections ------------------------------------------------------------------------------
+    def connection(self, cur: SqlCursor, connection_id: str) -> Row | None:
+        row = cur.execute(f"{self._connection_select} WHERE c.id = ?", (connection_id,)).fetchone()
+        return shapes.connection(row) if row else None
+
+    def connections_of(self, cur: SqlCursor, user_id: str) -> list[Row]:
+        rows = cur.execute(
+            f"{self._connection_select} WHERE c.requester_id = ? OR c.addressee_id = ? ORDER BY c.updated_at DESC",
+            (user_id, user_id),
+        ).fetchall()
+        return [shapes.connection(row) for row in rows]
+
+    # -- conversations ----------------------------------------------------------------------------
+    def membership(self, cur: SqlCursor, conversation_id: str, user_id: str) -> str | None:
+        """`member`, `outsider` (the conversation exists), or None (no such conversation)."""
+        row = cur.execute(
+            f"SELECT m.user_id FROM {self.p}conversations c LEFT JOIN {self.p}members m "
+            "ON m.conversation_id = c.id AND m.user_id = ? WHERE c.id = ?",
+            (user_id, conversation_id),
+        ).fetchone()
+        if row is None:
+            return None
+        return "member" if row["user_id"] else "outsider"
+
+    def conversations_page(
+        self, cur: SqlCursor, user_id: str, limit: int, before: str | None, is_online: IsOnline
+    ) -> tuple[list[Row], str | None]:
+        """The user's conversations, newest activity first, `limit` at a time."""
+        sql = f"SELECT conversation_id, activity_at FROM {self.p}members WHERE user_id = ?"
+        params: list[Any] = [user_id]
+        if before:
+            activity_at, conversation_id = decode_cursor(before)
+            sql += " AND (activity_at < ? OR (activity_at = ? AND conversation_id < ?))"
+            params += [activity_at, activity_at, conversation_id]
+        sql += " ORDER BY activity_at DESC, conversation_id DESC LIMIT ?"
+        rows = cur.execute(sql, (*params, limit + 1)).fetchall()
+        page = rows[:limit]
+        summaries = self.summaries(cur, [r["conversation_id"] for r in page], is_online)
+        listed = [summaries[r["conversation_id"]][user_id] for r in page]
+        last = page[-1] if page and len(rows) > limit else None
+        return listed, encode_cursor(last["activity_at"], last["conversation_id"]) if last else None
+
+    def summaries(self, cur: SqlCursor, conversation_ids: list[str], is_online: IsOnline) -> dict[str, dict[str, Row]]:
+        """{conversation_id: {member user_id: ConversationSummary as that member sees it}}."""
+        if not conversation_ids:
+            return {}
+        marks = ", ".join("?" for _ in conversation_ids)
+        conversations = cur.execute(
+            f"SELECT * FROM {self.p}conversations WHERE id IN ({marks})", conversation_ids
+        ).fetchall()
+        members = cur.execute(
+            f"SELECT m.*, u.id AS user_id, u.username AS user_username, u.display_name AS user_display_name, "
+            f"u.created_at AS user_created_at FROM {self.p}members m JOIN {self.p}users u ON u.id = m.user_id "
+            f"WHERE m.conversation_id IN ({marks}) ORDER BY u.username",
+            conversation_ids,
+        ).fetchall()
+        last_ids = [c["last_message_id"] for c in conversations if c["last_message_id"]]
+        last_messages = {}
+        if last_ids:
+            last_marks = ", ".join("?" for _ in last_ids)
+            rows = cur.execute(f"SELECT * FROM {self.p}messages WHERE id IN ({last_marks})", last_ids).fetchall()
+            last_messages = {row["id"]: row for row in rows}
+        online = is_online(list({m["user_id"] for m in members}))
+        by_conversation: dict[str, list[Row]] = {}
+        for m in members:
+            by_conversation.setdefault(m["conversation_id"], []).append(m)
+        result: dict[str, dict[str, Row]] = {}
+        for c in conversations:
+            its_members = by_conversation.get(c["id"], [])
+            last = last_messages.get(c["last_message_id"])
+            base = {
+                "id": c["id"],
+                "kind": c["kind"],
+                "title": c["title"],
+                "members": [shapes.member(m, m["user_id"] in online) for m in its_members],
+                "last_message": shapes.message(last, shapes.message_status(last["sender_id"], last["seq"], its_members))
+                if last
+                else None,
+                "last_message_at": c["last_message_at"],
+                "created_at": c["created_at"],
+            }
+            result[c["id"]] = {m["user_id"]: {**base, "unread_count": m["unread_count"]} for m in its_members}
+        return result
+
+    def member_ids(self, cur: SqlCursor, conversation_id: str) -> list[str]:
+        rows = cur.execute(
+            f"SELECT user_id FROM {self.p}members WHERE conversation_id = ?", (conversation_id,)
+        ).fetchall()
+        return [r["user_id"] for r in rows]
+
+    # -- messages ---------------------------------------------------------------------------------
+    def messages(
+        self, cur: SqlCursor, conversation_id: str, before_seq: int | None, after_seq: int | None, limit: int
+    ) -> tuple[list[Row], bool]:
+        """Ascending seq. Newest `limit` (before `before_seq` if given), or oldest `limit` after `after_seq`."""
+        if after_seq is not None:
+            rows = cur.execute(
+                f"SELECT * FROM {self.p}messages WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                (conversation_id, after_seq, limit + 1),
+            ).fetchall()
+        else:
+            bound = before_seq if before_seq is not None else 2**62
+            rows = cur.execute(
+                f"SELECT * FROM {self.p}messages WHERE conversation_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+                (conversation_id, bound, limit + 1),
+            ).fetchall()
+            return self._with_status(cur, conversation_id, rows[:limit][::-1]), len(rows) > limit
+        return self._with_status(cur, conversation_id, rows[:limit]), len(rows) > limit
+
+    def message(self, cur: SqlCursor, message_id: str) -> Row | None:
+        row = cur.execute(f"SELECT * FROM {self.p}messages WHERE id = ?", (message_id,)).fetchone()
+        return self._with_status(cur, row["conversation_id"], [row])[0] if row else None
+
+    def _with_status(self, cur: SqlCursor, conversation_id: str, rows: list[Row]) -> list[Row]:
+        if not rows:
+            return []
+        members = cur.execute(
+            f"SELECT user_id, last_delivered_seq, last_read_seq FROM {self.p}members WHERE conversation_id = ?",
+            (conversation_id,),
+        ).fetchall()
+        return [shapes.message(r, shapes.message_status(r["sender_id"], r["seq"], members)) for r in rows]
+
+
+def encode_cursor(activity_at: str, conversation_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{activity_at}|{conversation_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[str, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        activity_at, conversation_id = raw.split("|")
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidCursor("The cursor is not one this server gave.") from None
+    return activity_at, conversation_id

@@ -1,0 +1,109 @@
+"""How each domain event changes the read models. Runs inside the projector's batch transaction."""
+
+from functools import singledispatchmethod
+from typing import Any
+
+from domain.connections import CONNECTED, DECLINED, PENDING, REMOVED, Connection
+from domain.conversations import Conversation
+from domain.users import User
+from infrastructure.sql import SqlCursor
+from projections.changes import Change, ConnectionChanged, ConversationChanged, MessageAdded
+from projections.shapes import iso, message
+
+
+class ReadModelUpdates:
+    def __init__(self, prefix: str) -> None:
+        self.p = prefix
+
+    @singledispatchmethod
+    def apply(self, event: Any, cur: SqlCursor) -> list[Change]:
+        """Events that no read model shows (index claims) change nothing."""
+        return []
+
+    @apply.register
+    def _user_registered(self, event: User.UserRegistered, cur: SqlCursor) -> list[Change]:
+        cur.execute(
+            f"INSERT INTO {self.p}users (id, username, display_name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+            (str(event.originator_id), event.username, event.display_name, event.password_hash, iso(event.timestamp)),
+        )
+        return []
+
+    @apply.register
+    def _connection_requested(self, event: Connection.ConnectionRequested, cur: SqlCursor) -> list[Change]:
+        at = iso(event.timestamp)
+        cur.execute(
+            f"INSERT INTO {self.p}connections (id, requester_id, addressee_id, status, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (str(event.originator_id), str(event.requester_id), str(event.addressee_id), PENDING, at, at),
+        )
+        return [ConnectionChanged(str(event.originator_id))]
+
+    @apply.register
+    def _connection_requested_again(self, event: Connection.ConnectionRequestedAgain, cur: SqlCursor) -> list[Change]:
+        at = iso(event.timestamp)
+        cur.execute(
+            f"UPDATE {self.p}connections SET requester_id = ?, addressee_id = ?, status = ?, created_at = ?, "
+            "updated_at = ? WHERE id = ?",
+            (str(event.requester_id), str(event.addressee_id), PENDING, at, at, str(event.originator_id)),
+        )
+        return [ConnectionChanged(str(event.originator_id))]
+
+    @apply.register
+    def _connection_accepted(self, event: Connection.ConnectionAccepted, cur: SqlCursor) -> list[Change]:
+        return self._connection_status(event, CONNECTED, cur)
+
+    @apply.register
+    def _connection_declined(self, event: Connection.ConnectionDeclined, cur: SqlCursor) -> list[Change]:
+        return self._connection_status(event, DECLINED, cur)
+
+    @apply.register
+    def _connection_removed(self, event: Connection.ConnectionRemoved, cur: SqlCursor) -> list[Change]:
+        return self._connection_status(event, REMOVED, cur)
+
+    def _connection_status(self, event: Any, status: str, cur: SqlCursor) -> list[Change]:
+        cur.execute(
+            f"UPDATE {self.p}connections SET status = ?, updated_at = ? WHERE id = ?",
+            (status, iso(event.timestamp), str(event.originator_id)),
+        )
+        return [ConnectionChanged(str(event.originator_id))]
+
+    @apply.register
+    def _conversation_started(self, event: Conversation.ConversationStarted, cur: SqlCursor) -> list[Change]:
+        conversation_id, at = str(event.originator_id), iso(event.timestamp)
+        cur.execute(
+            f"INSERT INTO {self.p}conversations (id, kind, title, created_at) VALUES (?, ?, ?, ?)",
+            (conversation_id, event.kind, event.title, at),
+        )
+        cur.executemany(
+            f"INSERT INTO {self.p}members (conversation_id, user_id, activity_at) VALUES (?, ?, ?)",
+            [(conversation_id, str(member_id), at) for member_id in event.member_ids],
+        )
+        return [ConversationChanged(conversation_id)]
+
+    @apply.register
+    def _message_sent(self, event: Conversation.MessageSent, cur: SqlCursor) -> list[Change]:
+        conversation_id, at = str(event.originator_id), iso(event.timestamp)
+        row = {
+            "id": str(event.message_id),
+            "conversation_id": conversation_id,
+            "seq": event.seq,
+            "sender_id": str(event.sender_id),
+            "body": event.body,
+            "client_message_id": str(event.client_message_id),
+            "sent_at": at,
+        }
+        cur.execute(
+            f"INSERT INTO {self.p}messages (id, conversation_id, seq, sender_id, body, client_message_id, sent_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            tuple(row.values()),
+        )
+        cur.execute(
+            f"UPDATE {self.p}conversations SET last_seq = ?, last_message_id = ?, last_message_at = ? WHERE id = ?",
+            (event.seq, row["id"], at, conversation_id),
+        )
+        cur.execute(
+            f"UPDATE {self.p}members SET activity_at = ?, "
+            "unread_count = unread_count + CASE WHEN user_id = ? THEN 0 ELSE 1 END WHERE conversation_id = ?",
+            (at, row["sender_id"], conversation_id),
+        )
+        return [MessageAdded(message(row, "sent")), ConversationChanged(conversation_id)]
