@@ -30,6 +30,11 @@ class Container:
     presence: LocalPresence
     broadcaster: Broadcaster | None = None
 
+    def attach_emitter(self, emitter: Emitter) -> None:
+        """Tell connected clients what each projected batch changed, through `emitter`."""
+        self.broadcaster = Broadcaster(self.db, self.queries.reads, emitter, self.queries.is_online)
+        self.projector.on_changes = self.broadcaster.publish
+
     def start(self) -> None:
         """Catch the read models up with the log, then follow it in the background."""
         self.projector.catch_up()
@@ -40,12 +45,7 @@ class Container:
         self.app.close()
 
 
-def bootstrap(
-    settings: Settings,
-    *,
-    emitter: Emitter | None = None,
-    passwords: Argon2Passwords | None = None,
-) -> Container:
+def bootstrap(settings: Settings, *, passwords: Argon2Passwords | None = None) -> Container:
     settings = settings.with_jwt_secret()
     app = Parley(env=persistence_env(settings))
     app.passwords = passwords or Argon2Passwords()
@@ -57,8 +57,5 @@ def bootstrap(
     presence = LocalPresence()
     reads = ReadModelReads(LIVE_PREFIX)
     queries = Queries(db, reads, projector, app.passwords, presence, settings.read_your_writes_timeout)
-    container = Container(settings, app, db, projector, queries, Tokens(settings.jwt_secret or "", settings.token_ttl_seconds), presence)
-    if emitter is not None:
-        container.broadcaster = Broadcaster(db, reads, emitter, queries.is_online)
-        projector.on_changes = container.broadcaster.publish
-    return container
+    tokens = Tokens(settings.jwt_secret or "", settings.token_ttl_seconds)
+    return Container(settings, app, db, projector, queries, tokens, presence)

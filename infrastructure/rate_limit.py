@@ -1,0 +1,32 @@
+"""Token buckets per key (a user): `rate` tokens a second up to `burst`. Bounded memory."""
+
+import time
+
+
+class TokenBuckets:
+    def __init__(self, rate_per_second: float, burst: int, max_keys: int = 100_000) -> None:
+        self.rate = rate_per_second
+        self.burst = burst
+        self.max_keys = max_keys
+        self._buckets: dict[object, tuple[float, float]] = {}  # key -> (tokens, at)
+
+    def take(self, key: object, now: float | None = None) -> int:
+        """Take one token: 0 when allowed, else the milliseconds until one is available."""
+        if self.rate <= 0:
+            return 0
+        now = time.monotonic() if now is None else now
+        tokens, at = self._buckets.get(key, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - at) * self.rate)
+        if tokens >= 1:
+            self._buckets[key] = (tokens - 1, now)
+            if len(self._buckets) > self.max_keys:
+                self._forget_full(now)
+            return 0
+        self._buckets[key] = (tokens, now)
+        return max(1, int((1 - tokens) / self.rate * 1000 + 0.999))
+
+    def _forget_full(self, now: float) -> None:
+        """A bucket that has refilled is the same as no bucket: drop those."""
+        full = [k for k, (t, at) in self._buckets.items() if t + (now - at) * self.rate >= self.burst]
+        for key in full:
+            del self._buckets[key]

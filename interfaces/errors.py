@@ -1,0 +1,67 @@
+"""The one place where errors become the wire contract's error codes (and HTTP statuses)."""
+
+import logging
+import uuid
+from typing import Any
+
+from pydantic import ValidationError
+
+from domain import errors as domain
+from projections.reads import InvalidCursor
+
+log = logging.getLogger("parley.errors")
+
+
+class Unauthorized(Exception):
+    pass
+
+
+class RateLimited(Exception):
+    def __init__(self, retry_after_ms: int) -> None:
+        super().__init__("Too many messages; slow down.")
+        self.retry_after_ms = retry_after_ms
+
+
+class NotFound(Exception):
+    """An HTTP path or socket event that does not exist."""
+
+
+_CODES: list[tuple[type[BaseException], int, str]] = [
+    (domain.InvalidInput, 422, "validation_error"),
+    (ValidationError, 422, "validation_error"),
+    (InvalidCursor, 422, "validation_error"),
+    (domain.UsernameTaken, 409, "username_taken"),
+    (domain.UserNotFound, 404, "user_not_found"),
+    (domain.ConnectionNotFound, 404, "not_found"),
+    (domain.ConnectionExists, 409, "connection_exists"),
+    (domain.NotAParty, 403, "forbidden"),
+    (domain.InvalidState, 409, "invalid_state"),
+    (domain.NotConnected, 403, "not_connected"),
+    (domain.ConversationNotFound, 404, "not_found"),
+    (domain.NotAMember, 403, "not_a_member"),
+    (domain.InvalidCredentials, 401, "invalid_credentials"),
+    (Unauthorized, 401, "unauthorized"),
+    (RateLimited, 429, "rate_limited"),
+    (NotFound, 404, "not_found"),
+]
+
+
+def describe(error: BaseException) -> tuple[int, dict[str, Any]]:
+    """(HTTP status, the contract's error object) for any exception; unknown ones become `internal`."""
+    for kind, status, code in _CODES:
+        if isinstance(error, kind):
+            body: dict[str, Any] = {"code": code, "message": _message(error)}
+            if isinstance(error, RateLimited):
+                body["retry_after_ms"] = error.retry_after_ms
+            return status, body
+    correlation_id = uuid.uuid4().hex[:16]
+    log.error("internal error %s", correlation_id, exc_info=error)
+    return 500, {"code": "internal", "message": f"Something went wrong on our side (reference {correlation_id})."}
+
+
+def _message(error: BaseException) -> str:
+    if isinstance(error, ValidationError):
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first.get("loc", ())) or "payload"
+        return f"{where}: {first.get('msg', 'invalid')}"
+    return str(error) or type(error).__name__

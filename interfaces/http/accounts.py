@@ -1,0 +1,53 @@
+"""/api/auth and /api/users."""
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from domain.errors import UserNotFound
+from interfaces.http.common import body, current_user, ok, query, runner
+from interfaces.schemas import Login, Register, UserSearch
+
+
+async def register(request: Request) -> JSONResponse:
+    data = await body(request, Register)
+    run = runner(request)
+    recorded = await run.command(run.container.app.register_user, data.username, data.password, data.display_name)
+    return ok({"user": await run.call(run.container.queries.user, recorded.id)}, 201)
+
+
+async def login(request: Request) -> JSONResponse:
+    data = await body(request, Login)
+    run = runner(request)
+    user = await run.call(run.container.queries.authenticate, data.username, data.password)
+    tokens = run.container.tokens
+    return ok({
+        "access_token": tokens.issue(user["id"]),
+        "token_type": "bearer",
+        "expires_in": tokens.ttl_seconds,
+        "user": user,
+    })
+
+
+async def me(request: Request) -> JSONResponse:
+    user_id = await current_user(request)
+    run = runner(request)
+    user = await run.call(run.container.queries.user, user_id)
+    if user is None:
+        raise UserNotFound("No such user.")
+    return ok({"user": user})
+
+
+async def search(request: Request) -> JSONResponse:
+    user_id = await current_user(request)
+    data = query(request, UserSearch)
+    run = runner(request)
+    return ok({"users": await run.call(run.container.queries.search_users, data.query, user_id)})
+
+
+routes = [
+    Route("/api/auth/register", register, methods=["POST"]),
+    Route("/api/auth/login", login, methods=["POST"]),
+    Route("/api/users/me", me, methods=["GET"]),
+    Route("/api/users", search, methods=["GET"]),
+]

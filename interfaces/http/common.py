@@ -1,0 +1,59 @@
+"""What every HTTP route shares: JSON bodies, the caller's identity, the contract's error body."""
+
+from typing import Any, TypeVar
+from uuid import UUID
+
+from pydantic import BaseModel
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from domain.errors import InvalidInput
+from interfaces.errors import Unauthorized, describe
+from interfaces.runner import Runner
+from infrastructure.tokens import InvalidToken
+
+M = TypeVar("M", bound=BaseModel)
+MAX_BODY_BYTES = 64 * 1024
+
+
+def runner(request: Request) -> Runner:
+    return request.app.state.runner
+
+
+async def body(request: Request, model: type[M]) -> M:
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        raise InvalidInput(f"The request body is larger than {MAX_BODY_BYTES // 1024} KiB.")
+    return model.model_validate_json(raw or b"null")
+
+
+def query(request: Request, model: type[M]) -> M:
+    return model.model_validate(dict(request.query_params))
+
+
+async def current_user(request: Request) -> UUID:
+    """The authenticated user: a valid Bearer token of a user who exists."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("Sign in first: send Authorization: Bearer <access_token>.")
+    return await authenticate(runner(request), token.strip())
+
+
+async def authenticate(run: Runner, token: str) -> UUID:
+    try:
+        user_id = run.container.tokens.verify(token)
+    except InvalidToken as error:
+        raise Unauthorized(f"Invalid access token: {error}.") from None
+    if await run.call(run.container.queries.user, user_id) is None:
+        raise Unauthorized("Invalid access token: no such user.")
+    return user_id
+
+
+def ok(payload: dict[str, Any], status: int = 200) -> JSONResponse:
+    return JSONResponse(payload, status_code=status)
+
+
+async def error_response(request: Request, error: Exception) -> JSONResponse:
+    status, body = describe(error)
+    return JSONResponse({"error": body}, status_code=status)

@@ -1,0 +1,45 @@
+"""/api/conversations: the caller's conversation list and a conversation's message history."""
+
+from uuid import UUID
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from domain.errors import ConversationNotFound, InvalidInput
+from interfaces.http.common import current_user, ok, query, runner
+from interfaces.schemas import ConversationPage, MessagePage
+
+
+async def list_conversations(request: Request) -> JSONResponse:
+    user_id = await current_user(request)
+    page = query(request, ConversationPage)
+    run = runner(request)
+    conversations, next_cursor = await run.call(run.container.queries.conversations, user_id, page.limit, page.before)
+    return ok({"conversations": conversations, "next_cursor": next_cursor})
+
+
+async def list_messages(request: Request) -> JSONResponse:
+    user_id = await current_user(request)
+    try:
+        conversation_id = UUID(request.path_params["id"])
+    except ValueError:
+        raise ConversationNotFound("No such conversation.") from None
+    page = query(request, MessagePage)
+    check_one_direction(page.before_seq, page.after_seq)
+    run = runner(request)
+    messages, has_more = await run.call(
+        run.container.queries.messages, conversation_id, user_id, page.before_seq, page.after_seq, page.limit
+    )
+    return ok({"messages": messages, "has_more": has_more})
+
+
+def check_one_direction(before_seq: int | None, after_seq: int | None) -> None:
+    if before_seq is not None and after_seq is not None:
+        raise InvalidInput("Give before_seq or after_seq, not both.")
+
+
+routes = [
+    Route("/api/conversations", list_conversations, methods=["GET"]),
+    Route("/api/conversations/{id}/messages", list_messages, methods=["GET"]),
+]

@@ -1,0 +1,32 @@
+"""/healthz (the process runs) and /readyz (the store answers and the read models are caught up)."""
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from interfaces.http.common import runner
+
+CATCH_UP_SECONDS = 2.0
+
+
+async def healthz(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> JSONResponse:
+    run = runner(request)
+    projector = run.container.projector
+
+    def check() -> dict[str, object]:
+        head = projector.head()
+        caught_up = projector.healthy and projector.wait(head, CATCH_UP_SECONDS)
+        return {"status": "ready" if caught_up else "catching_up", "head": head, "position": projector.position}
+
+    try:
+        report = await run.call(check)
+    except Exception as error:  # the store does not answer
+        return JSONResponse({"status": "unavailable", "reason": type(error).__name__}, status_code=503)
+    return JSONResponse(report, status_code=200 if report["status"] == "ready" else 503)
+
+
+routes = [Route("/healthz", healthz), Route("/readyz", readyz)]

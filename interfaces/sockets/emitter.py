@@ -1,0 +1,43 @@
+"""Hands server events from the projector's thread to the event loop, in order."""
+
+import asyncio
+import logging
+from typing import Any
+
+import socketio
+
+log = logging.getLogger("parley.emitter")
+
+
+class LoopEmitter:
+    """Thread-safe `emit`: events queue up and one task sends them in the order they were emitted,
+    so each socket sees a conversation's `message_new` events in ascending seq."""
+
+    def __init__(self, sio: socketio.AsyncServer) -> None:
+        self.sio = sio
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._queue: asyncio.Queue[tuple[str, Any, str]] | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._queue = asyncio.Queue()
+        self._task = self._loop.create_task(self._drain())
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+
+    def emit(self, event: str, payload: Any, room: str) -> None:
+        if self._loop is None or self._queue is None:
+            return
+        self._loop.call_soon_threadsafe(self._queue.put_nowait, (event, payload, room))
+
+    async def _drain(self) -> None:
+        assert self._queue is not None
+        while True:
+            event, payload, room = await self._queue.get()
+            try:
+                await self.sio.emit(event, payload, room=room)
+            except Exception:
+                log.exception("could not emit %s to %s", event, room)

@@ -1,0 +1,119 @@
+"""Client-to-server Socket.IO events (contract 2.1). Each: validate, authorise, call one handler, ack."""
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+from uuid import UUID
+
+import socketio
+from pydantic import BaseModel
+
+from infrastructure.rate_limit import TokenBuckets
+from interfaces.errors import NotFound, RateLimited, Unauthorized, describe
+from interfaces.http.conversations import check_one_direction
+from interfaces.runner import Runner
+from interfaces.schemas import ConversationRef, GetConversations, GetMessages, SendMessage, StartConversation
+from projections import shapes
+from projections.broadcasts import conversation_room
+
+log = logging.getLogger("parley.sockets")
+M = TypeVar("M", bound=BaseModel)
+Ack = dict[str, Any]
+
+
+class SocketEvents:
+    def __init__(self, sio: socketio.AsyncServer, run: Runner, users: dict[str, UUID]) -> None:
+        self.sio = sio
+        self.run = run
+        self.app = run.container.app
+        self.queries = run.container.queries
+        self.users = users  # sid -> user id, filled by the handshake
+        settings = run.container.settings
+        self.send_buckets = TokenBuckets(settings.send_rate_per_second, settings.send_burst)
+
+    def register(self) -> None:
+        events: dict[str, tuple[type[BaseModel] | None, Callable[..., Awaitable[Ack]]]] = {
+            "start_conversation": (StartConversation, self.start_conversation),
+            "join_conversation": (ConversationRef, self.join_conversation),
+            "leave_conversation": (ConversationRef, self.leave_conversation),
+            "send_message": (SendMessage, self.send_message),
+            "get_conversations": (GetConversations, self.get_conversations),
+            "get_messages": (GetMessages, self.get_messages),
+        }
+        for name, (model, handler) in events.items():
+            self.sio.on(name, self._acking(model, handler))
+        self.sio.on("*", self._unknown)
+
+    def _acking(self, model: type[M] | None, handler: Callable[[UUID, str, M], Awaitable[Ack]]):  # type: ignore[no-untyped-def]
+        optional = model is not None and not any(f.is_required() for f in model.model_fields.values())
+
+        async def on_event(sid: str, *args: Any) -> Ack:
+            try:
+                user_id = self.users.get(sid)
+                if user_id is None:
+                    raise Unauthorized("This socket is not signed in.")
+                payload = args[0] if args else ({} if optional else None)
+                data = model.model_validate(payload) if model else None
+                return await handler(user_id, sid, data)
+            except Exception as error:
+                return failure(error)
+
+        return on_event
+
+    async def _unknown(self, event: str, sid: str, *args: Any) -> Ack:
+        return failure(NotFound(f"There is no event {event!r}."))
+
+    # -- the events ---------------------------------------------------------------------------------
+    async def start_conversation(self, user_id: UUID, sid: str, data: StartConversation) -> Ack:
+        recorded = await self.run.command(self.app.start_conversation, user_id, list(data.user_ids), data.title)
+        return {"ok": True, "conversation": await self.run.call(self.queries.conversation, recorded.id, user_id)}
+
+    async def join_conversation(self, user_id: UUID, sid: str, data: ConversationRef) -> Ack:
+        summary = await self.run.call(self.queries.conversation, data.conversation_id, user_id)
+        await self.sio.enter_room(sid, conversation_room(data.conversation_id))
+        return {"ok": True, "conversation": summary}
+
+    async def leave_conversation(self, user_id: UUID, sid: str, data: ConversationRef) -> Ack:
+        await self.run.call(self.queries.check_member, data.conversation_id, user_id)
+        await self.sio.leave_room(sid, conversation_room(data.conversation_id))
+        return {"ok": True}
+
+    async def send_message(self, user_id: UUID, sid: str, data: SendMessage) -> Ack:
+        wait_ms = self.send_buckets.take(user_id)
+        if wait_ms:
+            raise RateLimited(wait_ms)
+        sent = await self.run.command(
+            self.app.send_message, data.conversation_id, user_id, data.client_message_id, data.body
+        )
+        if sent.is_retry:
+            message = await self.run.call(self.queries.message, sent.message_id)
+        else:
+            message = shapes.message(
+                {
+                    "id": str(sent.message_id),
+                    "conversation_id": str(sent.conversation_id),
+                    "seq": sent.seq,
+                    "sender_id": str(sent.sender_id),
+                    "body": sent.body,
+                    "client_message_id": str(sent.client_message_id),
+                    "sent_at": shapes.iso(sent.sent_at),
+                },
+                "sent",
+            )
+        return {"ok": True, "message": message}
+
+    async def get_conversations(self, user_id: UUID, sid: str, data: GetConversations) -> Ack:
+        conversations, next_cursor = await self.run.call(self.queries.conversations, user_id, data.limit, data.before)
+        return {"ok": True, "conversations": conversations, "next_cursor": next_cursor}
+
+    async def get_messages(self, user_id: UUID, sid: str, data: GetMessages) -> Ack:
+        check_one_direction(data.before_seq, data.after_seq)
+        messages, has_more = await self.run.call(
+            self.queries.messages, data.conversation_id, user_id, data.before_seq, data.after_seq, data.limit
+        )
+        return {"ok": True, "messages": messages, "has_more": has_more}
+
+
+def failure(error: BaseException) -> Ack:
+    _, body = describe(error)
+    return {"ok": False, "error": body}

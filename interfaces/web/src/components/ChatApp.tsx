@@ -1,0 +1,100 @@
+import { useEffect, useMemo, useState } from 'react';
+import { ChatClient } from '../app/chatClient';
+import { ChatContext, useChat, useChatState } from '../app/context';
+import { useHashConversation } from '../app/route';
+import type { Session } from '../app/session';
+import { Avatar } from './Avatar';
+import { ChatWindow } from './ChatWindow';
+import { ConnectionStateBadge } from './ConnectionStateBadge';
+import { ConnectionsPanel } from './ConnectionsPanel';
+import { ConversationList } from './ConversationList';
+import { NewGroupDialog } from './NewGroupDialog';
+
+interface Props {
+  session: Session;
+  onSignOut: (message?: string) => void;
+}
+
+/** The signed-in app: one ChatClient (socket + store) per session token. */
+export function ChatApp({ session, onSignOut }: Props) {
+  // App gives this component key={token}, so the client is created once per token.
+  const [client] = useState(
+    () => new ChatClient({ token: session.token, me: session.user, onUnauthorized: onSignOut }),
+  );
+
+  useEffect(() => {
+    client.start();
+    return () => client.stop();
+  }, [client]);
+
+  return (
+    <ChatContext.Provider value={client}>
+      <Shell session={session} onSignOut={onSignOut} />
+    </ChatContext.Provider>
+  );
+}
+
+function Notice() {
+  const notice = useChatState((s) => s.notice);
+  const [dismissed, setDismissed] = useState<string | null>(null);
+  if (!notice || notice === dismissed) return null;
+  return (
+    <div className="notice" role="status">
+      <span>{notice}</span>
+      <button type="button" className="link-button" onClick={() => setDismissed(notice)}>
+        Dismiss
+      </button>
+    </div>
+  );
+}
+
+function Shell({ session, onSignOut }: Props) {
+  const client = useChat();
+  const activeId = useHashConversation();
+  const [groupOpen, setGroupOpen] = useState(false);
+  const closeGroup = useMemo(() => () => setGroupOpen(false), []);
+
+  useEffect(() => {
+    client.openConversation(activeId);
+  }, [client, activeId]);
+
+  const me = session.user;
+  return (
+    <div className={`layout${activeId ? ' has-active' : ''}`}>
+      <aside className="sidebar">
+        <header className="sidebar-header">
+          <Avatar name={me.display_name} seed={me.id} size={36} />
+          <div className="me">
+            <span className="me-name">{me.display_name}</span>
+            <ConnectionStateBadge />
+          </div>
+          <button type="button" className="secondary small" onClick={() => onSignOut()}>
+            Sign out
+          </button>
+        </header>
+        <Notice />
+        <div className="sidebar-scroll">
+          <div className="section-head">
+            <h2 className="section-title">Chats</h2>
+            <button type="button" className="secondary small" onClick={() => setGroupOpen(true)}>
+              New group
+            </button>
+          </div>
+          <ConversationList activeId={activeId} />
+          <ConnectionsPanel />
+        </div>
+      </aside>
+      <main className="main">
+        {activeId ? (
+          <ChatWindow key={activeId} conversationId={activeId} />
+        ) : (
+          <div className="placeholder">
+            <span className="brand-mark" aria-hidden="true" />
+            <p>Pick a conversation, or press Message next to a connection.</p>
+          </div>
+        )}
+      </main>
+      {groupOpen && <NewGroupDialog onClose={closeGroup} />}
+    </div>
+  );
+}

@@ -1,0 +1,17 @@
+import { io } from 'socket.io-client';
+import type { SocketFactory, SocketLike } from './socketLike';
+
+/**
+ * The real socket: same origin as the page, path /socket.io/, default transports, the JWT in the
+ * handshake `auth`. socket.io-client reconnects by itself with exponential backoff.
+ */
+export const createSocket: SocketFactory = (token) =>
+  io({
+    path: '/socket.io/',
+    auth: { token },
+    autoConnect: false,
+    reconnection: true,
+    reconnectionDelay: 1000,
+    reconnectionDelayMax: 10000,
+    randomizationFactor: 0.5,
+  }) as unknown as SocketLike;

@@ -1,0 +1,28 @@
+# Shared by scripts/serve and scripts/test: a project virtualenv with the locked dependencies.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+PYTHON="${PYTHON:-python3}"
+
+install_python() {
+  local extras="$1"
+  if [ ! -x "$VENV/bin/python" ]; then
+    "$PYTHON" -m venv "$VENV"
+  fi
+  local stamp="$VENV/.installed-$extras"
+  if [ ! -f "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ] || [ "$ROOT/constraints.txt" -nt "$stamp" ]; then
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -c "$ROOT/constraints.txt" -e "$ROOT$extras"
+    touch "$stamp"
+  fi
+}
+
+build_web_client() {
+  local web="$ROOT/interfaces/web"
+  [ -f "$web/package.json" ] || return 0
+  if [ ! -d "$web/node_modules" ] || [ "$web/package-lock.json" -nt "$web/node_modules" ]; then
+    (cd "$web" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+  if [ ! -f "$web/dist/index.html" ] || [ -n "$(find "$web/src" "$web/index.html" -newer "$web/dist/index.html" 2>/dev/null | head -n 1)" ]; then
+    (cd "$web" && npm run build --silent)
+  fi
+}
