@@ -5,7 +5,9 @@ is then re-run on freshly loaded aggregates, where it either succeeds or meets t
 winner established (a taken username, an existing direct conversation, an already-sent message).
 """
 
+import random
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 from uuid import UUID
@@ -31,7 +33,7 @@ from domain.users import User, Username, normalize_display_name, normalize_usern
 
 A = TypeVar("A", bound=Aggregate)
 T = TypeVar("T")
-ATTEMPTS = 8
+ATTEMPTS = 16
 LOCK_STRIPES = 256
 
 
@@ -182,12 +184,14 @@ class Parley(Application):
         return aggregate if isinstance(aggregate, cls) else None
 
     def _retrying(self, attempt: Callable[[bool], T]) -> T:
+        """Run `attempt`; after a conflict, run it again on fresh aggregates, backing off with jitter."""
         for number in range(ATTEMPTS):
             try:
                 return attempt(number > 0)
             except IntegrityError:
                 if number == ATTEMPTS - 1:
                     raise
+                time.sleep(random.uniform(0, 0.002 * 2**min(number, 6)))
         raise AssertionError("unreachable")
 
 

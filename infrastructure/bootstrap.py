@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from application.commands import Parley
 from application.queries import Queries
 from infrastructure.event_store import persistence_env
+from application.ports import PasswordHasher
 from infrastructure.passwords import Argon2Passwords
 from infrastructure.presence import LocalPresence
 from infrastructure.settings import Settings
@@ -45,7 +46,7 @@ class Container:
         self.app.close()
 
 
-def bootstrap(settings: Settings, *, passwords: Argon2Passwords | None = None) -> Container:
+def bootstrap(settings: Settings, *, passwords: PasswordHasher | None = None) -> Container:
     settings = settings.with_jwt_secret()
     app = Parley(env=persistence_env(settings))
     app.passwords = passwords or Argon2Passwords()

@@ -8,7 +8,7 @@ import sys
 from infrastructure.bootstrap import Container, bootstrap
 from infrastructure.settings import SettingsError, load_settings
 from interfaces.progress import Progress
-from projections.tables import drop_tables
+from projections.rebuild import rebuild as rebuild_read_models
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,11 +71,8 @@ def rebuild(args: argparse.Namespace) -> int:
     container = open_container()
     try:
         projector = container.projector
-        with container.db.transaction(commit=True) as cur:
-            drop_tables(cur, projector.prefix)
-        projector.setup()
         progress = Progress("Rebuilding read models", projector.head())
-        applied = projector.catch_up(progress.advance)
+        applied = rebuild_read_models(projector, progress.advance)
         seconds = progress.finish()
         print(f"Rebuilt the read models from {applied} events in {seconds:.1f}s (position {projector.position}).")
     finally:

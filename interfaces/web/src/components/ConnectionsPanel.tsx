@@ -1,36 +1,11 @@
-import { useEffect, useMemo, useState, type FormEvent } from 'react';
+import { useMemo, useState, type FormEvent } from 'react';
 import { useChat, useChatState } from '../app/context';
 import { openConversationRoute } from '../app/route';
 import type { User } from '../api/types';
 import { peopleLists } from '../state/connections';
 import { Avatar } from './Avatar';
 import { StatusIndicator } from './StatusIndicator';
-
-const SUGGEST_DELAY_MS = 250;
-
-function useUserSuggestions(query: string): User[] {
-  const client = useChat();
-  const [users, setUsers] = useState<User[]>([]);
-  useEffect(() => {
-    const q = query.trim();
-    if (q === '') {
-      setUsers([]);
-      return;
-    }
-    let cancelled = false;
-    const timer = setTimeout(() => {
-      client.searchUsers(q).then(
-        (found) => !cancelled && setUsers(found),
-        () => !cancelled && setUsers([]),
-      );
-    }, SUGGEST_DELAY_MS);
-    return () => {
-      cancelled = true;
-      clearTimeout(timer);
-    };
-  }, [client, query]);
-  return users;
-}
+import { UserSuggestions, useUserSuggestions } from './UserSuggestions';
 
 /** Add connections, answer requests, and see and message connected people. */
 export function ConnectionsPanel() {
@@ -44,7 +19,9 @@ export function ConnectionsPanel() {
   const [username, setUsername] = useState('');
   const [feedback, setFeedback] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
-  const suggestions = useUserSuggestions(username);
+  const [focused, setFocused] = useState(false);
+  const found = useUserSuggestions(focused ? username : '');
+  const suggestions = found.filter((u) => u.username !== username.trim().toLowerCase());
 
   const run = async (action: () => Promise<unknown>, success?: string) => {
     setBusy(true);
@@ -88,25 +65,20 @@ export function ConnectionsPanel() {
           <input
             id="add-connection-input"
             type="text"
-            list="user-suggestions"
             autoComplete="off"
             autoCapitalize="none"
             spellCheck={false}
             placeholder="username"
             value={username}
             onChange={(e) => setUsername(e.target.value)}
+            onFocus={() => setFocused(true)}
+            onBlur={() => setFocused(false)}
           />
           <button type="submit" disabled={busy || username.trim() === ''}>
             Send request
           </button>
         </div>
-        <datalist id="user-suggestions">
-          {suggestions.map((u) => (
-            <option key={u.id} value={u.username}>
-              {u.display_name}
-            </option>
-          ))}
-        </datalist>
+        <UserSuggestions users={suggestions} onPick={setUsername} />
       </form>
       {feedback &&
         (feedback.kind === 'error' ? (

@@ -27,7 +27,7 @@ export function MessageBubble({ item, senderName, onRetry }: Props) {
         </div>
       </div>
       {item.state === 'Failed' && (
-        <div className="msg-failed">
+        <div className="msg-retry">
           {item.error && <span className="msg-error">{item.error}</span>}
           <button type="button" className="link-button" onClick={() => onRetry(item.clientMessageId)}>
             Retry

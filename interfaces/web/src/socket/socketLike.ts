@@ -2,7 +2,8 @@
  * The small part of a socket.io-client `Socket` that the service uses.
  * Tests inject a fake implementing this interface.
  */
-export type Listener = (...args: any[]) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
+// any: socket.io listeners receive whatever the server sends; handlers narrow it.
+export type Listener = (...args: any[]) => void;
 
 export interface SocketLike {
   readonly connected: boolean;
