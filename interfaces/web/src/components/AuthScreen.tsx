@@ -55,7 +55,7 @@ export function AuthScreen({ onSignedIn, notice }: Props) {
           <span className="brand-mark" aria-hidden="true" />
           <h1>Parley</h1>
         </div>
-        <p className="auth-lead">Sign in, or create an account to start chatting.</p>
+        <p className="auth-lead">Real-time chat with the people you know.</p>
         {notice && !error && (
           <p className="feedback" role="status">
             {notice}

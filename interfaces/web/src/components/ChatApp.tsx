@@ -58,6 +58,11 @@ function Shell({ session, onSignOut }: Props) {
     client.openConversation(activeId);
   }, [client, activeId]);
 
+  const unread = useChatState((s) => Object.values(s.conversations).reduce((n, c) => n + c.unread_count, 0));
+  useEffect(() => {
+    document.title = unread > 0 ? `(${unread}) Parley` : 'Parley';
+  }, [unread]);
+
   const me = session.user;
   return (
     <div className={`layout${activeId ? ' has-active' : ''}`}>
@@ -90,7 +95,7 @@ function Shell({ session, onSignOut }: Props) {
         ) : (
           <div className="placeholder">
             <span className="brand-mark" aria-hidden="true" />
-            <p>Pick a conversation, or press Message next to a connection.</p>
+            <p>Pick a conversation to start chatting.</p>
           </div>
         )}
       </main>

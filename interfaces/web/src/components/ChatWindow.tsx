@@ -103,12 +103,12 @@ export function ChatWindow({ conversationId }: { conversationId: string }) {
         </div>
       </header>
       <div className="log" role="log" aria-label="Messages" ref={logRef} onScroll={onScroll}>
-        {entry?.loadingOlder && <p className="log-note">Loading earlier messages…</p>}
+        {entry?.loadingOlder && <p className="log-note">Loading history…</p>}
         {entry?.loaded && !entry.hasMoreBefore && items.length > 0 && (
           <p className="log-note">This is the beginning of the conversation.</p>
         )}
-        {!entry?.loaded && <p className="log-note">Loading messages…</p>}
-        {entry?.loaded && items.length === 0 && <p className="log-note">No messages yet. Say hello!</p>}
+        {!entry?.loaded && <p className="log-note">Loading…</p>}
+        {entry?.loaded && items.length === 0 && <p className="log-note">Nothing here yet. Say hello!</p>}
         <ol className="messages">
           {items.map((item, i) => {
             const prev = items[i - 1];
@@ -118,7 +118,8 @@ export function ChatWindow({ conversationId }: { conversationId: string }) {
             return (
               <Fragment key={item.key}>
                 {newDay && (
-                  <li className="day-separator">
+                  // decorative: each message's <time> carries the date for assistive technology
+                  <li className="day-separator" aria-hidden="true">
                     <span>{day}</span>
                   </li>
                 )}

@@ -42,7 +42,7 @@ export function ConnectionsPanel() {
     void run(async () => {
       await client.requestConnection(name);
       setUsername('');
-    }, `Request sent to ${name}.`);
+    }, `Asked ${name} to connect.`);
   };
 
   const openDirect = (user: User) =>

@@ -15,7 +15,7 @@ export function ConversationList({ activeId }: { activeId: string | null }) {
   return (
     <nav aria-label="Conversations" className="conv-list">
       {sorted.length === 0 ? (
-        <p className="empty-hint">No conversations yet. Connect with someone and press Message.</p>
+        <p className="empty-hint">No conversations yet. Start one with someone from People.</p>
       ) : (
         <ul>
           {sorted.map((c) => {
@@ -47,7 +47,7 @@ export function ConversationList({ activeId }: { activeId: string | null }) {
                             <span className="conv-last">{last.body}</span>
                           </>
                         ) : (
-                          <span className="conv-empty">{c.kind === 'group' ? 'New group' : 'Say hello'}</span>
+                          <span className="conv-empty">{c.kind === 'group' ? 'Group created' : 'Say hello'}</span>
                         )}
                       </span>
                       {unread > 0 && (

@@ -102,10 +102,6 @@ export class SocketService {
     return loadOlder(this.requester, this.opts.store, conversationId);
   }
 
-  isJoined(conversationId: string): boolean {
-    return this.joined.has(conversationId);
-  }
-
   private readonly requester = <E extends ClientEventName>(event: E, payload: PayloadOf<E>) =>
     this.request(event, payload);
 

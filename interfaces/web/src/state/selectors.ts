@@ -118,10 +118,3 @@ export function typingNames(state: ChatState, conversationId: string): string[] 
     .filter((id) => id !== state.me?.id)
     .map((id) => displayNameOf(state, conversationId, id));
 }
-
-/** The highest seq known for a conversation: loaded messages or the summary's last message. */
-export function lastKnownSeq(state: ChatState, conversationId: string): number {
-  const items = state.messages[conversationId]?.items ?? [];
-  const loaded = items.length > 0 ? items[items.length - 1].seq : 0;
-  return Math.max(loaded, state.conversations[conversationId]?.last_message?.seq ?? 0);
-}
