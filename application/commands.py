@@ -151,6 +151,25 @@ class Parley(Application):
         with self._stripes[hash(conversation_id) % LOCK_STRIPES]:  # one writer per conversation per process
             return self._retrying(attempt)
 
+    def mark_delivered(self, conversation_id: UUID, user_id: UUID, up_to_seq: int) -> Recorded:
+        return self._mark(conversation_id, up_to_seq, lambda c: c.mark_delivered(user_id, up_to_seq))
+
+    def mark_read(self, conversation_id: UUID, user_id: UUID, up_to_seq: int) -> Recorded:
+        return self._mark(conversation_id, up_to_seq, lambda c: c.mark_read(user_id, up_to_seq))
+
+    def _mark(self, conversation_id: UUID, up_to_seq: int, mark: Callable[[Conversation], bool]) -> Recorded:
+        def attempt(fresh: bool) -> Recorded:
+            conversation = self._find(Conversation, conversation_id, fresh)
+            if conversation is not None and not fresh and up_to_seq > conversation.last_seq:
+                conversation = self._find(Conversation, conversation_id, True)  # another process may have sent
+            if conversation is None:
+                raise ConversationNotFound("No such conversation.")
+            moved = mark(conversation)
+            return Recorded(conversation_id, _position(self.save(conversation)) if moved else None)
+
+        with self._stripes[hash(conversation_id) % LOCK_STRIPES]:
+            return self._retrying(attempt)
+
     # -- helpers ----------------------------------------------------------------------------------
     def notify(self, new_events: list[Any]) -> None:
         super().notify(new_events)

@@ -65,6 +65,9 @@ class Queries:
     def connections(self, user_id: UUID) -> list[Row]:
         return self._read(lambda cur: self.reads.connections_of(cur, str(user_id)))
 
+    def connected_user_ids(self, user_id: UUID) -> list[UUID]:
+        return [UUID(u) for u in self._read(lambda cur: self.reads.connected_user_ids(cur, str(user_id)))]
+
     # -- conversations ----------------------------------------------------------------------------------
     def conversation(self, conversation_id: UUID, user_id: UUID) -> Row:
         def read(cur: Any) -> Row:
@@ -87,6 +90,9 @@ class Queries:
             return self.reads.messages(cur, str(conversation_id), before_seq, after_seq, limit)
 
         return self._read(read)
+
+    def unread_count(self, conversation_id: UUID, user_id: UUID) -> int:
+        return self._read(lambda cur: self.reads.unread_count(cur, str(conversation_id), str(user_id)))
 
     def message(self, message_id: UUID) -> Row | None:
         return self._read(lambda cur: self.reads.message(cur, str(message_id)))

@@ -27,6 +27,14 @@ class Conversation(Aggregate):
         body: str
         client_message_id: UUID
 
+    class MessagesDelivered(Aggregate.Event):
+        user_id: UUID
+        up_to_seq: int
+
+    class MessagesRead(Aggregate.Event):
+        user_id: UUID
+        up_to_seq: int
+
     @staticmethod
     def create_id(kind: str, member_ids: list[UUID], started_by: UUID, title: str | None = None) -> UUID:
         """A direct conversation's id derives from its pair: a second start of it conflicts in the store."""
@@ -50,6 +58,8 @@ class Conversation(Aggregate):
         self.member_ids = list(member_ids)
         self.started_by = started_by
         self.last_seq = 0
+        self.delivered: dict[UUID, int] = {}  # each member's delivery marker (0 when absent)
+        self.read: dict[UUID, int] = {}  # each member's read marker
 
     def send(self, sender_id: UUID, message_id: UUID, body: str, client_message_id: UUID) -> int:
         self.check_member(sender_id)
@@ -59,6 +69,33 @@ class Conversation(Aggregate):
     @event(MessageSent)
     def _send(self, message_id: UUID, seq: int, sender_id: UUID, body: str, client_message_id: UUID) -> None:
         self.last_seq = seq
+
+    def mark_delivered(self, user_id: UUID, up_to_seq: int) -> bool:
+        """Move the member's delivery marker forward, clamped to the last seq; False when it would not move."""
+        self.check_member(user_id)
+        seq = min(up_to_seq, self.last_seq)
+        if seq <= self.delivered.get(user_id, 0):
+            return False
+        self._mark_delivered(user_id, seq)
+        return True
+
+    @event(MessagesDelivered)
+    def _mark_delivered(self, user_id: UUID, up_to_seq: int) -> None:
+        self.delivered[user_id] = up_to_seq
+
+    def mark_read(self, user_id: UUID, up_to_seq: int) -> bool:
+        """Move the member's read marker forward, clamped to the last seq; reading implies delivery."""
+        self.check_member(user_id)
+        seq = min(up_to_seq, self.last_seq)
+        if seq <= self.read.get(user_id, 0):
+            return False
+        self._mark_read(user_id, seq)
+        return True
+
+    @event(MessagesRead)
+    def _mark_read(self, user_id: UUID, up_to_seq: int) -> None:
+        self.read[user_id] = up_to_seq
+        self.delivered[user_id] = max(self.delivered.get(user_id, 0), up_to_seq)
 
     def check_member(self, user_id: UUID) -> None:
         if user_id not in self.member_ids:

@@ -14,7 +14,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from infrastructure.bootstrap import Container
-from interfaces.errors import NotFound
+from interfaces.errors import EXPECTED_ERRORS, NotFound
 from interfaces.http import accounts, connections, conversations, health
 from interfaces.http.common import error_response
 from interfaces.runner import Runner
@@ -44,7 +44,11 @@ def create_app(container: Container, sio: socketio.AsyncServer, emitter: LoopEmi
     http = Starlette(
         routes=routes,
         lifespan=lifespan,
-        exception_handlers={HTTPException: http_error, Exception: error_response},
+        exception_handlers={
+            HTTPException: http_error,
+            **{kind: error_response for kind in EXPECTED_ERRORS},
+            Exception: error_response,  # anything else: `internal` with a correlation id
+        },
     )
     http.state.runner = run
     return socketio.ASGIApp(sio, other_asgi_app=http)

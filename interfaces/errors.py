@@ -45,6 +45,8 @@ _CODES: list[tuple[type[BaseException], int, str]] = [
     (NotFound, 404, "not_found"),
 ]
 
+EXPECTED_ERRORS = tuple(kind for kind, _, _ in _CODES)
+
 
 def describe(error: BaseException) -> tuple[int, dict[str, Any]]:
     """(HTTP status, the contract's error object) for any exception; unknown ones become `internal`."""

@@ -8,7 +8,7 @@ locally, or a Redis-backed manager when several processes share rooms).
 from typing import Any, Protocol
 
 from infrastructure.sql import SqlDatabase
-from projections.changes import Change, ConnectionChanged, ConversationChanged, MessageAdded
+from projections.changes import Change, ConnectionChanged, ConversationChanged, MarkerMoved, MessageAdded
 from projections.reads import IsOnline, ReadModelReads
 
 
@@ -41,6 +41,8 @@ class Broadcaster:
             if isinstance(change, MessageAdded):
                 message = change.message
                 self.emitter.emit("message_new", message, conversation_room(message["conversation_id"]))
+            elif isinstance(change, MarkerMoved):
+                self.emitter.emit(change.event, change.payload, conversation_room(change.payload["conversation_id"]))
         for conversation_id in conversations:
             for user_id, summary in summaries.get(conversation_id, {}).items():
                 self.emitter.emit("conversation_updated", summary, user_room(user_id))

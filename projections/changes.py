@@ -21,4 +21,12 @@ class MessageAdded:
     message: dict[str, Any]  # the contract's Message shape, as first sent
 
 
-Change = ConnectionChanged | ConversationChanged | MessageAdded
+@dataclass(frozen=True)
+class MarkerMoved:
+    """A member's delivery (`messages_delivered`) or read (`messages_read`) marker moved forward."""
+
+    event: str
+    payload: dict[str, Any]
+
+
+Change = ConnectionChanged | ConversationChanged | MessageAdded | MarkerMoved

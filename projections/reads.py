@@ -56,6 +56,21 @@ class ReadModelReads:
         ).fetchall()
         return [shapes.connection(row) for row in rows]
 
+    def connected_user_ids(self, cur: SqlCursor, user_id: str) -> list[str]:
+        rows = cur.execute(
+            f"SELECT CASE WHEN requester_id = ? THEN addressee_id ELSE requester_id END AS other "
+            f"FROM {self.p}connections WHERE (requester_id = ? OR addressee_id = ?) AND status = 'connected'",
+            (user_id, user_id, user_id),
+        ).fetchall()
+        return [r["other"] for r in rows]
+
+    def unread_count(self, cur: SqlCursor, conversation_id: str, user_id: str) -> int:
+        row = cur.execute(
+            f"SELECT unread_count FROM {self.p}members WHERE conversation_id = ? AND user_id = ?",
+            (conversation_id, user_id),
+        ).fetchone()
+        return int(row["unread_count"]) if row else 0
+
     # -- conversations ----------------------------------------------------------------------------
     def membership(self, cur: SqlCursor, conversation_id: str, user_id: str) -> str | None:
         """`member`, `outsider` (the conversation exists), or None (no such conversation)."""

@@ -7,7 +7,7 @@ from domain.connections import CONNECTED, DECLINED, PENDING, REMOVED, Connection
 from domain.conversations import Conversation
 from domain.users import User
 from infrastructure.sql import SqlCursor
-from projections.changes import Change, ConnectionChanged, ConversationChanged, MessageAdded
+from projections.changes import Change, ConnectionChanged, ConversationChanged, MarkerMoved, MessageAdded
 from projections.shapes import iso, message
 
 
@@ -107,3 +107,33 @@ class ReadModelUpdates:
             (at, row["sender_id"], conversation_id),
         )
         return [MessageAdded(message(row, "sent")), ConversationChanged(conversation_id)]
+
+    @apply.register
+    def _messages_delivered(self, event: Conversation.MessagesDelivered, cur: SqlCursor) -> list[Change]:
+        conversation_id, user_id = str(event.originator_id), str(event.user_id)
+        moved = self._move_delivered(cur, conversation_id, user_id, event.up_to_seq, iso(event.timestamp))
+        return [*moved, ConversationChanged(conversation_id)]
+
+    @apply.register
+    def _messages_read(self, event: Conversation.MessagesRead, cur: SqlCursor) -> list[Change]:
+        conversation_id, user_id, at = str(event.originator_id), str(event.user_id), iso(event.timestamp)
+        moved = self._move_delivered(cur, conversation_id, user_id, event.up_to_seq, at)
+        cur.execute(
+            f"UPDATE {self.p}members SET last_read_seq = ?, unread_count = (SELECT COUNT(*) FROM {self.p}messages "
+            "WHERE conversation_id = ? AND seq > ? AND sender_id <> ?) WHERE conversation_id = ? AND user_id = ?",
+            (event.up_to_seq, conversation_id, event.up_to_seq, user_id, conversation_id, user_id),
+        )
+        read = {"conversation_id": conversation_id, "user_id": user_id, "up_to_seq": event.up_to_seq, "read_at": at}
+        return [*moved, MarkerMoved("messages_read", read), ConversationChanged(conversation_id)]
+
+    def _move_delivered(self, cur: SqlCursor, conversation_id: str, user_id: str, seq: int, at: str) -> list[Change]:
+        """Delivery moves forward only (reading implies delivery): report it when it moved."""
+        cur.execute(
+            f"UPDATE {self.p}members SET last_delivered_seq = ? "
+            "WHERE conversation_id = ? AND user_id = ? AND last_delivered_seq < ?",
+            (seq, conversation_id, user_id, seq),
+        )
+        if cur.rowcount == 0:
+            return []
+        payload = {"conversation_id": conversation_id, "user_id": user_id, "up_to_seq": seq, "delivered_at": at}
+        return [MarkerMoved("messages_delivered", payload)]

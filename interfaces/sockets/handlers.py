@@ -12,7 +12,16 @@ from infrastructure.rate_limit import TokenBuckets
 from interfaces.errors import NotFound, RateLimited, Unauthorized, describe
 from interfaces.http.conversations import check_one_direction
 from interfaces.runner import Runner
-from interfaces.schemas import ConversationRef, GetConversations, GetMessages, SendMessage, StartConversation
+from interfaces.schemas import (
+    ConversationRef,
+    GetConversations,
+    GetMessages,
+    MarkUpTo,
+    SendMessage,
+    StartConversation,
+)
+from interfaces.sockets.sessions import Sessions
+from interfaces.sockets.typing import TypingTracker
 from projections import shapes
 from projections.broadcasts import conversation_room
 
@@ -22,12 +31,13 @@ Ack = dict[str, Any]
 
 
 class SocketEvents:
-    def __init__(self, sio: socketio.AsyncServer, run: Runner, users: dict[str, UUID]) -> None:
+    def __init__(self, sio: socketio.AsyncServer, run: Runner, sessions: Sessions, typing: TypingTracker) -> None:
         self.sio = sio
         self.run = run
         self.app = run.container.app
         self.queries = run.container.queries
-        self.users = users  # sid -> user id, filled by the handshake
+        self.sessions = sessions  # filled by the handshake
+        self.typing = typing
         settings = run.container.settings
         self.send_buckets = TokenBuckets(settings.send_rate_per_second, settings.send_burst)
 
@@ -39,6 +49,10 @@ class SocketEvents:
             "send_message": (SendMessage, self.send_message),
             "get_conversations": (GetConversations, self.get_conversations),
             "get_messages": (GetMessages, self.get_messages),
+            "mark_as_delivered": (MarkUpTo, self.mark_as_delivered),
+            "mark_as_read": (MarkUpTo, self.mark_as_read),
+            "typing_start": (ConversationRef, self.typing_start),
+            "typing_stop": (ConversationRef, self.typing_stop),
         }
         for name, (model, handler) in events.items():
             self.sio.on(name, self._acking(model, handler))
@@ -49,7 +63,7 @@ class SocketEvents:
 
         async def on_event(sid: str, *args: Any) -> Ack:
             try:
-                user_id = self.users.get(sid)
+                user_id = self.sessions.user(sid)
                 if user_id is None:
                     raise Unauthorized("This socket is not signed in.")
                 payload = args[0] if args else ({} if optional else None)
@@ -85,6 +99,7 @@ class SocketEvents:
         sent = await self.run.command(
             self.app.send_message, data.conversation_id, user_id, data.client_message_id, data.body
         )
+        await self.typing.stop(user_id, data.conversation_id)
         if sent.is_retry:
             message = await self.run.call(self.queries.message, sent.message_id)
         else:
@@ -112,6 +127,26 @@ class SocketEvents:
             self.queries.messages, data.conversation_id, user_id, data.before_seq, data.after_seq, data.limit
         )
         return {"ok": True, "messages": messages, "has_more": has_more}
+
+    async def mark_as_delivered(self, user_id: UUID, sid: str, data: MarkUpTo) -> Ack:
+        await self.run.command(self.app.mark_delivered, data.conversation_id, user_id, data.up_to_seq)
+        return {"ok": True}
+
+    async def mark_as_read(self, user_id: UUID, sid: str, data: MarkUpTo) -> Ack:
+        await self.run.command(self.app.mark_read, data.conversation_id, user_id, data.up_to_seq)
+        unread = await self.run.call(self.queries.unread_count, data.conversation_id, user_id)
+        return {"ok": True, "unread_count": unread}
+
+    async def typing_start(self, user_id: UUID, sid: str, data: ConversationRef) -> Ack:
+        if not self.typing.is_typing(user_id, data.conversation_id):
+            await self.run.call(self.queries.check_member, data.conversation_id, user_id)
+        await self.typing.start(user_id, data.conversation_id)
+        return {"ok": True}
+
+    async def typing_stop(self, user_id: UUID, sid: str, data: ConversationRef) -> Ack:
+        await self.run.call(self.queries.check_member, data.conversation_id, user_id)
+        await self.typing.stop(user_id, data.conversation_id)
+        return {"ok": True}
 
 
 def failure(error: BaseException) -> Ack:

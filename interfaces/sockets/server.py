@@ -1,5 +1,6 @@
-"""The Socket.IO server: handshake authentication, user rooms, presence counting, the events."""
+"""The Socket.IO server: handshake authentication, user rooms, presence and typing, the events."""
 
+from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qs
 from uuid import UUID
@@ -10,7 +11,10 @@ from interfaces.errors import Unauthorized
 from interfaces.http.common import authenticate
 from interfaces.runner import Runner
 from interfaces.sockets.handlers import SocketEvents
-from projections.broadcasts import user_room
+from interfaces.sockets.sessions import Sessions
+from interfaces.sockets.typing import TypingTracker
+from projections.broadcasts import conversation_room, user_room
+from projections.shapes import iso
 
 MAX_FRAME_BYTES = 256 * 1024
 
@@ -29,8 +33,9 @@ class SocketApi:
         self.sio = sio
         self.run = run
         self.presence = run.container.presence
-        self.users: dict[str, UUID] = {}
-        self.events = SocketEvents(sio, run, self.users)
+        self.sessions = Sessions()
+        self.typing = TypingTracker(self.announce_typing)
+        self.events = SocketEvents(sio, run, self.sessions, self.typing)
 
     def register(self) -> None:
         self.sio.on("connect", self.connect)
@@ -46,14 +51,37 @@ class SocketApi:
         except Unauthorized as error:
             message = str(error)
             raise socketio.exceptions.ConnectionRefusedError(message, {"code": "unauthorized", "message": message})
-        self.users[sid] = user_id
+        self.sessions.add(sid, user_id)
         await self.sio.enter_room(sid, user_room(user_id))
-        self.presence.connected(user_id)
+        connections = await self.run.call(self.run.container.queries.connected_user_ids, user_id)
+        if self.presence.connected(user_id):
+            await self.announce_presence(user_id, "online", connections)
+        now = iso(datetime.now(timezone.utc))
+        for other in self.presence.online(connections):  # what this socket needs to know to start
+            await self.sio.emit("presence", presence(other, "online", now), to=sid)
 
     async def disconnect(self, sid: str, reason: Any = None) -> None:
-        user_id = self.users.pop(sid, None)
-        if user_id is not None:
-            self.presence.disconnected(user_id)
+        user_id = self.sessions.remove(sid)
+        if user_id is None or not self.presence.disconnected(user_id):
+            return
+        await self.typing.stop_all(user_id)
+        connections = await self.run.call(self.run.container.queries.connected_user_ids, user_id)
+        await self.announce_presence(user_id, "offline", connections)
+
+    async def announce_presence(self, user_id: UUID, status: str, connections: list[UUID]) -> None:
+        payload = presence(user_id, status, iso(datetime.now(timezone.utc)))
+        for other in connections:
+            await self.sio.emit("presence", payload, room=user_room(other))
+
+    async def announce_typing(self, user_id: UUID, conversation_id: UUID, is_typing: bool) -> None:
+        payload = {"conversation_id": str(conversation_id), "user_id": str(user_id), "is_typing": is_typing}
+        await self.sio.emit(
+            "typing", payload, room=conversation_room(conversation_id), skip_sid=self.sessions.sockets(user_id)
+        )
+
+
+def presence(user_id: UUID, status: str, at: str) -> dict[str, Any]:
+    return {"user_id": str(user_id), "status": status, "last_seen_at": at}
 
 
 def handshake_token(environ: dict[str, Any], auth: Any) -> str | None:

@@ -14,6 +14,7 @@ class Workload:
     users: list[UUID] = field(default_factory=list)
     conversations: list[UUID] = field(default_factory=list)
     messages: int = 0
+    marks: int = 0
     refused: int = 0
 
 
@@ -56,6 +57,17 @@ def run_workload(app: Parley, users: int = 8, messages: int = 120, seed: int = 7
                 app.send_message(conversation_id, sender, key, "retried")
         except DomainError:
             work.refused += 1
+        if rng.random() < 0.3:  # receipts, often out of order and beyond the last seq
+            reader = rng.choice(members)
+            up_to = rng.randint(0, n + 3)
+            try:
+                if rng.random() < 0.5:
+                    app.mark_read(conversation_id, reader, up_to)
+                else:
+                    app.mark_delivered(conversation_id, reader, up_to)
+                work.marks += 1
+            except DomainError:
+                work.refused += 1
         if n == messages // 2:
             app.remove_connection(Connection.create_id(removed_a, removed_b), removed_a)
     return work

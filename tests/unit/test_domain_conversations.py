@@ -69,3 +69,27 @@ def test_empty_and_overlong_bodies_are_refused_counting_code_points_after_normal
     assert normalize_body("e\u0301" * 4000, 4000) == "\u00e9" * 4000
     with pytest.raises(InvalidInput):
         normalize_body("x" * 4001, 4000)
+
+
+def test_markers_move_forward_only_clamped_to_the_last_seq() -> None:
+    a, b = uuid4(), uuid4()
+    conversation = Conversation.start(a, [b], None)
+    for _ in range(5):
+        conversation.send(a, uuid4(), "hi", uuid4())
+    conversation.collect_events()
+    assert conversation.mark_delivered(b, 3) is True
+    assert conversation.mark_delivered(b, 2) is False
+    assert conversation.mark_delivered(b, 3) is False
+    assert conversation.mark_read(b, 99) is True
+    assert (conversation.read[b], conversation.delivered[b]) == (5, 5)  # clamped; reading implies delivery
+    assert conversation.mark_read(b, 5) is False
+    assert conversation.mark_delivered(b, 4) is False
+    assert [type(e).__name__ for e in conversation.collect_events()] == ["MessagesDelivered", "MessagesRead"]
+
+
+def test_an_empty_conversation_has_nothing_to_mark_and_outsiders_cannot_mark() -> None:
+    a, b = uuid4(), uuid4()
+    conversation = Conversation.start(a, [b], None)
+    assert conversation.mark_read(b, 10) is False
+    with pytest.raises(NotAMember):
+        conversation.mark_delivered(uuid4(), 1)
