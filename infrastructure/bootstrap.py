@@ -11,6 +11,7 @@ from infrastructure.event_store import persistence_env
 from application.ports import PasswordHasher
 from infrastructure.passwords import Argon2Passwords
 from infrastructure.presence import LocalPresence
+from infrastructure.rate_limit import Limits
 from infrastructure.settings import Settings
 from infrastructure.sql import SqlDatabase
 from infrastructure.tokens import Tokens
@@ -29,6 +30,7 @@ class Container:
     queries: Queries
     tokens: Tokens
     presence: LocalPresence
+    limits: Limits
     broadcaster: Broadcaster | None = None
 
     def attach_emitter(self, emitter: Emitter) -> None:
@@ -59,4 +61,5 @@ def bootstrap(settings: Settings, *, passwords: PasswordHasher | None = None) ->
     reads = ReadModelReads(LIVE_PREFIX)
     queries = Queries(db, reads, projector, app.passwords, presence, settings.read_your_writes_timeout)
     tokens = Tokens(settings.jwt_secret or "", settings.token_ttl_seconds)
-    return Container(settings, app, db, projector, queries, tokens, presence)
+    limits = Limits(settings.send_rate_per_second, settings.send_burst)
+    return Container(settings, app, db, projector, queries, tokens, presence, limits)

@@ -21,7 +21,8 @@ def persistence_env(settings: Settings) -> dict[str, str]:
         "POSTGRES_USER": unquote(url.username or "postgres"),
         # The library requires a password value even where the server trusts the connection.
         "POSTGRES_PASSWORD": unquote(url.password or "unused"),
-        "POSTGRES_CONNECT_TIMEOUT": "5",
+        "POSTGRES_CONNECT_TIMEOUT": "2",  # also the wait for a pooled connection
+        "APPLICATION_RECORDER_TOPIC": "infrastructure.postgres_recorder:FailFastPostgresApplicationRecorder",
         "POSTGRES_LOCK_TIMEOUT": "5",
         "POSTGRES_PRE_PING": "y",
         "POSTGRES_POOL_SIZE": "4",

@@ -3,12 +3,27 @@
 import time
 
 
+class RateLimited(Exception):
+    def __init__(self, retry_after_ms: int, message: str = "Too many requests; slow down.") -> None:
+        super().__init__(message)
+        self.retry_after_ms = retry_after_ms
+
+
 class TokenBuckets:
     def __init__(self, rate_per_second: float, burst: int, max_keys: int = 100_000) -> None:
         self.rate = rate_per_second
         self.burst = burst
         self.max_keys = max_keys
         self._buckets: dict[object, tuple[float, float]] = {}  # key -> (tokens, at)
+
+    def wait_ms(self, key: object, now: float | None = None) -> int:
+        """Milliseconds until `key` has a token again (0 when it has one), without taking it."""
+        if self.rate <= 0:
+            return 0
+        now = time.monotonic() if now is None else now
+        tokens, at = self._buckets.get(key, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - at) * self.rate)
+        return 0 if tokens >= 1 else max(1, int((1 - tokens) / self.rate * 1000 + 0.999))
 
     def take(self, key: object, now: float | None = None) -> int:
         """Take one token: 0 when allowed, else the milliseconds until one is available."""
@@ -25,8 +40,24 @@ class TokenBuckets:
         self._buckets[key] = (tokens, now)
         return max(1, int((1 - tokens) / self.rate * 1000 + 0.999))
 
+    def spend(self, key: object) -> None:
+        """Take a token or raise RateLimited with the wait until the next one."""
+        wait = self.take(key)
+        if wait:
+            raise RateLimited(wait)
+
     def _forget_full(self, now: float) -> None:
         """A bucket that has refilled is the same as no bucket: drop those."""
         full = [k for k, (t, at) in self._buckets.items() if t + (now - at) * self.rate >= self.burst]
         for key in full:
             del self._buckets[key]
+
+
+class Limits:
+    """Every abuse limit of one process, by what it protects."""
+
+    def __init__(self, send_rate_per_second: float, send_burst: int) -> None:
+        self.send = TokenBuckets(send_rate_per_second, send_burst)
+        self.connection_requests = TokenBuckets(10 / 60, 10)  # per user: 10 a minute, bursts of 10
+        self.conversations = TokenBuckets(30 / 60, 20)  # per user: starts of conversations
+        self.login_failures = TokenBuckets(5 / 300, 5)  # per username: 5 failures, then 1 per minute

@@ -10,6 +10,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
+from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -17,6 +18,7 @@ from infrastructure.bootstrap import Container
 from interfaces.errors import EXPECTED_ERRORS, NotFound
 from interfaces.http import accounts, connections, conversations, health
 from interfaces.http.common import error_response
+from interfaces.http.middleware import RequestIds
 from interfaces.runner import Runner
 from interfaces.sockets.emitter import LoopEmitter
 from interfaces.sockets.server import SocketApi, create_socket_server
@@ -43,6 +45,7 @@ def create_app(container: Container, sio: socketio.AsyncServer, emitter: LoopEmi
     routes += web_client_routes()
     http = Starlette(
         routes=routes,
+        middleware=[Middleware(RequestIds)],
         lifespan=lifespan,
         exception_handlers={
             HTTPException: http_error,

@@ -6,6 +6,7 @@ import socket
 import sys
 
 from infrastructure.bootstrap import Container, bootstrap
+from infrastructure.logs import configure_logging
 from infrastructure.settings import SettingsError, load_settings
 from interfaces.progress import Progress
 from projections.rebuild import rebuild as rebuild_read_models
@@ -24,10 +25,11 @@ def main(argv: list[str] | None = None) -> int:
         dest="action", required=True
     )
     rebuild_parser = projections.add_parser("rebuild", help="drop every read model and rebuild it from the events")
+    rebuild_parser.add_argument("--batch-size", type=int, default=1000, help="events per transaction")
     rebuild_parser.set_defaults(handler=rebuild)
 
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(logging.INFO)
     try:
         return args.handler(args)
     except SettingsError as error:
@@ -71,6 +73,7 @@ def rebuild(args: argparse.Namespace) -> int:
     container = open_container()
     try:
         projector = container.projector
+        projector.batch_size = max(1, args.batch_size)
         progress = Progress("Rebuilding read models", projector.head())
         applied = rebuild_read_models(projector, progress.advance)
         seconds = progress.finish()

@@ -4,9 +4,11 @@ import logging
 import uuid
 from typing import Any
 
+from eventsourcing.persistence import PersistenceError
 from pydantic import ValidationError
 
 from domain import errors as domain
+from infrastructure.rate_limit import RateLimited
 from projections.reads import InvalidCursor
 
 log = logging.getLogger("parley.errors")
@@ -14,12 +16,6 @@ log = logging.getLogger("parley.errors")
 
 class Unauthorized(Exception):
     pass
-
-
-class RateLimited(Exception):
-    def __init__(self, retry_after_ms: int) -> None:
-        super().__init__("Too many messages; slow down.")
-        self.retry_after_ms = retry_after_ms
 
 
 class NotFound(Exception):
@@ -57,7 +53,10 @@ def describe(error: BaseException) -> tuple[int, dict[str, Any]]:
                 body["retry_after_ms"] = error.retry_after_ms
             return status, body
     correlation_id = uuid.uuid4().hex[:16]
-    log.error("internal error %s", correlation_id, exc_info=error)
+    log.error("internal error %s", correlation_id, exc_info=error, extra={"correlation_id": correlation_id})
+    if isinstance(error, PersistenceError):
+        message = "The database is unavailable; nothing was changed. Try again"
+        return 503, {"code": "internal", "message": f"{message} (reference {correlation_id})."}
     return 500, {"code": "internal", "message": f"Something went wrong on our side (reference {correlation_id})."}
 
 

@@ -4,7 +4,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from domain.errors import UserNotFound
+from domain.errors import InvalidCredentials, UserNotFound
+from infrastructure.rate_limit import RateLimited
 from interfaces.http.common import body, current_user, ok, query, runner
 from interfaces.schemas import Login, Register, UserSearch
 
@@ -19,7 +20,14 @@ async def register(request: Request) -> JSONResponse:
 async def login(request: Request) -> JSONResponse:
     data = await body(request, Login)
     run = runner(request)
-    user = await run.call(run.container.queries.authenticate, data.username, data.password)
+    failures, key = run.container.limits.login_failures, data.username.strip().lower()
+    if wait := failures.wait_ms(key):  # repeated failures: refuse before checking the password
+        raise RateLimited(wait, "Too many failed sign-ins for this username; try again later.")
+    try:
+        user = await run.call(run.container.queries.authenticate, data.username, data.password)
+    except InvalidCredentials:
+        failures.take(key)
+        raise
     tokens = run.container.tokens
     return ok({
         "access_token": tokens.issue(user["id"]),

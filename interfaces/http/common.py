@@ -21,10 +21,17 @@ def runner(request: Request) -> Runner:
 
 
 async def body(request: Request, model: type[M]) -> M:
-    raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
-        raise InvalidInput(f"The request body is larger than {MAX_BODY_BYTES // 1024} KiB.")
-    return model.model_validate_json(raw or b"null")
+    """The JSON body as `model`; a body over the limit is refused before it is read in full or parsed."""
+    too_large = InvalidInput(f"The request body is larger than {MAX_BODY_BYTES // 1024} KiB.")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise too_large
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_BODY_BYTES:
+            raise too_large
+    return model.model_validate_json(bytes(raw) or b"null")
 
 
 def query(request: Request, model: type[M]) -> M:

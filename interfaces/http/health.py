@@ -1,5 +1,7 @@
 """/healthz (the process runs) and /readyz (the store answers and the read models are caught up)."""
 
+import anyio
+from anyio import to_thread
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -22,10 +24,14 @@ async def readyz(request: Request) -> JSONResponse:
         caught_up = projector.healthy and projector.wait(head, CATCH_UP_SECONDS)
         return {"status": "ready" if caught_up else "catching_up", "head": head, "position": projector.position}
 
+    if projector.failure is not None:  # the projector cannot reach the store: no need to wait to know
+        return JSONResponse({"status": "unavailable", "reason": type(projector.failure).__name__}, status_code=503)
+    report: dict[str, object] = {"status": "unavailable", "reason": "the database did not answer in time"}
     try:
-        report = await run.call(check)
+        with anyio.move_on_after(CATCH_UP_SECONDS + 1):
+            report = await to_thread.run_sync(check, abandon_on_cancel=True, limiter=run.limiter)
     except Exception as error:  # the store does not answer
-        return JSONResponse({"status": "unavailable", "reason": type(error).__name__}, status_code=503)
+        report = {"status": "unavailable", "reason": type(error).__name__}
     return JSONResponse(report, status_code=200 if report["status"] == "ready" else 503)
 
 

@@ -8,8 +8,8 @@ from uuid import UUID
 import socketio
 from pydantic import BaseModel
 
-from infrastructure.rate_limit import TokenBuckets
-from interfaces.errors import NotFound, RateLimited, Unauthorized, describe
+from infrastructure.logs import context_id
+from interfaces.errors import NotFound, Unauthorized, describe
 from interfaces.http.conversations import check_one_direction
 from interfaces.runner import Runner
 from interfaces.schemas import (
@@ -38,8 +38,7 @@ class SocketEvents:
         self.queries = run.container.queries
         self.sessions = sessions  # filled by the handshake
         self.typing = typing
-        settings = run.container.settings
-        self.send_buckets = TokenBuckets(settings.send_rate_per_second, settings.send_burst)
+        self.limits = run.container.limits
 
     def register(self) -> None:
         events: dict[str, tuple[type[BaseModel] | None, Callable[..., Awaitable[Ack]]]] = {
@@ -62,6 +61,7 @@ class SocketEvents:
         optional = model is not None and not any(f.is_required() for f in model.model_fields.values())
 
         async def on_event(sid: str, *args: Any) -> Ack:
+            context_id.set(f"socket:{sid}")
             try:
                 user_id = self.sessions.user(sid)
                 if user_id is None:
@@ -79,6 +79,7 @@ class SocketEvents:
 
     # -- the events ---------------------------------------------------------------------------------
     async def start_conversation(self, user_id: UUID, sid: str, data: StartConversation) -> Ack:
+        self.limits.conversations.spend(user_id)
         recorded = await self.run.command(self.app.start_conversation, user_id, list(data.user_ids), data.title)
         return {"ok": True, "conversation": await self.run.call(self.queries.conversation, recorded.id, user_id)}
 
@@ -93,9 +94,7 @@ class SocketEvents:
         return {"ok": True}
 
     async def send_message(self, user_id: UUID, sid: str, data: SendMessage) -> Ack:
-        wait_ms = self.send_buckets.take(user_id)
-        if wait_ms:
-            raise RateLimited(wait_ms)
+        self.limits.send.spend(user_id)
         sent = await self.run.command(
             self.app.send_message, data.conversation_id, user_id, data.client_message_id, data.body
         )

@@ -1,5 +1,6 @@
 """The Socket.IO server: handshake authentication, user rooms, presence and typing, the events."""
 
+import logging
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qs
@@ -7,6 +8,7 @@ from uuid import UUID
 
 import socketio
 
+from infrastructure.logs import context_id
 from interfaces.errors import Unauthorized
 from interfaces.http.common import authenticate
 from interfaces.runner import Runner
@@ -17,6 +19,7 @@ from projections.broadcasts import conversation_room, user_room
 from projections.shapes import iso
 
 MAX_FRAME_BYTES = 256 * 1024
+log = logging.getLogger("parley.sockets")
 
 
 def create_socket_server() -> socketio.AsyncServer:
@@ -43,6 +46,7 @@ class SocketApi:
         self.events.register()
 
     async def connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        context_id.set(f"socket:{sid}")
         token = handshake_token(environ, auth)
         try:
             if not token:
@@ -50,8 +54,10 @@ class SocketApi:
             user_id = await authenticate(self.run, token)
         except Unauthorized as error:
             message = str(error)
+            log.info("socket refused: %s", message)
             raise socketio.exceptions.ConnectionRefusedError(message, {"code": "unauthorized", "message": message})
         self.sessions.add(sid, user_id)
+        log.info("socket connected for user %s", user_id)
         await self.sio.enter_room(sid, user_room(user_id))
         connections = await self.run.call(self.run.container.queries.connected_user_ids, user_id)
         if self.presence.connected(user_id):
