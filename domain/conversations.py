@@ -6,6 +6,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.connections import pair_id
 from domain.errors import InvalidInput, NotAMember
+from domain.messages import check_text
 
 DIRECT, GROUP = "direct", "group"
 TITLE_MAX_CHARS = 100
@@ -113,7 +114,7 @@ def direct_conversation_id(a: UUID, b: UUID) -> UUID:
 def normalize_title(raw: str | None) -> str | None:
     if raw is None:
         return None
-    title = " ".join(raw.split())
+    title = " ".join(check_text(raw).split())
     if len(title) > TITLE_MAX_CHARS:
         raise InvalidInput(f"A title is at most {TITLE_MAX_CHARS} characters.")
     return title or None

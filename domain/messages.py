@@ -10,9 +10,18 @@ from domain.errors import InvalidInput
 KEPT_CONTROL_CHARACTERS = frozenset("\n\t")
 
 
+def check_text(raw: str) -> str:
+    """Text must be encodable Unicode: lone surrogates (from a client's broken UTF-16) are refused."""
+    try:
+        raw.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput("The text is not valid Unicode (it holds a lone surrogate).") from None
+    return raw
+
+
 def normalize_body(raw: str, max_chars: int) -> str:
     """NFC, control characters (Cc) other than newline and tab removed, surrounding whitespace trimmed."""
-    text = unicodedata.normalize("NFC", raw)
+    text = unicodedata.normalize("NFC", check_text(raw))
     text = "".join(c for c in text if c in KEPT_CONTROL_CHARACTERS or unicodedata.category(c) != "Cc")
     text = text.strip()
     if not text:

@@ -7,6 +7,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidInput
+from domain.messages import check_text
 
 USERNAME_PATTERN = re.compile(r"[a-z0-9_.\-]{3,32}")
 DISPLAY_NAME_MAX_CHARS = 64
@@ -23,7 +24,7 @@ def normalize_username(raw: str) -> str:
 def normalize_display_name(raw: str | None, username: str) -> str:
     if raw is None:
         return username
-    name = "".join(c for c in unicodedata.normalize("NFC", raw) if unicodedata.category(c) != "Cc")
+    name = "".join(c for c in unicodedata.normalize("NFC", check_text(raw)) if unicodedata.category(c) != "Cc")
     name = " ".join(name.split())
     if not name:
         return username

@@ -1,6 +1,6 @@
 """Every request body and socket payload, as a strict pydantic model (unknown fields are refused)."""
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
@@ -13,29 +13,34 @@ class Payload(BaseModel):
 Seq = Annotated[StrictInt, Field(ge=0, le=2**53)]
 
 
+def text(max_length: int, min_length: int = 0) -> Any:
+    """A JSON string within the given length (pydantic refuses lone surrogates: not valid Unicode)."""
+    return Annotated[StrictStr, Field(min_length=min_length, max_length=max_length)]
+
+
 # -- HTTP bodies and query strings ----------------------------------------------------------------
 class Register(Payload):
-    username: Annotated[StrictStr, Field(max_length=64)]
-    password: Annotated[StrictStr, Field(min_length=8, max_length=256)]
-    display_name: Annotated[StrictStr, Field(max_length=256)] | None = None
+    username: text(64)
+    password: text(256, 8)
+    display_name: text(256) | None = None
 
 
 class Login(Payload):
-    username: Annotated[StrictStr, Field(max_length=64)]
-    password: Annotated[StrictStr, Field(max_length=256)]
+    username: text(64)
+    password: text(256)
 
 
 class RequestConnection(Payload):
-    username: Annotated[StrictStr, Field(max_length=64)]
+    username: text(64)
 
 
 class UserSearch(Payload):
-    query: Annotated[str, Field(min_length=1, max_length=32)]
+    query: text(32, 1)
 
 
 class ConversationPage(Payload):
     limit: Annotated[int, Field(ge=1, le=100)] = 50
-    before: Annotated[str, Field(max_length=200)] | None = None
+    before: text(200) | None = None
 
 
 class MessagePage(Payload):
@@ -47,7 +52,7 @@ class MessagePage(Payload):
 # -- Socket.IO payloads ---------------------------------------------------------------------------
 class StartConversation(Payload):
     user_ids: Annotated[list[UUID], Field(min_length=1, max_length=100)]
-    title: Annotated[StrictStr, Field(max_length=1000)] | None = None
+    title: text(1000) | None = None
 
 
 class ConversationRef(Payload):
@@ -57,12 +62,12 @@ class ConversationRef(Payload):
 class SendMessage(Payload):
     conversation_id: UUID
     client_message_id: UUID
-    body: Annotated[StrictStr, Field(max_length=100_000)]
+    body: text(100_000)
 
 
 class GetConversations(Payload):
     limit: Annotated[StrictInt, Field(ge=1, le=100)] = 50
-    before: Annotated[StrictStr, Field(max_length=200)] | None = None
+    before: text(200) | None = None
 
 
 class GetMessages(Payload):

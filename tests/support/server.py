@@ -5,7 +5,9 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import httpx
 
@@ -28,19 +30,21 @@ class ServerProcess:
             **(env or {}),
         }
         self.process: subprocess.Popen[bytes] | None = None
+        # The server's log goes to a file: a pipe nobody reads would fill up and block the server.
+        self.log_path = Path(tempfile.mkstemp(prefix=f"parley-{self.port}-", suffix=".log")[1])
 
     def start(self, timeout: float = 30.0) -> "ServerProcess":
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "interfaces.cli", "serve", "--port", str(self.port)],
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "interfaces.cli", "serve", "--port", str(self.port)],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                output = self.process.stdout.read().decode() if self.process.stdout else ""
-                raise RuntimeError(f"parley serve exited with {self.process.returncode}:\n{output}")
+                raise RuntimeError(f"parley serve exited with {self.process.returncode}:\n{self.log()}")
             try:
                 if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
                     return self
@@ -49,6 +53,9 @@ class ServerProcess:
             time.sleep(0.05)
         self.stop()
         raise RuntimeError("parley serve did not become ready in time")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-5000:]
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
