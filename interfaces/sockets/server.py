@@ -55,7 +55,7 @@ class SocketApi:
         except Unauthorized as error:
             message = str(error)
             log.info("socket refused: %s", message)
-            raise socketio.exceptions.ConnectionRefusedError(message, {"code": "unauthorized", "message": message})
+            raise refused(message) from None
         self.sessions.add(sid, user_id)
         log.info("socket connected for user %s", user_id)
         await self.sio.enter_room(sid, user_room(user_id))
@@ -84,6 +84,14 @@ class SocketApi:
         await self.sio.emit(
             "typing", payload, room=conversation_room(conversation_id), skip_sid=self.sessions.sockets(user_id)
         )
+
+
+def refused(message: str) -> socketio.exceptions.ConnectionRefusedError:
+    """The refusal's packet carries {code, message} both as its `data` (what socket.io-client exposes as
+    `err.data`) and at its top level (what python-socketio hands the `connect_error` handler)."""
+    error = socketio.exceptions.ConnectionRefusedError(message)
+    error.error_args = {"message": message, "code": "unauthorized", "data": {"code": "unauthorized", "message": message}}
+    return error
 
 
 def presence(user_id: UUID, status: str, at: str) -> dict[str, Any]:
