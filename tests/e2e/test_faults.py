@@ -104,6 +104,7 @@ async def test_sigkill_at_load_loses_no_acknowledged_message_and_retries_make_no
     assert set(keys) == set(acked), "an acknowledged message is missing, or an unacknowledged one appeared"
     assert sorted(m["seq"] for m in stored) == list(range(1, len(stored) + 1))
     assert {m["client_message_id"]: m["seq"] for m in stored} == acked
+    print(f"\nSIGKILL at load: {len(acked)} messages checked, {len(unacked)} retried, lost: 0, duplicated: 0")
 
 
 async def test_losing_postgres_fails_fast_and_the_same_process_recovers(tmp_path: Path) -> None:
