@@ -5,11 +5,13 @@ reflected by the read models. Emission itself is handed to an Emitter (the socke
 locally, or a Redis-backed manager when several processes share rooms).
 """
 
+from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from infrastructure.sql import SqlDatabase
 from projections.changes import Change, ConnectionChanged, ConversationChanged, MarkerMoved, MessageAdded
 from projections.reads import IsOnline, ReadModelReads
+from projections.shapes import iso
 
 
 class Emitter(Protocol):
@@ -48,5 +50,16 @@ class Broadcaster:
                 self.emitter.emit("conversation_updated", summary, user_room(user_id))
         for connection in connection_rows:
             if connection is not None:
-                for party in (connection["requester"], connection["addressee"]):
-                    self.emitter.emit("connection_updated", connection, user_room(party["id"]))
+                self._connection_updated(connection)
+
+    def _connection_updated(self, connection: dict[str, Any]) -> None:
+        parties = [connection["requester"]["id"], connection["addressee"]["id"]]
+        for party in parties:
+            self.emitter.emit("connection_updated", connection, user_room(party))
+        if connection["status"] == "connected":  # newly connected people learn each other's presence
+            now = iso(datetime.now(timezone.utc))
+            online = self.is_online(parties)
+            for party, other in (parties, parties[::-1]):
+                if party in online:
+                    presence = {"user_id": party, "status": "online", "last_seen_at": now}
+                    self.emitter.emit("presence", presence, user_room(other))

@@ -26,3 +26,15 @@ build_web_client() {
     (cd "$web" && npm run build --silent)
   fi
 }
+
+ensure_chromium() {
+  # Browser tests drive Debian's Chromium through Playwright (a browser download is not possible here).
+  [ -x /usr/bin/chromium ] && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "Installing Chromium for the browser tests (apt-get install chromium)..." >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "The browser tests need /usr/bin/chromium: install Debian's chromium package (sudo apt-get install chromium)." >&2
+    return 1
+  fi
+}

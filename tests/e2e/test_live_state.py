@@ -170,3 +170,14 @@ async def test_presence_counts_devices_and_tells_only_connections(server: Server
     listed = (await again.call("get_conversations"))["conversations"][0]
     assert {m["user"]["id"]: m["online"] for m in listed["members"]} == {alice.id: True, bob.id: False}
     await close(again, outsider)
+
+
+async def test_people_who_just_connected_learn_each_others_presence(server: ServerProcess) -> None:
+    alice = Person(server.url, "alice").register()
+    bob = Person(server.url, "bob").register()
+    a, b = await Socket(alice).connect(), await Socket(bob).connect()
+    assert a.pending("presence") == [] and b.pending("presence") == []  # not connected yet: told nothing
+    alice.connect_with(bob)
+    assert (await a.next_matching("presence", lambda p: p["user_id"] == bob.id))["status"] == "online"
+    assert (await b.next_matching("presence", lambda p: p["user_id"] == alice.id))["status"] == "online"
+    await close(a, b)

@@ -39,6 +39,29 @@ export class FakeSocket implements SocketLike {
     return this;
   }
 
+  /** Like socket.io-client: the ack gets (err, ack); err when no ack came within `ms`. */
+  timeout(ms: number): { emit(event: string, ...args: unknown[]): unknown } {
+    return {
+      emit: (event: string, ...args: unknown[]) => {
+        const [payload, callback] = args as [unknown, (err: unknown, ack?: unknown) => void];
+        let settled = false;
+        const timer = setTimeout(() => {
+          if (!settled) {
+            settled = true;
+            callback(new Error('operation has timed out'));
+          }
+        }, ms);
+        return this.emit(event, payload, (ack: unknown) => {
+          if (!settled) {
+            settled = true;
+            clearTimeout(timer);
+            callback(null, ack);
+          }
+        });
+      },
+    };
+  }
+
   connect(): this {
     this.connectCalls += 1;
     return this;

@@ -5,7 +5,8 @@ export const ACK_TIMEOUT_CODE = 'timeout';
 
 /**
  * Emits `event` with `payload` and resolves with the server's ack object.
- * Never rejects: a missing ack after `timeoutMs` resolves as `{ok: false, error: {code: 'timeout'}}`,
+ * Never rejects: a missing ack after `timeoutMs` resolves as `{ok: false, error: {code: 'timeout'}}`
+ * (and the packet is dropped, never sent later),
  * and a malformed ack as `{ok: false, error: {code: 'bad_ack'}}`.
  */
 export function emitWithAck<E extends ClientEventName>(
@@ -15,20 +16,13 @@ export function emitWithAck<E extends ClientEventName>(
   timeoutMs: number,
 ): Promise<AckOf<E>> {
   return new Promise((resolve) => {
-    let settled = false;
-    const timer = setTimeout(() => {
-      if (settled) return;
-      settled = true;
-      resolve({
-        ok: false,
-        error: { code: ACK_TIMEOUT_CODE, message: 'The server did not answer in time.' },
-      });
-    }, timeoutMs);
-    socket.emit(event, payload, (ack: unknown) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      if (ack && typeof ack === 'object' && typeof (ack as { ok?: unknown }).ok === 'boolean') {
+    socket.timeout(timeoutMs).emit(event, payload, (err: unknown, ack: unknown) => {
+      if (err) {
+        resolve({
+          ok: false,
+          error: { code: ACK_TIMEOUT_CODE, message: 'The server did not answer in time.' },
+        });
+      } else if (ack && typeof ack === 'object' && typeof (ack as { ok?: unknown }).ok === 'boolean') {
         resolve(ack as AckOf<E>);
       } else {
         resolve({

@@ -12,6 +12,12 @@ export interface SocketLike {
   on(event: string, listener: Listener): unknown;
   off(event?: string, listener?: Listener): unknown;
   emit(event: string, ...args: unknown[]): unknown;
+  /**
+   * socket.io-client's `timeout(ms).emit(event, payload, (err, ack) => ...)`: on timeout the ack
+   * callback gets an error and the packet is dropped from the send buffer, so a send reported as
+   * failed is never delivered later behind the user's back (only Retry sends it again).
+   */
+  timeout(ms: number): { emit(event: string, ...args: unknown[]): unknown };
   connect(): unknown;
   disconnect(): unknown;
 }

@@ -1,0 +1,198 @@
+"""Shared helpers for the browser tests of the web client (Playwright, Debian's Chromium).
+
+Everything here locates elements by the accessible names of section 5 of the wire contract
+(labels, roles, texts), never by CSS classes, so the tests check what people and assistive
+technology actually get.
+"""
+
+import asyncio
+import re
+import threading
+from collections.abc import Callable, Coroutine, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
+
+from tests.support.clients import Person, Socket
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-gpu",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PASSWORD = "correct horse battery"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+#: the text of an own message's state (contract section 5)
+STATE = re.compile(r"^(Sending|Sent|Delivered|Read|Failed)$")
+#: any unread badge
+UNREAD = re.compile(r"^\d+\+? unread$")
+
+T = TypeVar("T")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium per test module; each person gets a new context (own storage)."""
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+class AsyncThread:
+    """An asyncio loop in a background thread, so sync browser tests can drive python-socketio clients.
+
+    (Playwright's sync API keeps its own loop "running" on the main thread, so asyncio.run() cannot
+    be used there.)
+    """
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="socketio-loop", daemon=True)
+        self.thread.start()
+
+    def run(self, coroutine: Coroutine[Any, Any, T], timeout: float = 30) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def socket(self, person: Person) -> Socket:
+        async def connect() -> Socket:
+            return await Socket(person).connect()
+
+        return self.run(connect())
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+        self.loop.close()
+
+
+@pytest.fixture
+def aio() -> Iterator[AsyncThread]:
+    runner = AsyncThread()
+    try:
+        yield runner
+    finally:
+        runner.close()
+
+
+def open_page(browser: Browser, url: str, viewport: dict[str, int] | None = None, scale: float = 1) -> Page:
+    """A new person: a fresh context (empty localStorage) with one page at the app."""
+    context: BrowserContext = browser.new_context(viewport=viewport or DESKTOP, device_scale_factor=scale)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.goto(url + "/")
+    return page
+
+
+@pytest.fixture
+def new_page(browser: Browser) -> Iterator[Callable[..., Page]]:
+    """`new_page(url, viewport=DESKTOP, scale=1)`: a page for a new person, closed after the test."""
+    pages: list[Page] = []
+
+    def make(url: str, viewport: dict[str, int] | None = None, scale: float = 1) -> Page:
+        page = open_page(browser, url, viewport, scale)
+        pages.append(page)
+        return page
+
+    yield make
+    for page in pages:
+        try:
+            page.context.close()
+        except Exception:  # already closed by the test
+            pass
+
+
+def sign_up(page: Page, username: str, display_name: str, password: str = PASSWORD) -> None:
+    page.get_by_label("Username", exact=True).fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_label("Display name", exact=True).fill(display_name)
+    page.get_by_role("button", name="Create account", exact=True).click()
+    expect_signed_in(page)
+
+
+def sign_in(page: Page, username: str, password: str = PASSWORD) -> None:
+    page.get_by_label("Username", exact=True).fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect_signed_in(page)
+
+
+def expect_signed_in(page: Page) -> None:
+    expect(conversations(page)).to_be_attached()
+    expect(page.get_by_role("button", name="Sign in", exact=True)).to_have_count(0)
+    expect(connection_state(page)).to_have_text("Connected")
+
+
+def connection_state(page: Page) -> Locator:
+    return page.get_by_role("status", name="Connection state", exact=True)
+
+
+def conversations(page: Page) -> Locator:
+    return page.get_by_role("navigation", name="Conversations", exact=True)
+
+
+def conversation_item(page: Page, name: str) -> Locator:
+    """The item of the conversation list that shows `name` (other party or group title)."""
+    return conversations(page).get_by_role("link").filter(has_text=name)
+
+
+def connected_person(page: Page, display_name: str) -> Locator:
+    """The entry of a connected user: it shows their name and has a `Message` button."""
+    return (
+        page.get_by_role("listitem")
+        .filter(has_text=display_name)
+        .filter(has=page.get_by_role("button", name="Message", exact=True))
+    )
+
+
+def message_log(page: Page) -> Locator:
+    return page.get_by_role("log", name="Messages", exact=True)
+
+
+def log_items(page: Page) -> Locator:
+    return message_log(page).get_by_role("listitem")
+
+
+def message(page: Page, body: str) -> Locator:
+    """The log entry whose body is exactly `body`."""
+    return log_items(page).filter(has=page.get_by_text(body, exact=True))
+
+
+def message_state(page: Page, body: str) -> Locator:
+    return message(page, body).get_by_text(STATE)
+
+
+def composer(page: Page) -> Locator:
+    return page.get_by_label("Message", exact=True)
+
+
+def send_button(page: Page) -> Locator:
+    return page.get_by_role("button", name="Send", exact=True)
+
+
+def expect_log(page: Page, bodies: list[str], timeout: float = 10_000) -> None:
+    """The log lists exactly these bodies, in this order."""
+    items = log_items(page)
+    expect(items).to_have_count(len(bodies), timeout=timeout)
+    expect(items).to_contain_text(bodies, timeout=timeout)
+    for body in bodies:
+        expect(message(page, body)).to_have_count(1)
+
+
+def screenshot(target: Page | Locator, name: str) -> Path:
+    """A PNG of the page (or of one element) in docs/screenshots/."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / name
+    target.screenshot(path=str(path), animations="disabled")
+    return path
