@@ -48,11 +48,37 @@ class SqlDatabase:
 
     @contextmanager
     def transaction(self, *, commit: bool) -> Iterator[SqlCursor]:
+        if self.engine == "sqlite" and commit:
+            with self._sqlite_write() as cursor:
+                yield cursor
+            return
         with self.datastore.transaction(commit=commit) as raw:
             if self.engine == "sqlite":
                 yield SqlCursor(raw.sqlite_cursor, _same)
             else:
                 yield SqlCursor(raw, _postgres_sql)
+
+    @contextmanager
+    def _sqlite_write(self) -> Iterator[SqlCursor]:
+        """A SQLite write transaction that takes the write lock at BEGIN (IMMEDIATE).
+
+        The library begins DEFERRED; a transaction that reads first and then writes fails at once
+        ("database is locked") when another connection wrote in between, whatever the busy timeout.
+        """
+        assert isinstance(self.datastore, SQLiteDatastore)
+        with self.datastore.get_connection(commit=True) as connection:
+            raw = connection._sqlite_conn  # the pooled sqlite3 connection (autocommit mode)
+            cursor = raw.cursor()
+            cursor.execute("BEGIN IMMEDIATE")
+            try:
+                yield SqlCursor(cursor, _same)
+            except BaseException:
+                raw.rollback()
+                raise
+            else:
+                raw.commit()
+            finally:
+                cursor.close()
 
 
 def _same(sql: str) -> str:

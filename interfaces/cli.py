@@ -10,6 +10,7 @@ from infrastructure.logs import configure_logging
 from infrastructure.settings import SettingsError, load_settings
 from interfaces.progress import Progress
 from projections.rebuild import rebuild as rebuild_read_models
+from projections.verify import verify as verify_read_models
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,9 +25,17 @@ def main(argv: list[str] | None = None) -> int:
     projections = commands.add_parser("projections", help="operate the read models").add_subparsers(
         dest="action", required=True
     )
-    rebuild_parser = projections.add_parser("rebuild", help="drop every read model and rebuild it from the events")
+    rebuild_parser = projections.add_parser(
+        "rebuild", help="rebuild every read model from the events, beside the live ones, then swap them in"
+    )
     rebuild_parser.add_argument("--batch-size", type=int, default=1000, help="events per transaction")
     rebuild_parser.set_defaults(handler=rebuild)
+    verify_parser = projections.add_parser(
+        "verify", help="rebuild into scratch tables and compare row by row with the live read models"
+    )
+    verify_parser.set_defaults(handler=verify)
+    status_parser = projections.add_parser("status", help="each projection's position and lag")
+    status_parser.set_defaults(handler=status)
 
     args = parser.parse_args(argv)
     configure_logging(logging.INFO)
@@ -72,14 +81,46 @@ def serve(args: argparse.Namespace) -> int:
 def rebuild(args: argparse.Namespace) -> int:
     container = open_container()
     try:
-        projector = container.projector
-        projector.batch_size = max(1, args.batch_size)
-        progress = Progress("Rebuilding read models", projector.head())
-        applied = rebuild_read_models(projector, progress.advance)
+        progress = Progress("Rebuilding read models", container.projector.head())
+        live = rebuild_read_models(container.app, container.db, progress.advance, max(1, args.batch_size))
         seconds = progress.finish()
-        print(f"Rebuilt the read models from {applied} events in {seconds:.1f}s (position {projector.position}).")
+        print(f"Rebuilt the read models from {progress.done} events in {seconds:.1f}s and swapped them in "
+              f"(position {live.position}).")
     finally:
         container.close()
+    return 0
+
+
+def verify(args: argparse.Namespace) -> int:
+    container = open_container()
+    try:
+        result = verify_read_models(container.app, container.db)
+    finally:
+        container.close()
+    for difference in result.differences:
+        print(f"{difference.table}: differs from a rebuild")
+        for row in difference.only_in_live:
+            print(f"  live only:    {row}")
+        for row in difference.only_in_rebuilt:
+            print(f"  rebuilt only: {row}")
+    if result.ok:
+        print(f"The read models equal a rebuild from the events (position {result.position}).")
+        return 0
+    print(f"The read models differ from a rebuild at position {result.position}: "
+          "run `parley projections rebuild` to repair them.")
+    return 1
+
+
+def status(args: argparse.Namespace) -> int:
+    container = open_container()
+    try:
+        head = container.projector.head()
+        with container.db.transaction(commit=False) as cur:
+            position = container.projector.stored_position(cur)
+    finally:
+        container.close()
+    print(f"{'projection':<14}{'position':>12}{'head':>12}{'lag':>10}")
+    print(f"{'read_models':<14}{position:>12}{head:>12}{head - position:>10}")
     return 0
 
 

@@ -9,10 +9,11 @@ event per transaction and cannot follow SQLite (see docs/architecture.md), hence
 
 import logging
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, Notification
 
 from infrastructure.sql import SqlDatabase, SqlCursor
 from projections.changes import Change
@@ -45,18 +46,25 @@ class Projector:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self.failure: BaseException | None = None
+        self._failing_since: float | None = None
 
     # -- set-up and position -----------------------------------------------------------------------
-    def setup(self) -> None:
+    def setup(self, indexes: bool = True) -> None:
         """Create the tables if needed and read the recorded position."""
         with self.db.transaction(commit=True) as cur:
-            create_tables(cur, self.prefix)
+            create_tables(cur, self.prefix, indexes)
             cur.execute(
                 f"INSERT INTO {self.prefix}position (projection, notification_id) VALUES (?, 0) "
                 "ON CONFLICT (projection) DO NOTHING",
                 (NAME,),
             )
             self._position = self.stored_position(cur)
+
+    def load_position(self) -> int:
+        """Read the recorded position of tables that already exist (no DDL, no locks)."""
+        with self.db.transaction(commit=False) as cur:
+            self._position = self.stored_position(cur)
+        return self._position
 
     def stored_position(self, cur: SqlCursor) -> int:
         row = cur.execute(f"SELECT notification_id FROM {self.prefix}position WHERE projection = ?", (NAME,)).fetchone()
@@ -70,38 +78,71 @@ class Projector:
         return self.app.recorder.max_notification_id() or 0
 
     # -- applying ----------------------------------------------------------------------------------
-    def run_batch(self) -> int:
-        """Apply the next batch of events; return how many were applied."""
+    def run_batch(self, stop: int | None = None) -> int:
+        """Apply the next batch of events (up to `stop`); return how many were applied."""
         start = self._position
-        notifications = self.app.recorder.select_notifications(
-            start=start, limit=self.batch_size, inclusive_of_start=False
-        )
+        notifications = self._next(start, stop)
         if not notifications:
             return 0
-        last = notifications[-1].id
-        changes: list[Change] = []
         with self.db.transaction(commit=True) as cur:
-            for notification in notifications:
-                changes += self.updates.apply(self.app.mapper.to_domain_event(notification), cur)
-            cur.execute(
-                f"UPDATE {self.prefix}position SET notification_id = ? WHERE projection = ? AND notification_id = ?",
-                (last, NAME, start),
-            )
-            if cur.rowcount != 1:
-                raise IntegrityError(f"The read models moved past {start} under this projector.")
-        self._advance(last)
+            stored = self._lock_position(cur)
+            if stored != start:  # another projector (or an online rebuild's swap) moved the read models
+                moved_to = stored
+            else:
+                moved_to = None
+                changes = self._apply(cur, notifications, start)
+        if moved_to is not None:
+            self._advance(moved_to)
+            return self.run_batch(stop)
+        self._advance(notifications[-1].id)
         if self.on_changes and changes:
             self.on_changes(changes)
         return len(notifications)
 
-    def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
-        """Apply events until the head of the log; return how many were applied."""
+    def catch_up(self, progress: Callable[[int], None] | None = None, stop: int | None = None) -> int:
+        """Apply events until the head of the log (or `stop`); return how many were applied."""
         total = 0
-        while applied := self.run_batch():
+        while applied := self.run_batch(stop):
             total += applied
             if progress:
                 progress(applied)
         return total
+
+    def catch_up_within(self, cur: SqlCursor) -> int:
+        """Apply every remaining event inside the caller's transaction (which holds the write lock)."""
+        total = 0
+        while notifications := self._next(self._position, None):
+            self._apply(cur, notifications, self._position)
+            self._position = notifications[-1].id
+            total += len(notifications)
+        return total
+
+    def _next(self, start: int, stop: int | None) -> Sequence[Notification]:
+        return self.app.recorder.select_notifications(
+            start=start, limit=self.batch_size, stop=stop, inclusive_of_start=False
+        )
+
+    def _lock_position(self, cur: SqlCursor) -> int:
+        """Take the write lock on the position row first (always in this order: no deadlocks), and
+        return the recorded position."""
+        row = cur.execute(
+            f"UPDATE {self.prefix}position SET notification_id = notification_id WHERE projection = ? "
+            "RETURNING notification_id",
+            (NAME,),
+        ).fetchone()
+        return int(row["notification_id"]) if row else -1
+
+    def _apply(self, cur: SqlCursor, notifications: Sequence[Notification], start: int) -> list[Change]:
+        changes: list[Change] = []
+        for notification in notifications:
+            changes += self.updates.apply(self.app.mapper.to_domain_event(notification), cur)
+        cur.execute(
+            f"UPDATE {self.prefix}position SET notification_id = ? WHERE projection = ? AND notification_id = ?",
+            (notifications[-1].id, NAME, start),
+        )
+        if cur.rowcount != 1:
+            raise IntegrityError(f"The read models moved past {start} under this projector.")
+        return changes
 
     def _advance(self, position: int) -> None:
         with self._advanced:
@@ -129,6 +170,10 @@ class Projector:
         if self._thread:
             self._thread.join(timeout=10)
 
+    def failing_for(self) -> float:
+        """Seconds since the projector's batches started failing (0 while they succeed)."""
+        return 0.0 if self._failing_since is None else time.monotonic() - self._failing_since
+
     @property
     def healthy(self) -> bool:
         return self._thread is not None and self._thread.is_alive() and self.failure is None
@@ -139,11 +184,12 @@ class Projector:
             self._wake.clear()
             try:
                 applied = self.run_batch()
-                self.failure = None
+                self.failure = self._failing_since = None
                 backoff = 0.05
             except Exception as error:  # the store is down, or a bug: keep trying, report via /readyz
                 if self.failure is None:
                     log.exception("projector batch failed; retrying")
+                    self._failing_since = time.monotonic()
                 self.failure = error
                 self._resync()
                 self._stopping.wait(backoff)

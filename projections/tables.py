@@ -14,8 +14,6 @@ CREATE TABLE IF NOT EXISTS {p}users (
 CREATE TABLE IF NOT EXISTS {p}connections (
     id TEXT PRIMARY KEY, requester_id TEXT NOT NULL, addressee_id TEXT NOT NULL,
     status TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS {p}connections_requester ON {p}connections (requester_id);
-CREATE INDEX IF NOT EXISTS {p}connections_addressee ON {p}connections (addressee_id);
 CREATE TABLE IF NOT EXISTS {p}conversations (
     id TEXT PRIMARY KEY, kind TEXT NOT NULL, title TEXT, created_at TEXT NOT NULL,
     last_seq BIGINT NOT NULL DEFAULT 0, last_message_id TEXT, last_message_at TEXT);
@@ -24,7 +22,6 @@ CREATE TABLE IF NOT EXISTS {p}members (
     last_delivered_seq BIGINT NOT NULL DEFAULT 0, last_read_seq BIGINT NOT NULL DEFAULT 0,
     unread_count BIGINT NOT NULL DEFAULT 0, activity_at TEXT NOT NULL,
     PRIMARY KEY (conversation_id, user_id));
-CREATE INDEX IF NOT EXISTS {p}members_by_user ON {p}members (user_id, activity_at, conversation_id);
 CREATE TABLE IF NOT EXISTS {p}messages (
     id TEXT PRIMARY KEY, conversation_id TEXT NOT NULL, seq BIGINT NOT NULL, sender_id TEXT NOT NULL,
     body TEXT NOT NULL, client_message_id TEXT NOT NULL, sent_at TEXT NOT NULL,
@@ -34,15 +31,44 @@ CREATE TABLE IF NOT EXISTS {p}position (
 """
 
 
-def statements(prefix: str) -> list[str]:
-    return [s.strip() for s in _SCHEMA.format(p=prefix).split(";") if s.strip()]
+# Secondary indexes. A table set built beside the live one gets them only when it is swapped in
+# (a bulk load is faster without them, and their names are free once the old set is dropped).
+_INDEXES = """
+CREATE INDEX IF NOT EXISTS {p}connections_requester ON {p}connections (requester_id);
+CREATE INDEX IF NOT EXISTS {p}connections_addressee ON {p}connections (addressee_id);
+CREATE INDEX IF NOT EXISTS {p}members_by_user ON {p}members (user_id, activity_at, conversation_id);
+"""
 
 
-def create_tables(cur: SqlCursor, prefix: str = LIVE_PREFIX) -> None:
-    for statement in statements(prefix):
+def statements(sql: str, prefix: str) -> list[str]:
+    return [s.strip() for s in sql.format(p=prefix).split(";") if s.strip()]
+
+
+def create_tables(cur: SqlCursor, prefix: str = LIVE_PREFIX, indexes: bool = True) -> None:
+    for statement in statements(_SCHEMA, prefix):
+        cur.execute(statement)
+    if indexes:
+        create_indexes(cur, prefix)
+
+
+def create_indexes(cur: SqlCursor, prefix: str) -> None:
+    for statement in statements(_INDEXES, prefix):
         cur.execute(statement)
 
 
 def drop_tables(cur: SqlCursor, prefix: str = LIVE_PREFIX) -> None:
     for table in TABLES:
         cur.execute(f"DROP TABLE IF EXISTS {prefix}{table}")
+
+
+def rename_tables(cur: SqlCursor, engine: str, old: str, new: str) -> None:
+    """Rename a table set (`old` prefix to `new`), with the indexes PostgreSQL named after it."""
+    for table in TABLES:
+        cur.execute(f"ALTER TABLE {old}{table} RENAME TO {new}{table}")
+    if engine == "postgres":  # constraint indexes (pkey, unique) keep the name they were born with
+        rows = cur.execute(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND indexname LIKE ?",
+            (old.replace("_", "\\_") + "%",),
+        ).fetchall()
+        for row in rows:
+            cur.execute(f"ALTER INDEX {row['indexname']} RENAME TO {new}{row['indexname'][len(old):]}")

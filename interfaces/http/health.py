@@ -9,6 +9,7 @@ from starlette.routing import Route
 from interfaces.http.common import runner
 
 CATCH_UP_SECONDS = 2.0
+FAILURE_GRACE_SECONDS = 1.0  # one failed batch (a lost race with an online rebuild's swap) is not an outage
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -21,10 +22,10 @@ async def readyz(request: Request) -> JSONResponse:
 
     def check() -> dict[str, object]:
         head = projector.head()
-        caught_up = projector.healthy and projector.wait(head, CATCH_UP_SECONDS)
+        caught_up = projector.wait(head, CATCH_UP_SECONDS)
         return {"status": "ready" if caught_up else "catching_up", "head": head, "position": projector.position}
 
-    if projector.failure is not None:  # the projector cannot reach the store: no need to wait to know
+    if projector.failing_for() > FAILURE_GRACE_SECONDS:  # it cannot reach the store: no need to wait to know
         return JSONResponse({"status": "unavailable", "reason": type(projector.failure).__name__}, status_code=503)
     report: dict[str, object] = {"status": "unavailable", "reason": "the database did not answer in time"}
     try:
