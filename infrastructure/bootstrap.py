@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from application.commands import Parley
 from application.queries import Queries
+from infrastructure.event_log import EventPositions
 from infrastructure.event_store import persistence_env
 from application.ports import PasswordHasher
 from infrastructure.passwords import Argon2Passwords
@@ -31,6 +32,7 @@ class Container:
     tokens: Tokens
     presence: LocalPresence
     limits: Limits
+    positions: EventPositions
     broadcaster: Broadcaster | None = None
 
     def attach_emitter(self, emitter: Emitter) -> None:
@@ -62,4 +64,5 @@ def bootstrap(settings: Settings, *, passwords: PasswordHasher | None = None) ->
     queries = Queries(db, reads, projector, app.passwords, presence, settings.read_your_writes_timeout)
     tokens = Tokens(settings.jwt_secret or "", settings.token_ttl_seconds)
     limits = Limits(settings.send_rate_per_second, settings.send_burst)
-    return Container(settings, app, db, projector, queries, tokens, presence, limits)
+    positions = EventPositions(db, app.recorder.events_table_name)
+    return Container(settings, app, db, projector, queries, tokens, presence, limits, positions)

@@ -1,11 +1,15 @@
 """The `parley` command: serve, and operate the read models."""
 
 import argparse
+from collections.abc import Callable
 import logging
 import socket
 import sys
 
+from application.audit import ImportRefused
+from domain.errors import DomainError
 from infrastructure.bootstrap import Container, bootstrap
+from interfaces import audit_cli
 from infrastructure.logs import configure_logging
 from infrastructure.settings import SettingsError, load_settings
 from interfaces.progress import Progress
@@ -36,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     verify_parser.set_defaults(handler=verify)
     status_parser = projections.add_parser("status", help="each projection's position and lag")
     status_parser.set_defaults(handler=status)
+    audit_cli.add_commands(commands, with_container)
 
     args = parser.parse_args(argv)
     configure_logging(logging.INFO)
@@ -43,6 +48,21 @@ def main(argv: list[str] | None = None) -> int:
         return args.handler(args)
     except SettingsError as error:
         return fail(str(error))
+
+
+def with_container(command: Callable[[Container, argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Run `command` with an opened container, closed afterwards; domain errors become one line."""
+
+    def handler(args: argparse.Namespace) -> int:
+        container = open_container()
+        try:
+            return command(container, args)
+        except (DomainError, ImportRefused) as error:
+            return fail(str(error))
+        finally:
+            container.close()
+
+    return handler
 
 
 def fail(reason: str) -> int:

@@ -6,8 +6,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from application.history import conversation_at
 from domain.errors import ConversationNotFound, InvalidInput
 from interfaces.http.common import current_user, ok, query, runner
+from interfaces.moments import parse_at
 from interfaces.schemas import ConversationPage, MessagePage
 
 
@@ -21,10 +23,7 @@ async def list_conversations(request: Request) -> JSONResponse:
 
 async def list_messages(request: Request) -> JSONResponse:
     user_id = await current_user(request)
-    try:
-        conversation_id = UUID(request.path_params["id"])
-    except ValueError:
-        raise ConversationNotFound("No such conversation.") from None
+    conversation_id = _conversation_id(request)
     page = query(request, MessagePage)
     check_one_direction(page.before_seq, page.after_seq)
     run = runner(request)
@@ -32,6 +31,26 @@ async def list_messages(request: Request) -> JSONResponse:
         run.container.queries.messages, conversation_id, user_id, page.before_seq, page.after_seq, page.limit
     )
     return ok({"messages": messages, "has_more": has_more})
+
+
+async def history(request: Request) -> JSONResponse:
+    """The conversation as it was at `?at=` (a log position or an ISO 8601 time), from the events."""
+    user_id = await current_user(request)
+    conversation_id = _conversation_id(request)
+    container = runner(request).container
+    raw_at = request.query_params.get("at")
+    at = parse_at(raw_at) if raw_at else None
+    snapshot = await runner(request).call(
+        conversation_at, container.app, container.positions, conversation_id, at, user_id
+    )
+    return ok(snapshot)
+
+
+def _conversation_id(request: Request) -> UUID:
+    try:
+        return UUID(request.path_params["id"])
+    except ValueError:
+        raise ConversationNotFound("No such conversation.") from None
 
 
 def check_one_direction(before_seq: int | None, after_seq: int | None) -> None:
@@ -42,4 +61,5 @@ def check_one_direction(before_seq: int | None, after_seq: int | None) -> None:
 routes = [
     Route("/api/conversations", list_conversations, methods=["GET"]),
     Route("/api/conversations/{id}/messages", list_messages, methods=["GET"]),
+    Route("/api/conversations/{id}/history", history, methods=["GET"]),
 ]

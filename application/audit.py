@@ -1,0 +1,188 @@
+"""The event log as a product: export it as JSON Lines, import an export into an empty store.
+
+One record per event: its position in the log, its type and topic, the aggregate id and version, its
+timestamp, and its fields. Streaming, page by page, so a store of any size exports in flat memory.
+"""
+
+import dataclasses
+import typing
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.utils import get_topic, resolve_topic
+
+from domain.connections import Connection
+from domain.conversations import Conversation
+from domain.users import User
+
+PAGE = 1000
+COMMON = ("originator_id", "originator_version", "timestamp")
+SECRET_FIELDS = ("password_hash",)
+
+
+class ImportRefused(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Filters:
+    conversation: UUID | None = None
+    user: UUID | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    @property
+    def whole_store(self) -> bool:
+        return self == Filters()
+
+
+def export_events(app: Application, filters: Filters = Filters()) -> Iterator[dict[str, Any]]:
+    """Yield the matching events in log order. A filtered export leaves secrets (password hashes) out."""
+    involvement = _Involvement(filters.user) if filters.user else None
+    position = 0
+    while notifications := app.recorder.select_notifications(start=position, limit=PAGE, inclusive_of_start=False):
+        for notification in notifications:
+            event = app.mapper.to_domain_event(notification)
+            position = notification.id
+            if involvement is not None and not involvement.includes(event):
+                continue
+            if filters.conversation and event.originator_id != filters.conversation:
+                continue
+            if filters.since and event.timestamp < filters.since or filters.until and event.timestamp > filters.until:
+                continue
+            yield record(notification.id, event, redact=not filters.whole_store)
+
+
+def record(position: int, event: Any, redact: bool = False) -> dict[str, Any]:
+    fields = {
+        f.name: _plain(getattr(event, f.name))
+        for f in dataclasses.fields(event)
+        if f.name not in COMMON
+    }
+    if redact:
+        fields.update({name: "[redacted]" for name in SECRET_FIELDS if name in fields})
+    return {
+        "position": position,
+        "type": type(event).__name__,
+        "topic": get_topic(type(event)),
+        "aggregate_id": str(event.originator_id),
+        "version": event.originator_version,
+        "timestamp": event.timestamp.isoformat(),
+        "data": fields,
+    }
+
+
+def check_export(records: Iterable[dict[str, Any]]) -> int:
+    """Check a whole-store export without writing anything (run it before an import): return the count."""
+    checker = _ExportChecker()
+    for item in records:
+        checker.check(item)
+    return checker.line
+
+
+def import_events(app: Application, records: Iterable[dict[str, Any]], batch: int = PAGE) -> int:
+    """Append a whole-store export to an empty store, checking order and versions; return the count."""
+    if app.recorder.max_notification_id():
+        raise ImportRefused("The event store is not empty: import only into a new database.")
+    checker = _ExportChecker()
+    pending = []
+    count = 0
+    for item in records:
+        checker.check(item)
+        pending.append(app.mapper.to_stored_event(rebuild_event(item)))
+        if len(pending) >= batch:
+            app.recorder.insert_events(pending)
+            count += len(pending)
+            pending = []
+    if pending:
+        app.recorder.insert_events(pending)
+        count += len(pending)
+    return count
+
+
+class _ExportChecker:
+    """Positions strictly increase; each aggregate's versions run 1, 2, 3...; no secret left out."""
+
+    def __init__(self) -> None:
+        self.line = 0
+        self.last_position = 0
+        self.versions: dict[UUID, int] = {}
+
+    def check(self, item: dict[str, Any]) -> None:
+        self.line += 1
+        if item["data"].get("password_hash") == "[redacted]":
+            raise ImportRefused(f"line {self.line}: a filtered export (secrets left out) cannot be imported")
+        if item["position"] <= self.last_position:
+            raise ImportRefused(f"line {self.line}: position {item['position']} is not after {self.last_position}")
+        aggregate_id = UUID(item["aggregate_id"])
+        expected = self.versions.get(aggregate_id, 0) + 1
+        if item["version"] != expected:
+            raise ImportRefused(
+                f"line {self.line}: {item['type']} of {aggregate_id} is version {item['version']}, expected {expected}"
+            )
+        self.last_position, self.versions[aggregate_id] = item["position"], expected
+
+
+def rebuild_event(item: dict[str, Any]) -> Any:
+    cls = resolve_topic(item["topic"])
+    hints = typing.get_type_hints(cls)
+    values = {name: _typed(value, hints.get(name)) for name, value in item["data"].items()}
+    return cls(
+        originator_id=UUID(item["aggregate_id"]),
+        originator_version=item["version"],
+        timestamp=datetime.fromisoformat(item["timestamp"]),
+        **values,
+    )
+
+
+class _Involvement:
+    """Which events involve one user, remembering who is party to what as the log streams by."""
+
+    def __init__(self, user_id: UUID) -> None:
+        self.user_id = user_id
+        self.connections: set[UUID] = set()
+        self.conversations: set[UUID] = set()
+
+    def includes(self, event: Any) -> bool:
+        me = self.user_id
+        if isinstance(event, User.UserRegistered):
+            return event.originator_id == me
+        if isinstance(event, (Connection.ConnectionRequested, Connection.ConnectionRequestedAgain)):
+            if me in (event.requester_id, event.addressee_id):
+                self.connections.add(event.originator_id)
+        if isinstance(event, Connection.Event):
+            return event.originator_id in self.connections
+        if isinstance(event, Conversation.ConversationStarted) and me in event.member_ids:
+            self.conversations.add(event.originator_id)
+            return True
+        if isinstance(event, Conversation.MessageSent):
+            return event.sender_id == me
+        if isinstance(event, (Conversation.MessagesDelivered, Conversation.MessagesRead)):
+            return event.user_id == me
+        return False
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _typed(value: Any, hint: Any) -> Any:
+    if value is None or hint is None:
+        return value
+    if hint is UUID:
+        return UUID(value)
+    if hint is datetime:
+        return datetime.fromisoformat(value)
+    if typing.get_origin(hint) is list and typing.get_args(hint) == (UUID,):
+        return [UUID(v) for v in value]
+    return value
