@@ -3,6 +3,7 @@ conversation as it was at a position or a moment."""
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Iterator
 from typing import Any, TextIO
@@ -41,12 +42,16 @@ def export_command(container: Container, args: argparse.Namespace) -> int:
     progress = Progress("Exporting events", container.projector.head())
     out: TextIO = args.output
     written = 0
-    for item in export_events(container.app, filters):
-        out.write(json.dumps(item, ensure_ascii=False) + "\n")
-        written += 1
-        if written % 1000 == 0:
-            progress.advance(1000)
-    out.flush()
+    try:
+        for item in export_events(container.app, filters):
+            out.write(json.dumps(item, ensure_ascii=False) + "\n")
+            written += 1
+            if written % 1000 == 0:
+                progress.advance(1000)
+        out.flush()
+    except BrokenPipeError:  # the reader (`| head`) has had enough: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     progress.finish()
     print(f"Exported {written} events.", file=sys.stderr)
     return 0

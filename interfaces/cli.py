@@ -33,13 +33,13 @@ def main(argv: list[str] | None = None) -> int:
         "rebuild", help="rebuild every read model from the events, beside the live ones, then swap them in"
     )
     rebuild_parser.add_argument("--batch-size", type=int, default=1000, help="events per transaction")
-    rebuild_parser.set_defaults(handler=rebuild)
+    rebuild_parser.set_defaults(handler=with_container(rebuild))
     verify_parser = projections.add_parser(
         "verify", help="rebuild into scratch tables and compare row by row with the live read models"
     )
-    verify_parser.set_defaults(handler=verify)
+    verify_parser.set_defaults(handler=with_container(verify))
     status_parser = projections.add_parser("status", help="each projection's position and lag")
-    status_parser.set_defaults(handler=status)
+    status_parser.set_defaults(handler=with_container(status))
     audit_cli.add_commands(commands, with_container)
 
     args = parser.parse_args(argv)
@@ -98,25 +98,17 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def rebuild(args: argparse.Namespace) -> int:
-    container = open_container()
-    try:
-        progress = Progress("Rebuilding read models", container.projector.head())
-        live = rebuild_read_models(container.app, container.db, progress.advance, max(1, args.batch_size))
-        seconds = progress.finish()
-        print(f"Rebuilt the read models from {progress.done} events in {seconds:.1f}s and swapped them in "
-              f"(position {live.position}).")
-    finally:
-        container.close()
+def rebuild(container: Container, args: argparse.Namespace) -> int:
+    progress = Progress("Rebuilding read models", container.projector.head())
+    live = rebuild_read_models(container.app, container.db, progress.advance, max(1, args.batch_size))
+    seconds = progress.finish()
+    print(f"Rebuilt the read models from {progress.done} events in {seconds:.1f}s and swapped them in "
+          f"(position {live.position}).")
     return 0
 
 
-def verify(args: argparse.Namespace) -> int:
-    container = open_container()
-    try:
-        result = verify_read_models(container.app, container.db)
-    finally:
-        container.close()
+def verify(container: Container, args: argparse.Namespace) -> int:
+    result = verify_read_models(container.app, container.db)
     for difference in result.differences:
         print(f"{difference.table}: differs from a rebuild")
         for row in difference.only_in_live:
@@ -131,14 +123,9 @@ def verify(args: argparse.Namespace) -> int:
     return 1
 
 
-def status(args: argparse.Namespace) -> int:
-    container = open_container()
-    try:
-        head = container.projector.head()
-        with container.db.transaction(commit=False) as cur:
-            position = container.projector.stored_position(cur)
-    finally:
-        container.close()
+def status(container: Container, args: argparse.Namespace) -> int:
+    head = container.projector.head()
+    position = container.projector.load_position()
     print(f"{'projection':<14}{'position':>12}{'head':>12}{'lag':>10}")
     print(f"{'read_models':<14}{position:>12}{head:>12}{head - position:>10}")
     return 0
