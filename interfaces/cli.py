@@ -1,6 +1,8 @@
 """The `parley` command: serve, and operate the read models."""
 
 import argparse
+import signal
+import threading
 from collections.abc import Callable
 import logging
 import socket
@@ -38,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
         "verify", help="rebuild into scratch tables and compare row by row with the live read models"
     )
     verify_parser.set_defaults(handler=with_container(verify))
+    run_parser = projections.add_parser("run", help="follow the log and keep the read models current (until stopped)")
+    run_parser.add_argument("--batch-size", type=int, default=1000, help="events per transaction")
+    run_parser.set_defaults(handler=with_container(run_projections))
     status_parser = projections.add_parser("status", help="each projection's position and lag")
     status_parser.set_defaults(handler=with_container(status))
     audit_cli.add_commands(commands, with_container)
@@ -104,6 +109,18 @@ def rebuild(container: Container, args: argparse.Namespace) -> int:
     seconds = progress.finish()
     print(f"Rebuilt the read models from {progress.done} events in {seconds:.1f}s and swapped them in "
           f"(position {live.position}).")
+    return 0
+
+
+def run_projections(container: Container, args: argparse.Namespace) -> int:
+    """The projector in a process of its own; SIGTERM or Ctrl-C stops it between batches."""
+    stopping = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopping.set())
+    container.projector.batch_size = max(1, args.batch_size)
+    container.projector.start()
+    print(f"Projecting from position {container.projector.position}; stop with Ctrl-C.", flush=True)
+    stopping.wait()
     return 0
 
 

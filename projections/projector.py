@@ -134,8 +134,12 @@ class Projector:
 
     def _apply(self, cur: SqlCursor, notifications: Sequence[Notification], start: int) -> list[Change]:
         changes: list[Change] = []
-        for notification in notifications:
-            changes += self.updates.apply(self.app.mapper.to_domain_event(notification), cur)
+        try:
+            for notification in notifications:
+                changes += self.updates.apply(self.app.mapper.to_domain_event(notification), cur)
+            self.updates.flush(cur)
+        finally:
+            self.updates.discard()
         cur.execute(
             f"UPDATE {self.prefix}position SET notification_id = ? WHERE projection = ? AND notification_id = ?",
             (notifications[-1].id, NAME, start),

@@ -12,15 +12,55 @@ from projections.shapes import iso, message
 
 
 class ReadModelUpdates:
+    """One method per event class. Messages, the bulk of the log, are buffered and written with one
+    executemany per statement (pipelined on PostgreSQL); any other event that writes flushes the
+    buffer first, so every event still applies in log order. The projector flushes before it moves
+    its position, in the same transaction."""
+
     def __init__(self, prefix: str) -> None:
         self.p = prefix
+        self._messages: list[tuple[Any, ...]] = []
+        self._insert_message = (
+            f"INSERT INTO {prefix}messages (id, conversation_id, seq, sender_id, body, client_message_id, sent_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)"
+        )
+        self._touch_conversation = (
+            f"UPDATE {prefix}conversations SET last_seq = ?, last_message_id = ?, last_message_at = ? WHERE id = ?"
+        )
+        self._touch_members = (
+            f"UPDATE {prefix}members SET activity_at = ?, "
+            "unread_count = unread_count + CASE WHEN user_id = ? THEN 0 ELSE 1 END WHERE conversation_id = ?"
+        )
+
+    def apply(self, event: Any, cur: SqlCursor) -> list[Change]:
+        if self._messages and not isinstance(event, Conversation.MessageSent) and self._writes(event):
+            self.flush(cur)
+        return self._apply(event, cur)
+
+    def flush(self, cur: SqlCursor) -> None:
+        """Write the buffered messages."""
+        if not self._messages:
+            return
+        rows, self._messages = self._messages, []
+        cur.executemany(self._insert_message, [row[:7] for row in rows])
+        cur.executemany(self._touch_conversation, [(r[2], r[0], r[6], r[1]) for r in rows])
+        cur.executemany(self._touch_members, [(r[6], r[3], r[1]) for r in rows])
+
+    def discard(self) -> None:
+        """Forget buffered messages (their transaction rolled back)."""
+        self._messages = []
+
+    def _writes(self, event: Any) -> bool:
+        """Whether a method is registered for this event (index claims and the like have none)."""
+        registry = ReadModelUpdates.__dict__["_apply"].dispatcher.registry
+        return any(cls is not object and isinstance(event, cls) for cls in registry)
 
     @singledispatchmethod
-    def apply(self, event: Any, cur: SqlCursor) -> list[Change]:
+    def _apply(self, event: Any, cur: SqlCursor) -> list[Change]:
         """Events that no read model shows (index claims) change nothing."""
         return []
 
-    @apply.register
+    @_apply.register
     def _user_registered(self, event: User.UserRegistered, cur: SqlCursor) -> list[Change]:
         cur.execute(
             f"INSERT INTO {self.p}users (id, username, display_name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)",
@@ -28,7 +68,7 @@ class ReadModelUpdates:
         )
         return []
 
-    @apply.register
+    @_apply.register
     def _connection_requested(self, event: Connection.ConnectionRequested, cur: SqlCursor) -> list[Change]:
         at = iso(event.timestamp)
         cur.execute(
@@ -38,7 +78,7 @@ class ReadModelUpdates:
         )
         return [ConnectionChanged(str(event.originator_id))]
 
-    @apply.register
+    @_apply.register
     def _connection_requested_again(self, event: Connection.ConnectionRequestedAgain, cur: SqlCursor) -> list[Change]:
         at = iso(event.timestamp)
         cur.execute(
@@ -48,15 +88,15 @@ class ReadModelUpdates:
         )
         return [ConnectionChanged(str(event.originator_id))]
 
-    @apply.register
+    @_apply.register
     def _connection_accepted(self, event: Connection.ConnectionAccepted, cur: SqlCursor) -> list[Change]:
         return self._connection_status(event, CONNECTED, cur)
 
-    @apply.register
+    @_apply.register
     def _connection_declined(self, event: Connection.ConnectionDeclined, cur: SqlCursor) -> list[Change]:
         return self._connection_status(event, DECLINED, cur)
 
-    @apply.register
+    @_apply.register
     def _connection_removed(self, event: Connection.ConnectionRemoved, cur: SqlCursor) -> list[Change]:
         return self._connection_status(event, REMOVED, cur)
 
@@ -67,7 +107,7 @@ class ReadModelUpdates:
         )
         return [ConnectionChanged(str(event.originator_id))]
 
-    @apply.register
+    @_apply.register
     def _conversation_started(self, event: Conversation.ConversationStarted, cur: SqlCursor) -> list[Change]:
         conversation_id, at = str(event.originator_id), iso(event.timestamp)
         cur.execute(
@@ -80,7 +120,7 @@ class ReadModelUpdates:
         )
         return [ConversationChanged(conversation_id)]
 
-    @apply.register
+    @_apply.register
     def _message_sent(self, event: Conversation.MessageSent, cur: SqlCursor) -> list[Change]:
         conversation_id, at = str(event.originator_id), iso(event.timestamp)
         row = {
@@ -92,29 +132,16 @@ class ReadModelUpdates:
             "client_message_id": str(event.client_message_id),
             "sent_at": at,
         }
-        cur.execute(
-            f"INSERT INTO {self.p}messages (id, conversation_id, seq, sender_id, body, client_message_id, sent_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            tuple(row.values()),
-        )
-        cur.execute(
-            f"UPDATE {self.p}conversations SET last_seq = ?, last_message_id = ?, last_message_at = ? WHERE id = ?",
-            (event.seq, row["id"], at, conversation_id),
-        )
-        cur.execute(
-            f"UPDATE {self.p}members SET activity_at = ?, "
-            "unread_count = unread_count + CASE WHEN user_id = ? THEN 0 ELSE 1 END WHERE conversation_id = ?",
-            (at, row["sender_id"], conversation_id),
-        )
+        self._messages.append(tuple(row.values()))  # written by flush(), in order, before anything else
         return [MessageAdded(message(row, "sent")), ConversationChanged(conversation_id)]
 
-    @apply.register
+    @_apply.register
     def _messages_delivered(self, event: Conversation.MessagesDelivered, cur: SqlCursor) -> list[Change]:
         conversation_id, user_id = str(event.originator_id), str(event.user_id)
         moved = self._move_delivered(cur, conversation_id, user_id, event.up_to_seq, iso(event.timestamp))
         return [*moved, ConversationChanged(conversation_id)]
 
-    @apply.register
+    @_apply.register
     def _messages_read(self, event: Conversation.MessagesRead, cur: SqlCursor) -> list[Change]:
         conversation_id, user_id, at = str(event.originator_id), str(event.user_id), iso(event.timestamp)
         moved = self._move_delivered(cur, conversation_id, user_id, event.up_to_seq, at)
