@@ -179,3 +179,18 @@ def test_connection_requests_are_limited(server: ServerProcess) -> None:
     assert statuses[10:] == [429, 429]
 
 
+
+
+async def test_starting_conversations_is_limited(server: ServerProcess) -> None:
+    alice = Person(server.url, "alice").register()
+    friends = [Person(server.url, f"friend{i}").register() for i in range(2)]
+    for friend in friends:
+        alice.connect_with(friend)
+    s = await Socket(alice).connect()
+    acks = [
+        await s.call("start_conversation", {"user_ids": [f.id for f in friends], "title": f"group {n}"})
+        for n in range(21)
+    ]
+    assert all(a["ok"] for a in acks[:20])
+    assert acks[20]["error"]["code"] == "rate_limited" and acks[20]["error"]["retry_after_ms"] > 0
+    await s.disconnect()
