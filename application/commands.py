@@ -18,6 +18,7 @@ from eventsourcing.persistence import IntegrityError, Recording
 
 from application.ports import PasswordHasher
 from application.results import MessageRecorded, Recorded
+from application.unit_of_work import POSITION_OF_SAVE, Command, GroupCommit, UnitOfWork, with_position
 from domain.connections import Connection
 from domain.conversations import DIRECT, Conversation
 from domain.errors import (
@@ -51,6 +52,7 @@ class Parley(Application):
     def __init__(self, env: Any = None) -> None:
         super().__init__(env)
         self.save_listeners: list[Callable[[], None]] = []
+        self.group_commit: GroupCommit | None = None
         self._stripes = [threading.Lock() for _ in range(LOCK_STRIPES)]
 
     # -- accounts ---------------------------------------------------------------------------------
@@ -128,28 +130,26 @@ class Parley(Application):
         body = normalize_body(body, self.max_message_chars)
         message_id = message_id_for(sender_id, client_message_id)
 
-        def attempt(fresh: bool) -> MessageRecorded:
-            conversation = self._find(Conversation, conversation_id, fresh)
+        def command(unit: UnitOfWork) -> MessageRecorded:
+            conversation = unit.find(Conversation, conversation_id)
             if conversation is None:
                 raise ConversationNotFound("No such conversation.")
-            if fresh and (key := self._find(ClientMessageKey, message_id)) is not None:
+            if unit.fresh and (key := unit.find(ClientMessageKey, message_id)) is not None:
                 return MessageRecorded(
                     message_id, key.conversation_id, key.seq, sender_id, body, client_message_id,
                     None, self.recorder.max_notification_id(),
                 )
             conversation.check_member(sender_id)
-            if conversation.kind == DIRECT and not self._are_connected(*conversation.member_ids):
+            if conversation.kind == DIRECT and not self._are_connected(*conversation.member_ids, unit):
                 raise NotConnected("You are no longer connected; the history stays readable.")
             seq = conversation.send(sender_id, message_id, body, client_message_id)
             sent_at = conversation.pending_events[-1].timestamp
-            key = ClientMessageKey(sender_id, client_message_id, conversation.id, seq)
-            recordings = self.save(conversation, key)
+            unit.stage(conversation, ClientMessageKey(sender_id, client_message_id, conversation.id, seq))
             return MessageRecorded(
-                message_id, conversation.id, seq, sender_id, body, client_message_id, sent_at, _position(recordings)
+                message_id, conversation.id, seq, sender_id, body, client_message_id, sent_at, POSITION_OF_SAVE
             )
 
-        with self._stripes[hash(conversation_id) % LOCK_STRIPES]:  # one writer per conversation per process
-            return self._retrying(attempt)
+        return self._conversation_command(conversation_id, command)
 
     def mark_delivered(self, conversation_id: UUID, user_id: UUID, up_to_seq: int) -> Recorded:
         return self._mark(conversation_id, up_to_seq, lambda c: c.mark_delivered(user_id, up_to_seq))
@@ -158,17 +158,44 @@ class Parley(Application):
         return self._mark(conversation_id, up_to_seq, lambda c: c.mark_read(user_id, up_to_seq))
 
     def _mark(self, conversation_id: UUID, up_to_seq: int, mark: Callable[[Conversation], bool]) -> Recorded:
-        def attempt(fresh: bool) -> Recorded:
-            conversation = self._find(Conversation, conversation_id, fresh)
-            if conversation is not None and not fresh and up_to_seq > conversation.last_seq:
-                conversation = self._find(Conversation, conversation_id, True)  # another process may have sent
+        def command(unit: UnitOfWork) -> Recorded:
+            conversation = unit.find(Conversation, conversation_id)
+            if conversation is not None and not unit.fresh and up_to_seq > conversation.last_seq:
+                conversation = unit.refresh(Conversation, conversation_id)  # another process may have sent
             if conversation is None:
                 raise ConversationNotFound("No such conversation.")
-            moved = mark(conversation)
-            return Recorded(conversation_id, _position(self.save(conversation)) if moved else None)
+            if not mark(conversation):
+                return Recorded(conversation_id, None)
+            unit.stage(conversation)
+            return Recorded(conversation_id, POSITION_OF_SAVE)
 
-        with self._stripes[hash(conversation_id) % LOCK_STRIPES]:
-            return self._retrying(attempt)
+        return self._conversation_command(conversation_id, command)
+
+    def _conversation_command(self, conversation_id: UUID, command: Command[T]) -> T:
+        """Commands that change a conversation go through group commit when it is on."""
+        if self.group_commit is not None:
+            return self.group_commit.run(command)
+        with self._stripes[hash(conversation_id) % LOCK_STRIPES]:  # one writer per conversation per process
+            return self._alone(command)
+
+    def _alone(self, command: Command[T]) -> T:
+        """Run one command in a unit of work of its own, saving what it staged; retry conflicts."""
+
+        def attempt(fresh: bool) -> T:
+            unit = UnitOfWork(self, fresh)
+            result = command(unit)
+            position = _position(self.save(*unit.staged)) if unit.staged else None
+            return with_position(result, position)
+
+        return self._retrying(attempt)
+
+    def enable_group_commit(self) -> None:
+        self.group_commit = GroupCommit(lambda aggregates: _position(self.save(*aggregates)), self._alone, self)
+
+    def close(self) -> None:
+        if self.group_commit is not None:
+            self.group_commit.close()
+        super().close()
 
     # -- helpers ----------------------------------------------------------------------------------
     def notify(self, new_events: list[Any]) -> None:
@@ -186,8 +213,9 @@ class Parley(Application):
             raise UserNotFound(f"No user named {username!r}.")
         return index.user_id
 
-    def _are_connected(self, a: UUID, b: UUID) -> bool:
-        connection = self._find(Connection, Connection.create_id(a, b))
+    def _are_connected(self, a: UUID, b: UUID, unit: UnitOfWork | None = None) -> bool:
+        connection_id = Connection.create_id(a, b)
+        connection = unit.find(Connection, connection_id) if unit else self._find(Connection, connection_id)
         return connection is not None and connection.is_connected
 
     def _find(self, cls: type[A], aggregate_id: UUID, fresh: bool = False) -> A | None:

@@ -55,6 +55,7 @@ def bootstrap(settings: Settings, *, passwords: PasswordHasher | None = None) ->
     app = Parley(env=persistence_env(settings))
     app.passwords = passwords or Argon2Passwords()
     app.max_message_chars = settings.max_message_chars
+    app.enable_group_commit()
     db = SqlDatabase(app.factory.datastore)  # read models share the event store's database and pool
     projector = Projector(app, db, LIVE_PREFIX)
     projector.setup()

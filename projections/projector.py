@@ -50,7 +50,20 @@ class Projector:
 
     # -- set-up and position -----------------------------------------------------------------------
     def setup(self, indexes: bool = True) -> None:
-        """Create the tables if needed and read the recorded position."""
+        """Create the tables if needed and read the recorded position.
+
+        When they exist, no DDL runs: on PostgreSQL even `CREATE ... IF NOT EXISTS` takes locks that can
+        deadlock with a projector already running in another process."""
+        try:
+            with self.db.transaction(commit=False) as cur:
+                row = cur.execute(
+                    f"SELECT notification_id FROM {self.prefix}position WHERE projection = ?", (NAME,)
+                ).fetchone()
+        except Exception:  # no tables yet
+            row = None
+        if row is not None:
+            self._position = int(row["notification_id"])
+            return
         with self.db.transaction(commit=True) as cur:
             create_tables(cur, self.prefix, indexes)
             cur.execute(

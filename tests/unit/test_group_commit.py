@@ -1,0 +1,76 @@
+"""Group commit: conversation commands arriving together are saved in one transaction, each caller
+answered after; a broken rule or a conflict in one command does not harm the others."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from uuid import UUID, uuid4
+
+import pytest
+
+from application.commands import Parley
+from domain.errors import NotAMember
+
+
+@pytest.fixture
+def grouped(app: Parley) -> Parley:
+    app.enable_group_commit()
+    return app
+
+
+def chat(app: Parley) -> tuple[UUID, UUID, UUID]:
+    alice = app.register_user("alice", "password").id
+    bob = app.register_user("bob", "password").id
+    app.accept_connection(app.request_connection(alice, "bob").id, bob)
+    return alice, bob, app.start_conversation(alice, [bob], None).id
+
+
+def test_concurrent_sends_are_saved_in_groups_with_gap_free_seqs(grouped: Parley, monkeypatch: pytest.MonkeyPatch) -> None:
+    alice, bob, conversation = chat(grouped)
+    saves: list[int] = []
+    real_save = grouped.save
+
+    def counting_save(*aggregates):  # type: ignore[no-untyped-def]
+        saves.append(len(aggregates))
+        return real_save(*aggregates)
+
+    monkeypatch.setattr(grouped, "save", counting_save)
+    start = threading.Barrier(16)
+
+    def send(n: int) -> int:
+        start.wait()
+        return grouped.send_message(conversation, alice if n % 2 else bob, uuid4(), f"m{n}").seq
+
+    with ThreadPoolExecutor(16) as pool:
+        seqs = list(pool.map(send, range(16)))
+    assert sorted(seqs) == list(range(1, 17))
+    assert len(saves) < 16, "every send paid its own commit"
+    assert max(saves) > 2  # a group: the conversation and several message keys in one save
+
+
+def test_a_broken_rule_or_a_repeated_message_in_a_group_harms_no_other_command(grouped: Parley) -> None:
+    alice, bob, conversation = chat(grouped)
+    eve = grouped.register_user("eve", "password").id
+    key = uuid4()
+    first = grouped.send_message(conversation, alice, key, "once")
+    start = threading.Barrier(3)
+
+    def outsider() -> object:
+        start.wait()
+        try:
+            return grouped.send_message(conversation, eve, uuid4(), "let me in")
+        except NotAMember as error:
+            return error
+
+    def retry() -> object:
+        start.wait()
+        return grouped.send_message(conversation, alice, key, "once, again")
+
+    def normal() -> object:
+        start.wait()
+        return grouped.send_message(conversation, bob, uuid4(), "hello")
+
+    with ThreadPoolExecutor(3) as pool:
+        refused, repeated, sent = [f.result() for f in [pool.submit(outsider), pool.submit(retry), pool.submit(normal)]]
+    assert isinstance(refused, NotAMember)
+    assert repeated.is_retry and (repeated.message_id, repeated.seq) == (first.message_id, 1)
+    assert sent.seq == 2 and sent.position is not None
