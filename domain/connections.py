@@ -27,10 +27,10 @@ class Connection(Aggregate):
         addressee_id: UUID
 
     class ConnectionAccepted(Aggregate.Event):
-        pass
+        """The addressee accepted: the pair is connected."""
 
     class ConnectionDeclined(Aggregate.Event):
-        pass
+        """The addressee declined the pending request."""
 
     class ConnectionRemoved(Aggregate.Event):
         removed_by: UUID

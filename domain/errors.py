@@ -10,19 +10,19 @@ class InvalidInput(DomainError):
 
 
 class UsernameTaken(DomainError):
-    pass
+    """Another user has this username (compared case-insensitively)."""
 
 
 class UserNotFound(DomainError):
-    pass
+    """No user has this id or username."""
 
 
 class ConnectionNotFound(DomainError):
-    pass
+    """No connection has this id."""
 
 
 class ConnectionExists(DomainError):
-    pass
+    """The two users' connection is already pending or connected."""
 
 
 class NotAParty(DomainError):
@@ -30,20 +30,20 @@ class NotAParty(DomainError):
 
 
 class InvalidState(DomainError):
-    pass
+    """The connection is not in the state this action needs (e.g. not pending)."""
 
 
 class NotConnected(DomainError):
-    pass
+    """The users are not `connected`, which this action needs."""
 
 
 class ConversationNotFound(DomainError):
-    pass
+    """No conversation has this id."""
 
 
 class NotAMember(DomainError):
-    pass
+    """The user is not a member of the conversation."""
 
 
 class InvalidCredentials(DomainError):
-    pass
+    """The username and password do not match."""

@@ -57,7 +57,10 @@ class SocketEvents:
             self.sio.on(name, self._acking(model, handler))
         self.sio.on("*", self._unknown)
 
-    def _acking(self, model: type[M] | None, handler: Callable[[UUID, str, M], Awaitable[Ack]]):  # type: ignore[no-untyped-def]
+    def _acking(
+        self, model: type[M] | None, handler: Callable[[UUID, str, M], Awaitable[Ack]]
+    ) -> Callable[..., Awaitable[Ack]]:
+        """A Socket.IO handler: authenticated socket, payload validated as `model`, every error an ack."""
         optional = model is not None and not any(f.is_required() for f in model.model_fields.values())
 
         async def on_event(sid: str, *args: Any) -> Ack:
