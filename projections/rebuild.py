@@ -6,15 +6,18 @@ position, applies the last events to the new set, drops the old set and renames 
 place. The live projector notices that its position moved and carries on from the new one.
 """
 
+import time
 from collections.abc import Callable
 
 from eventsourcing.application import Application
+from eventsourcing.persistence import OperationalError
 
 from infrastructure.sql import SqlDatabase
 from projections.projector import Projector
-from projections.tables import LIVE_PREFIX, create_indexes, drop_tables, rename_tables
+from projections.tables import LIVE_PREFIX, TABLES, create_indexes, drop_tables, rename_tables
 
 BUILD_PREFIX = "rb_"
+SWAP_ATTEMPTS = 400
 
 
 def rebuild(
@@ -26,17 +29,31 @@ def rebuild(
         drop_tables(cur, BUILD_PREFIX)  # a rebuild that was interrupted starts over
     fresh.setup(indexes=False)
     fresh.catch_up(progress)  # the bulk of the work, while the live set serves
-    with db.transaction(commit=True) as cur:
-        if db.engine == "postgres":  # live projector and readers wait here until the swap commits
-            cur.execute(f"LOCK TABLE {LIVE_PREFIX}position IN ACCESS EXCLUSIVE MODE")
-        else:  # SQLite: the first write takes the database's write lock
-            cur.execute(f"CREATE TABLE IF NOT EXISTS {LIVE_PREFIX}position (projection TEXT PRIMARY KEY, notification_id BIGINT NOT NULL)")
-        applied = fresh.catch_up_within(cur)
-        drop_tables(cur, LIVE_PREFIX)
-        rename_tables(cur, db.engine, BUILD_PREFIX, LIVE_PREFIX)
-        create_indexes(cur, LIVE_PREFIX)
+    applied = _swap(db, fresh)
     if progress and applied:
         progress(applied)
     live = Projector(app, db, LIVE_PREFIX, batch_size=batch_size)
     live.load_position()
     return live
+
+
+def _swap(db: SqlDatabase, fresh: Projector) -> int:
+    """Apply the last events to the new set and put it in the live set's place, in one transaction."""
+    for attempt in range(SWAP_ATTEMPTS):
+        try:
+            with db.transaction(commit=True) as cur:
+                # SQLite: BEGIN IMMEDIATE took the write lock, and readers keep their snapshot.
+                if db.engine == "postgres":
+                    # All live tables at once, or none: waiting for one while holding another could
+                    # deadlock with a reader that holds the first and wants the second.
+                    tables = ", ".join(f"{LIVE_PREFIX}{table}" for table in TABLES)
+                    cur.execute(f"LOCK TABLE {tables} IN ACCESS EXCLUSIVE MODE NOWAIT")
+                applied = fresh.catch_up_within(cur)
+                drop_tables(cur, LIVE_PREFIX)
+                rename_tables(cur, db.engine, BUILD_PREFIX, LIVE_PREFIX)
+                create_indexes(cur, LIVE_PREFIX)
+                return applied
+        except OperationalError:  # a reader or the live projector holds a table: try again shortly
+            fresh.load_position()
+            time.sleep(min(0.005 * (attempt + 1), 0.1))
+    raise RuntimeError("could not take the live tables for the swap; the server is too busy: try again")
