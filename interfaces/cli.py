@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     rebuild_parser = projections.add_parser(
         "rebuild", help="rebuild every read model from the events, beside the live ones, then swap them in"
     )
-    rebuild_parser.add_argument("--batch-size", type=int, default=1000, help="events per transaction")
+    rebuild_parser.add_argument("--batch-size", type=int, default=10_000, help="events per transaction")
     rebuild_parser.set_defaults(handler=with_container(rebuild))
     verify_parser = projections.add_parser(
         "verify", help="rebuild into scratch tables and compare row by row with the live read models"

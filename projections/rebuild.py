@@ -21,7 +21,7 @@ SWAP_ATTEMPTS = 400
 
 
 def rebuild(
-    app: Application, db: SqlDatabase, progress: Callable[[int], None] | None = None, batch_size: int = 1000
+    app: Application, db: SqlDatabase, progress: Callable[[int], None] | None = None, batch_size: int = 10_000
 ) -> Projector:
     """Return the projector of the new live set (at the head of the log when it was swapped in)."""
     fresh = Projector(app, db, BUILD_PREFIX, batch_size=batch_size)

@@ -28,9 +28,12 @@ class ReadModelUpdates:
             f"UPDATE {prefix}conversations SET last_seq = ?, last_message_id = ?, last_message_at = ? WHERE id = ?"
         )
         self._touch_members = (
-            f"UPDATE {prefix}members SET activity_at = ?, "
-            "unread_count = unread_count + CASE WHEN user_id = ? THEN 0 ELSE 1 END WHERE conversation_id = ?"
+            f"UPDATE {prefix}members SET activity_at = ?, unread_count = unread_count + ? WHERE conversation_id = ?"
         )
+        self._unread_own = (  # a sender's own messages are not unread for them
+            f"UPDATE {prefix}members SET unread_count = unread_count - ? WHERE conversation_id = ? AND user_id = ?"
+        )
+        self._writers: dict[type, bool] = {}
 
     def apply(self, event: Any, cur: SqlCursor) -> list[Change]:
         if self._messages and not isinstance(event, Conversation.MessageSent) and self._writes(event):
@@ -38,13 +41,23 @@ class ReadModelUpdates:
         return self._apply(event, cur)
 
     def flush(self, cur: SqlCursor) -> None:
-        """Write the buffered messages."""
+        """Write the buffered messages: every row, then each conversation's and member's net change
+        (the last message of a conversation, and unread counts grown by the others' messages)."""
         if not self._messages:
             return
         rows, self._messages = self._messages, []
-        cur.executemany(self._insert_message, [row[:7] for row in rows])
-        cur.executemany(self._touch_conversation, [(r[2], r[0], r[6], r[1]) for r in rows])
-        cur.executemany(self._touch_members, [(r[6], r[3], r[1]) for r in rows])
+        cur.executemany(self._insert_message, rows)
+        last: dict[str, tuple[Any, ...]] = {}  # conversation -> its last message in the buffer
+        sent: dict[str, int] = {}  # conversation -> messages in the buffer
+        own: dict[tuple[str, str], int] = {}  # (conversation, sender) -> their messages in the buffer
+        for row in rows:
+            conversation, sender = row[1], row[3]
+            last[conversation] = row
+            sent[conversation] = sent.get(conversation, 0) + 1
+            own[(conversation, sender)] = own.get((conversation, sender), 0) + 1
+        cur.executemany(self._touch_conversation, [(r[2], r[0], r[6], c) for c, r in last.items()])
+        cur.executemany(self._touch_members, [(last[c][6], n, c) for c, n in sent.items()])
+        cur.executemany(self._unread_own, [(n, c, sender) for (c, sender), n in own.items()])
 
     def discard(self) -> None:
         """Forget buffered messages (their transaction rolled back)."""
@@ -52,8 +65,11 @@ class ReadModelUpdates:
 
     def _writes(self, event: Any) -> bool:
         """Whether a method is registered for this event (index claims and the like have none)."""
-        registry = ReadModelUpdates.__dict__["_apply"].dispatcher.registry
-        return any(cls is not object and isinstance(event, cls) for cls in registry)
+        kind = type(event)
+        if kind not in self._writers:
+            registry = ReadModelUpdates.__dict__["_apply"].dispatcher.registry
+            self._writers[kind] = any(cls is not object and issubclass(kind, cls) for cls in registry)
+        return self._writers[kind]
 
     @singledispatchmethod
     def _apply(self, event: Any, cur: SqlCursor) -> list[Change]:
