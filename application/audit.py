@@ -25,7 +25,7 @@ SECRET_FIELDS = ("password_hash",)
 
 
 class ImportRefused(Exception):
-    pass
+    """The file or the store is not fit for an import; nothing was written."""
 
 
 @dataclass(frozen=True)

@@ -20,25 +20,28 @@ class TokenBuckets:
         """Milliseconds until `key` has a token again (0 when it has one), without taking it."""
         if self.rate <= 0:
             return 0
-        now = time.monotonic() if now is None else now
-        tokens, at = self._buckets.get(key, (float(self.burst), now))
-        tokens = min(float(self.burst), tokens + (now - at) * self.rate)
-        return 0 if tokens >= 1 else max(1, int((1 - tokens) / self.rate * 1000 + 0.999))
+        return self._wait(self._tokens(key, time.monotonic() if now is None else now))
 
     def take(self, key: object, now: float | None = None) -> int:
         """Take one token: 0 when allowed, else the milliseconds until one is available."""
         if self.rate <= 0:
             return 0
         now = time.monotonic() if now is None else now
-        tokens, at = self._buckets.get(key, (float(self.burst), now))
-        tokens = min(float(self.burst), tokens + (now - at) * self.rate)
+        tokens = self._tokens(key, now)
         if tokens >= 1:
             self._buckets[key] = (tokens - 1, now)
             if len(self._buckets) > self.max_keys:
                 self._forget_full(now)
             return 0
         self._buckets[key] = (tokens, now)
-        return max(1, int((1 - tokens) / self.rate * 1000 + 0.999))
+        return self._wait(tokens)
+
+    def _tokens(self, key: object, now: float) -> float:
+        tokens, at = self._buckets.get(key, (float(self.burst), now))
+        return min(float(self.burst), tokens + (now - at) * self.rate)
+
+    def _wait(self, tokens: float) -> int:
+        return 0 if tokens >= 1 else max(1, int((1 - tokens) / self.rate * 1000 + 0.999))
 
     def spend(self, key: object) -> None:
         """Take a token or raise RateLimited with the wait until the next one."""

@@ -15,7 +15,7 @@ log = logging.getLogger("parley.errors")
 
 
 class Unauthorized(Exception):
-    pass
+    """No valid access token (missing, malformed, forged, expired, or of a user who does not exist)."""
 
 
 class NotFound(Exception):
