@@ -175,7 +175,9 @@ class Clock:
         return self.now
 
 
-def generate(target: int, users: int, connections: int, conversations: int, seed: int = 7) -> Iterator[Any]:
+def generate(
+    target: int, users: int, connections: int, conversations: int, receipts_interleaved: bool = True, seed: int = 7
+) -> Iterator[Any]:
     """Yield domain events as the commands would have recorded them, at least `target` of them.
 
     `users` registrations (UserRegistered + UsernameClaimed), `connections` accepted connections
@@ -183,7 +185,9 @@ def generate(target: int, users: int, connections: int, conversations: int, seed
     pairs (ConversationStarted), then messages round-robin across the conversations, each a MessageSent
     on the conversation plus its ClientMessageKeyClaimed (as Parley.send_message saves them), and after
     every 5th message of a conversation a receipt by the other member, alternately MessagesDelivered and
-    MessagesRead. Versions are per aggregate and seq per conversation, as the domain makes them.
+    MessagesRead (`receipts_interleaved`: each conversation at its own phase, so receipts are spread
+    through the log; otherwise all in the same rounds). Versions are per aggregate and seq per
+    conversation, as the domain makes them.
     """
     assert connections * 2 <= users and conversations <= connections
     rng = random.Random(seed)
@@ -218,20 +222,23 @@ def generate(target: int, users: int, connections: int, conversations: int, seed
         yield Connection.ConnectionAccepted(originator_id=connection_id, originator_version=2, timestamp=clock.tick())
         count += 2
 
-    # Per conversation: [id, member ids, version, last seq, receipts so far]
+    # Per conversation: [id, member ids, version, last seq, receipts so far, receipt phase]. Interleaved,
+    # each conversation has its own phase, so receipts are spread evenly through the log as in real
+    # traffic; synchronized, every conversation's receipt falls in the same round (the log then holds long
+    # runs of messages only, the easiest case for a projector that batches messages between receipts).
     threads: list[list[Any]] = []
-    for a, b in pairs[:conversations]:
+    for k, (a, b) in enumerate(pairs[:conversations]):
         conversation_id = direct_conversation_id(a, b)
         yield Conversation.ConversationStarted(
             originator_id=conversation_id, originator_version=1, timestamp=clock.tick(),
             originator_topic=topics[Conversation], kind=DIRECT, title=None, member_ids=[a, b], started_by=a,
         )
-        threads.append([conversation_id, (a, b), 1, 0, 0])
+        threads.append([conversation_id, (a, b), 1, 0, 0, k % RECEIPT_EVERY if receipts_interleaved else 0])
         count += 1
 
     while count < target:
         for thread in threads:
-            conversation_id, members, version, seq, receipts = thread
+            conversation_id, members, version, seq, receipts, phase = thread
             seq += 1
             version += 1
             sender_id = members[rng.getrandbits(1)]
@@ -249,7 +256,7 @@ def generate(target: int, users: int, connections: int, conversations: int, seed
                 client_message_id=client_message_id, conversation_id=conversation_id, seq=seq,
             )
             count += 2
-            if seq % RECEIPT_EVERY == 0:  # the other member catches up: markers only move forward
+            if (seq + phase) % RECEIPT_EVERY == 0:  # the other member catches up: markers only move forward
                 reader_id = members[1] if sender_id == members[0] else members[0]
                 version += 1
                 receipt = Conversation.MessagesRead if receipts % 2 else Conversation.MessagesDelivered
@@ -259,7 +266,7 @@ def generate(target: int, users: int, connections: int, conversations: int, seed
                 )
                 receipts += 1
                 count += 1
-            thread[2:] = [version, seq, receipts]
+            thread[2:5] = [version, seq, receipts]
 
 
 def build_store(container: Container, target: int, batch: int, args: argparse.Namespace) -> dict[str, Any]:
@@ -268,7 +275,7 @@ def build_store(container: Container, target: int, batch: int, args: argparse.Na
     pending = []
     count = 0
     by_type: dict[str, int] = {}
-    for event in generate(target, args.users, args.connections, args.conversations):
+    for event in generate(target, args.users, args.connections, args.conversations, args.receipts == "interleaved"):
         name = type(event).__name__
         by_type[name] = by_type.get(name, 0) + 1
         pending.append(mapper.to_stored_event(event))
@@ -357,10 +364,11 @@ def code_version() -> str:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
                               check=True).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True, check=True).stdout.strip()
+                               capture_output=True, text=True, check=True).stdout
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
-    return head + ("+dirty" if dirty else "")
+    changed = [line[3:] for line in dirty.splitlines() if line.strip()]
+    return head + (f"+dirty({', '.join(changed[:3])}{', ...' if len(changed) > 3 else ''})" if changed else "")
 
 
 # -- main ------------------------------------------------------------------------------------------------
@@ -369,7 +377,8 @@ PHASES = ("read", "read_mapped", "rebuild", "export")
 
 def run(args: argparse.Namespace, url: str, directory: Path) -> dict[str, Any]:
     container = bootstrap(Settings(database_url=url, jwt_secret="x" * 40), passwords=PlainPasswords())
-    common = {"database": args.database, "target_events": args.events, "commit": code_version()}
+    common = {"database": args.database, "target_events": args.events, "receipts": args.receipts,
+              "commit": code_version()}
     rates: dict[str, float] = {}
     memory: dict[str, dict[str, float]] = {}
     cpu: dict[str, dict[str, float]] = {}
@@ -429,6 +438,11 @@ def main() -> None:
     parser.add_argument("--rebuild-batch", type=int, default=None,
                         help="events per transaction in the rebuild (default: rebuild's own, as `parley projections "
                         "rebuild --batch-size`)")
+    parser.add_argument(
+        "--receipts", choices=["interleaved", "synchronized"], default="interleaved",
+        help="receipts spread through the log (each conversation at its own phase), or every conversation's "
+        "receipt in the same round (long runs of messages only between them; the figures before this option)",
+    )
     parser.add_argument("--users", type=int, default=2000)
     parser.add_argument("--connections", type=int, default=1000)
     parser.add_argument("--conversations", type=int, default=1000)
