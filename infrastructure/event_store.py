@@ -5,15 +5,21 @@ from urllib.parse import unquote, urlsplit
 from infrastructure.settings import Settings
 
 
+# The library's JSON format, decoded faster (infrastructure/transcoder.py).
+TRANSCODER = {"TRANSCODER_TOPIC": "infrastructure.transcoder:OrjsonTranscoder"}
+
+
 def persistence_env(settings: Settings) -> dict[str, str]:
     if settings.is_sqlite:
         return {
+            **TRANSCODER,
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": settings.sqlite_path,
             "SQLITE_LOCK_TIMEOUT": "10",
         }
     url = urlsplit(settings.database_url)
     return {
+        **TRANSCODER,
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
         "POSTGRES_DBNAME": url.path.lstrip("/") or "postgres",
         "POSTGRES_HOST": url.hostname or "127.0.0.1",

@@ -107,8 +107,8 @@ def rebuild(container: Container, args: argparse.Namespace) -> int:
     progress = Progress("Rebuilding read models", container.projector.head())
     live = rebuild_read_models(container.app, container.db, progress.advance, max(1, args.batch_size))
     seconds = progress.finish()
-    print(f"Rebuilt the read models from {progress.done} events in {seconds:.1f}s and swapped them in "
-          f"(position {live.position}).")
+    print(f"Rebuilt the read models from the events up to position {live.position} in {seconds:.1f}s "
+          "and swapped them in.")
     return 0
 
 

@@ -40,6 +40,7 @@ class Projector:
         self.batch_size = batch_size
         self.on_changes = on_changes
         self.updates = ReadModelUpdates(prefix)
+        self.topics = self.updates.topics()  # only what the read models use is read (and decoded)
         self._position = 0
         self._advanced = threading.Condition()
         self._wake = threading.Event()
@@ -92,10 +93,11 @@ class Projector:
 
     # -- applying ----------------------------------------------------------------------------------
     def run_batch(self, stop: int | None = None) -> int:
-        """Apply the next batch of events (up to `stop`); return how many were applied."""
+        """Apply the next batch of events (up to `stop`); return how far the position moved (events
+        of the log passed, including those no read model uses)."""
         start = self._position
-        notifications = self._next(start, stop)
-        if not notifications:
+        notifications, end = self._next(start, stop)
+        if end == start:
             return 0
         with self.db.transaction(commit=True) as cur:
             stored = self._lock_position(cur)
@@ -103,17 +105,17 @@ class Projector:
                 moved_to = stored
             else:
                 moved_to = None
-                changes = self._apply(cur, notifications, start)
+                changes = self._apply(cur, notifications, start, end)
         if moved_to is not None:
             self._advance(moved_to)
             return self.run_batch(stop)
-        self._advance(notifications[-1].id)
+        self._advance(end)
         if self.on_changes and changes:
             self.on_changes(changes)
-        return len(notifications)
+        return end - start
 
     def catch_up(self, progress: Callable[[int], None] | None = None, stop: int | None = None) -> int:
-        """Apply events until the head of the log (or `stop`); return how many were applied."""
+        """Apply events until the head of the log (or `stop`); return how far the position moved."""
         total = 0
         while applied := self.run_batch(stop):
             total += applied
@@ -124,16 +126,31 @@ class Projector:
     def catch_up_within(self, cur: SqlCursor) -> int:
         """Apply every remaining event inside the caller's transaction (which holds the write lock)."""
         total = 0
-        while notifications := self._next(self._position, None):
-            self._apply(cur, notifications, self._position)
-            self._position = notifications[-1].id
-            total += len(notifications)
-        return total
+        while True:
+            start = self._position
+            notifications, end = self._next(start, None)
+            if end == start:
+                return total
+            self._apply(cur, notifications, start, end)
+            self._position = end
+            total += end - start
 
-    def _next(self, start: int, stop: int | None) -> Sequence[Notification]:
-        return self.app.recorder.select_notifications(
-            start=start, limit=self.batch_size, stop=stop, inclusive_of_start=False
+    def _next(self, start: int, stop: int | None) -> tuple[Sequence[Notification], int]:
+        """The next batch of events the read models use, after `start`, and the position it reaches.
+
+        Only the topics the read models handle are selected (index claims, half the log, are not
+        even read). A batch shorter than the limit covers the log up to the head read before it, so
+        the position moves to that head even when its last events were skipped: every event up to
+        the head is committed (the stores commit notification ids in order)."""
+        head = self.app.recorder.max_notification_id() or 0
+        bound = head if stop is None else min(stop, head)
+        if bound <= start:
+            return [], start
+        notifications = self.app.recorder.select_notifications(
+            start=start, limit=self.batch_size, stop=bound, topics=self.topics, inclusive_of_start=False
         )
+        end = notifications[-1].id if len(notifications) == self.batch_size else bound
+        return notifications, end
 
     def _lock_position(self, cur: SqlCursor) -> int:
         """Take the write lock on the position row first (always in this order: no deadlocks), and
@@ -145,17 +162,21 @@ class Projector:
         ).fetchone()
         return int(row["notification_id"]) if row else -1
 
-    def _apply(self, cur: SqlCursor, notifications: Sequence[Notification], start: int) -> list[Change]:
+    def _apply(
+        self, cur: SqlCursor, notifications: Sequence[Notification], start: int, end: int
+    ) -> list[Change]:
         changes: list[Change] = []
+        self.updates.report = self.on_changes is not None
+        to_domain_event = self.app.mapper.to_domain_event
         try:
             for notification in notifications:
-                changes += self.updates.apply(self.app.mapper.to_domain_event(notification), cur)
+                changes += self.updates.apply(to_domain_event(notification), cur)
             self.updates.flush(cur)
         finally:
             self.updates.discard()
         cur.execute(
             f"UPDATE {self.prefix}position SET notification_id = ? WHERE projection = ? AND notification_id = ?",
-            (notifications[-1].id, NAME, start),
+            (end, NAME, start),
         )
         if cur.rowcount != 1:
             raise IntegrityError(f"The read models moved past {start} under this projector.")

@@ -3,6 +3,8 @@
 from functools import singledispatchmethod
 from typing import Any
 
+from eventsourcing.utils import get_topic
+
 from domain.connections import CONNECTED, DECLINED, PENDING, REMOVED, Connection
 from domain.conversations import Conversation
 from domain.users import User
@@ -10,19 +12,21 @@ from infrastructure.sql import SqlCursor
 from projections.changes import Change, ConnectionChanged, ConversationChanged, MarkerMoved, MessageAdded
 from projections.shapes import iso, message
 
+MESSAGE_COLUMNS = ("id", "conversation_id", "seq", "sender_id", "body", "client_message_id", "sent_at")
+
 
 class ReadModelUpdates:
     """One method per event class. Messages, the bulk of the log, are buffered and written with one
     executemany per statement (pipelined on PostgreSQL); any other event that writes flushes the
     buffer first, so every event still applies in log order. The projector flushes before it moves
-    its position, in the same transaction."""
+    its position, in the same transaction. `report`: whether to return the changes for broadcasting
+    (a rebuild does not broadcast, and skips building them)."""
 
     def __init__(self, prefix: str) -> None:
         self.p = prefix
         self._messages: list[tuple[Any, ...]] = []
         self._insert_message = (
-            f"INSERT INTO {prefix}messages (id, conversation_id, seq, sender_id, body, client_message_id, sent_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)"
+            f"INSERT INTO {prefix}messages ({', '.join(MESSAGE_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?)"
         )
         self._touch_conversation = (
             f"UPDATE {prefix}conversations SET last_seq = ?, last_message_id = ?, last_message_at = ? WHERE id = ?"
@@ -33,10 +37,16 @@ class ReadModelUpdates:
         self._unread_own = (  # a sender's own messages are not unread for them
             f"UPDATE {prefix}members SET unread_count = unread_count - ? WHERE conversation_id = ? AND user_id = ?"
         )
-        self._writers: dict[type, bool] = {}
+        self.report = True
+
+    @classmethod
+    def topics(cls) -> list[str]:
+        """The topics of the events that change a read model: the only ones the projector reads."""
+        registry = cls.__dict__["_apply"].dispatcher.registry
+        return sorted(get_topic(kind) for kind in registry if kind is not object)
 
     def apply(self, event: Any, cur: SqlCursor) -> list[Change]:
-        if self._messages and not isinstance(event, Conversation.MessageSent) and self._writes(event):
+        if self._messages and not isinstance(event, Conversation.MessageSent):
             self.flush(cur)
         return self._apply(event, cur)
 
@@ -63,17 +73,10 @@ class ReadModelUpdates:
         """Forget buffered messages (their transaction rolled back)."""
         self._messages = []
 
-    def _writes(self, event: Any) -> bool:
-        """Whether a method is registered for this event (index claims and the like have none)."""
-        kind = type(event)
-        if kind not in self._writers:
-            registry = ReadModelUpdates.__dict__["_apply"].dispatcher.registry
-            self._writers[kind] = any(cls is not object and issubclass(kind, cls) for cls in registry)
-        return self._writers[kind]
-
     @singledispatchmethod
     def _apply(self, event: Any, cur: SqlCursor) -> list[Change]:
-        """Events that no read model shows (index claims) change nothing."""
+        """Events that no read model shows (index claims) change nothing; the projector does not
+        even read them (see topics())."""
         return []
 
     @_apply.register
@@ -138,18 +141,19 @@ class ReadModelUpdates:
 
     @_apply.register
     def _message_sent(self, event: Conversation.MessageSent, cur: SqlCursor) -> list[Change]:
-        conversation_id, at = str(event.originator_id), iso(event.timestamp)
-        row = {
-            "id": str(event.message_id),
-            "conversation_id": conversation_id,
-            "seq": event.seq,
-            "sender_id": str(event.sender_id),
-            "body": event.body,
-            "client_message_id": str(event.client_message_id),
-            "sent_at": at,
-        }
-        self._messages.append(tuple(row.values()))  # written by flush(), in order, before anything else
-        return [MessageAdded(message(row, "sent")), ConversationChanged(conversation_id)]
+        row = (
+            str(event.message_id),
+            str(event.originator_id),
+            event.seq,
+            str(event.sender_id),
+            event.body,
+            str(event.client_message_id),
+            iso(event.timestamp),
+        )
+        self._messages.append(row)  # written by flush(), in order, before anything else
+        if not self.report:
+            return []
+        return [MessageAdded(message(dict(zip(MESSAGE_COLUMNS, row)), "sent")), ConversationChanged(row[1])]
 
     @_apply.register
     def _messages_delivered(self, event: Conversation.MessagesDelivered, cur: SqlCursor) -> list[Change]:

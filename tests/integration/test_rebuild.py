@@ -29,6 +29,6 @@ def test_rebuilt_read_models_equal_the_live_ones_after_a_varied_workload(contain
     applied: list[int] = []
     rebuilt = rebuild(container.app, container.db, applied.append)
 
-    assert sum(applied) == len(container.app.recorder.select_notifications(start=None, limit=100_000))
-    assert rebuilt.position == container.projector.head()
+    # progress counts positions of the log passed, to its head (PostgreSQL ids may have gaps)
+    assert sum(applied) == rebuilt.position == container.projector.head()
     assert dump(container) == live
