@@ -3,6 +3,11 @@
 Concurrency: the store rejects a stale write (optimistic concurrency, `IntegrityError`); each command
 is then re-run on freshly loaded aggregates, where it either succeeds or meets the rule that the
 winner established (a taken username, an existing direct conversation, an already-sent message).
+
+Several processes (`shared_store`): aggregates come from an in-process cache, which another process's
+writes make stale without any conflict when a command only *reads* an aggregate it checks (whether
+two users are still connected) or refuses on a stale copy. So those checks read the aggregate from
+the store, and a refusal made on cached aggregates is confirmed on fresh ones before it stands.
 """
 
 import random
@@ -23,6 +28,7 @@ from domain.connections import Connection
 from domain.conversations import DIRECT, Conversation
 from domain.errors import (
     ConnectionNotFound,
+    DomainError,
     ConversationNotFound,
     InvalidInput,
     NotConnected,
@@ -48,6 +54,7 @@ class Parley(Application):
     snapshotting_intervals = {Conversation: 500}  # bounds the replay of a busy conversation
     passwords: PasswordHasher
     max_message_chars = 4000
+    shared_store = False  # other processes write to this store too (see the module docstring)
 
     def __init__(self, env: Any = None) -> None:
         super().__init__(env)
@@ -129,6 +136,8 @@ class Parley(Application):
         """Append a message with the next seq; a retried client_message_id returns the original."""
         body = normalize_body(body, self.max_message_chars)
         message_id = message_id_for(sender_id, client_message_id)
+        if self.shared_store:
+            self._check_still_connected(conversation_id, sender_id)
 
         def command(unit: UnitOfWork) -> MessageRecorded:
             conversation = unit.find(Conversation, conversation_id)
@@ -215,8 +224,24 @@ class Parley(Application):
 
     def _are_connected(self, a: UUID, b: UUID, unit: UnitOfWork | None = None) -> bool:
         connection_id = Connection.create_id(a, b)
-        connection = unit.find(Connection, connection_id) if unit else self._find(Connection, connection_id)
+        if unit is not None:
+            connection = unit.find(Connection, connection_id)
+        else:
+            connection = self._find(Connection, connection_id, fresh=self.shared_store)
         return connection is not None and connection.is_connected
+
+    def _check_still_connected(self, conversation_id: UUID, sender_id: UUID) -> None:
+        """Before a send to a direct conversation: are its two users connected, as the store says?
+
+        Read here, in the caller's thread, not in the group-commit writer (which would pay one read
+        per send, one after another); the fresh copy also replaces the cached one that the command
+        checks again. Other refusals (no such conversation, not a member) are left to the command."""
+        conversation = self._find(Conversation, conversation_id)
+        if conversation is None or conversation.kind != DIRECT or sender_id not in conversation.member_ids:
+            return
+        connection = self._find(Connection, Connection.create_id(*conversation.member_ids), fresh=True)
+        if connection is None or not connection.is_connected:
+            raise NotConnected("You are no longer connected; the history stays readable.")
 
     def _find(self, cls: type[A], aggregate_id: UUID, fresh: bool = False) -> A | None:
         if fresh and self.repository.cache is not None:
@@ -231,14 +256,19 @@ class Parley(Application):
         return aggregate if isinstance(aggregate, cls) else None
 
     def _retrying(self, attempt: Callable[[bool], T]) -> T:
-        """Run `attempt`; after a conflict, run it again on fresh aggregates, backing off with jitter."""
+        """Run `attempt`; after a conflict, run it again on fresh aggregates, backing off with jitter.
+        With a shared store, a refusal made on cached aggregates is made again on fresh ones."""
         for number in range(ATTEMPTS):
+            fresh = number > 0
             try:
-                return attempt(number > 0)
+                return attempt(fresh)
             except IntegrityError:
                 if number == ATTEMPTS - 1:
                     raise
                 time.sleep(random.uniform(0, 0.002 * 2**min(number, 6)))
+            except DomainError:
+                if fresh or not self.shared_store:
+                    raise
         raise AssertionError("unreachable")
 
 

@@ -1,0 +1,61 @@
+"""Several processes on one store (here: two app instances, each with its own aggregate cache).
+
+A cached aggregate that another process changed is stale without any conflict when a command only
+checks it, or refuses on it; with `shared_store` those checks read the store."""
+
+from collections.abc import Callable
+from uuid import uuid4
+
+import pytest
+
+from application.commands import Parley
+from domain.errors import NotConnected
+from infrastructure.bootstrap import Container
+
+
+def two_processes(make_container: Callable[[], Container]) -> tuple[Parley, Parley]:
+    first, second = make_container().app, make_container().app
+    first.shared_store = second.shared_store = True
+    return first, second
+
+
+def connected_pair(app: Parley) -> tuple[object, object, object]:
+    ann = app.register_user(f"ann{uuid4().hex[:6]}", "password").id
+    ben_name = f"ben{uuid4().hex[:6]}"
+    ben = app.register_user(ben_name, "password").id
+    connection = app.request_connection(ann, ben_name).id
+    app.accept_connection(connection, ben)
+    return ann, ben, connection
+
+
+def test_a_connection_removed_through_one_process_stops_a_direct_send_through_the_other(
+    make_container: Callable[[], Container],
+) -> None:
+    first, second = two_processes(make_container)
+    ann, ben, connection = connected_pair(first)
+    conversation = second.start_conversation(ann, [ben], None).id
+    second.send_message(conversation, ann, uuid4(), "before")  # `second` caches the connection, connected
+
+    first.remove_connection(connection, ben)
+    with pytest.raises(NotConnected):
+        second.send_message(conversation, ann, uuid4(), "after the removal")
+    with pytest.raises(NotConnected):
+        second.start_conversation(ann, [ben], None)
+
+    first.request_connection(ben, second.repository.get(ann).username)  # connected again, through `first`
+    first.accept_connection(connection, ann)
+    assert second.start_conversation(ann, [ben], None).id == conversation
+    assert second.send_message(conversation, ann, uuid4(), "connected again").seq == 2
+
+
+def test_a_request_refused_on_a_stale_copy_is_made_again_on_a_fresh_one(
+    make_container: Callable[[], Container],
+) -> None:
+    first, second = two_processes(make_container)
+    ann = first.register_user(f"ann{uuid4().hex[:6]}", "password").id
+    ben_name = f"ben{uuid4().hex[:6]}"
+    ben = first.register_user(ben_name, "password").id
+    connection = second.request_connection(ann, ben_name).id  # `second` caches it, pending
+    first.decline_connection(connection, ben)
+    assert second.request_connection(ann, ben_name).id == connection  # declined: she may ask again
+    assert make_container().app.repository.get(connection).status == "pending"  # (a cache of its own)
