@@ -137,7 +137,7 @@ def latency(values: list[float]) -> dict[str, Any]:
 # -- the machine ------------------------------------------------------------------------------------------
 def git(*args: str) -> str:
     try:
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=True).stdout.rstrip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
@@ -787,7 +787,7 @@ def redis_prefix_setting() -> str | None:
 
 def workload_two_processes(rec: Recorder, pool: Pool, cfg: Config, cast: Cast, database_url: str,
                            one_process_best: dict[str, Any]) -> dict[str, Any]:
-    if not serve_supports("--no-projections") or "redis" not in (ROOT / "projections" / "broadcasts.py").read_text().lower():
+    if not serve_supports("--no-projections"):
         result = {"skipped": "this commit has no `parley serve --no-projections` and Redis fan-out "
                              "(PARLEY_REDIS_URL) yet; the workload runs once they land"}
         rec.emit({"workload": "two_processes", **result})
@@ -799,15 +799,20 @@ def workload_two_processes(rec: Recorder, pool: Pool, cfg: Config, cast: Cast, d
     projector_log = Path(tempfile.mkstemp(prefix="parley-projector-", suffix=".log")[1])
     projector_env = {**os.environ, "PARLEY_DATABASE_URL": database_url, "PARLEY_JWT_SECRET": "test-secret-" + "x" * 32,
                      **env}
-    with projector_log.open("ab") as log:
+    level = one_process_best.get("pairs") or cfg.pair_levels[-1]
+    pairs = cast.pairs[:level]
+    # the baseline again, just before, at the same level: the gain is not skewed by other load that came or went
+    with parley(database_url) as single:
+        baseline = pairs_run(pool, single.url, {"server": single.process.pid},  # type: ignore[union-attr]
+                             [(a.token, b.token, c) for a, b, c in pairs], "closed", cfg.seconds)
+    rec.emit({"workload": "two_processes_baseline", "server": "1 x parley serve", **baseline})
+    with projector_log.open("ab") as log:  # after the baseline's server stopped: one projector at a time
         projector = subprocess.Popen([sys.executable, "-m", "interfaces.cli", "projections", "run"], cwd=ROOT,
                                      env=projector_env, stdout=log, stderr=subprocess.STDOUT)
     try:
         with parley(database_url, env=env, args=["--no-projections"]) as one, \
                 parley(database_url, env=env, args=["--no-projections"]) as two:
             pids = {"server1": one.process.pid, "server2": two.process.pid, "projector": projector.pid}  # type: ignore[union-attr]
-            level = one_process_best.get("pairs") or cfg.pair_levels[-1]
-            pairs = cast.pairs[:level]
             # workers alternate between the servers; with Redis fan-out every emit goes through Redis
             urls = [one.url if i % 2 == 0 else two.url for i in range(pool.size)]
             chunks = split([(a.token, b.token, c) for a, b, c in pairs], pool.size)
@@ -828,7 +833,7 @@ def workload_two_processes(rec: Recorder, pool: Pool, cfg: Config, cast: Cast, d
             ack = [x for r in results_all for x in r["ack_ms"]]
             deliver = [x for r in results_all for x in r["deliver_ms"]]
             rate = len(ack) / cfg.seconds
-            gain = rate / one_process_best["acked_sends_per_second"] if one_process_best.get("acked_sends_per_second") else None
+            gain = rate / baseline["acked_sends_per_second"] if baseline["acked_sends_per_second"] else None
             result = {
                 "pairs": len(pairs),
                 "servers": 2,
@@ -837,6 +842,7 @@ def workload_two_processes(rec: Recorder, pool: Pool, cfg: Config, cast: Cast, d
                 "send_to_ack_ms": latency(ack),
                 "send_to_message_new_ms": latency(deliver),
                 "delivered_per_second": round(len(deliver) / cfg.seconds, 1),
+                "one_process_acked_sends_per_second": baseline["acked_sends_per_second"],
                 "gain_over_one_process": round(gain, 2) if gain else None,
                 "errors": {k: v for r in results_all for k, v in r["errors"].items()},
                 **cpu.report(sum(r["cpu_seconds"] for r in results_all)),
@@ -924,10 +930,10 @@ def run_database(db: str, cfg: Config, info: dict[str, Any]) -> dict[str, Any]:
                 summary["c_idle"] = {"sockets": idle["sockets"], "users": idle["users"],
                                      "kib_per_socket": idle["kib_per_socket"],
                                      "relay_kib_per_socket": relay_idle["kib_per_socket"]}
-            if "2" not in cfg.skip and parley_best:
+            if "2" not in cfg.skip:
                 two = workload_two_processes(rec, pool, cfg, cast, database_url, parley_best)
-                summary["two_processes"] = {k: two.get(k) for k in ("skipped", "acked_sends_per_second",
-                                                                    "gain_over_one_process")}
+                summary["two_processes"] = {k: two.get(k) for k in ("skipped", "pairs", "one_process_acked_sends_per_second",
+                                                                    "acked_sends_per_second", "gain_over_one_process")}
         if "e" not in cfg.skip:
             rebuild = workload_rebuild(rec, cfg, db)
             summary["e_rebuild"] = {k: rebuild.get(k) for k in ("events", "raw_read_per_second", "rebuild_per_second",
