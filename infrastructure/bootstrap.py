@@ -11,8 +11,11 @@ from infrastructure.event_log import EventPositions
 from infrastructure.event_store import persistence_env
 from application.ports import PasswordHasher
 from infrastructure.passwords import Argon2Passwords
-from infrastructure.presence import LocalPresence
-from infrastructure.rate_limit import Limits
+from infrastructure.presence import LocalPresence, Presence
+from infrastructure.rate_limit import Limits, LocalBuckets
+from infrastructure.redis_clients import RedisClients
+from infrastructure.redis_presence import RedisPresence
+from infrastructure.redis_rate_limit import redis_buckets
 from infrastructure.settings import Settings
 from infrastructure.sql import SqlDatabase
 from infrastructure.tokens import Tokens
@@ -30,9 +33,10 @@ class Container:
     projector: Projector
     queries: Queries
     tokens: Tokens
-    presence: LocalPresence
+    presence: Presence
     limits: Limits
     positions: EventPositions
+    redis: RedisClients | None = None
     broadcaster: Broadcaster | None = None
 
     def attach_emitter(self, emitter: Emitter) -> None:
@@ -48,11 +52,16 @@ class Container:
     def close(self) -> None:
         self.projector.stop()
         self.app.close()
+        if self.redis:
+            self.redis.close()
 
 
 def bootstrap(settings: Settings, *, passwords: PasswordHasher | None = None) -> Container:
+    """With PARLEY_REDIS_URL, presence and rate limits live in Redis and the application assumes other
+    processes write to the same store."""
     settings = settings.with_jwt_secret()
     app = Parley(env=persistence_env(settings))
+    app.shared_store = settings.redis_url is not None
     app.passwords = passwords or Argon2Passwords()
     app.max_message_chars = settings.max_message_chars
     app.enable_group_commit()
@@ -60,10 +69,11 @@ def bootstrap(settings: Settings, *, passwords: PasswordHasher | None = None) ->
     projector = Projector(app, db, LIVE_PREFIX)
     projector.setup()
     app.save_listeners.append(projector.wake)
-    presence = LocalPresence()
+    redis = RedisClients(settings.redis_url, settings.redis_prefix) if settings.redis_url else None
+    presence: Presence = RedisPresence(redis, settings.presence_ttl_seconds) if redis else LocalPresence()
+    limits = Limits(settings.send_rate_per_second, settings.send_burst, redis_buckets(redis) if redis else LocalBuckets)
     reads = ReadModelReads(LIVE_PREFIX)
     queries = Queries(db, reads, projector, app.passwords, presence, settings.read_your_writes_timeout)
     tokens = Tokens(settings.jwt_secret or "", settings.token_ttl_seconds)
-    limits = Limits(settings.send_rate_per_second, settings.send_burst)
     positions = EventPositions(db, app.recorder.events_table_name)
-    return Container(settings, app, db, projector, queries, tokens, presence, limits, positions)
+    return Container(settings, app, db, projector, queries, tokens, presence, limits, positions, redis)

@@ -1,6 +1,13 @@
-"""Token buckets per key (a user): `rate` tokens a second up to `burst`. Bounded memory."""
+"""Token buckets per key (a user): `rate` tokens a second up to `burst`.
+
+`TokenBuckets` holds them in this process (bounded memory); `RedisBuckets`
+(infrastructure/redis_rate_limit.py) holds them in Redis, so a user's limit holds across processes.
+Handlers use either through the async `Buckets` interface.
+"""
 
 import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
 
 
 class RateLimited(Exception):
@@ -43,12 +50,6 @@ class TokenBuckets:
     def _wait(self, tokens: float) -> int:
         return 0 if tokens >= 1 else max(1, int((1 - tokens) / self.rate * 1000 + 0.999))
 
-    def spend(self, key: object) -> None:
-        """Take a token or raise RateLimited with the wait until the next one."""
-        wait = self.take(key)
-        if wait:
-            raise RateLimited(wait)
-
     def _forget_full(self, now: float) -> None:
         """A bucket that has refilled is the same as no bucket: drop those."""
         full = [k for k, (t, at) in self._buckets.items() if t + (now - at) * self.rate >= self.burst]
@@ -56,11 +57,43 @@ class TokenBuckets:
             del self._buckets[key]
 
 
-class Limits:
-    """Every abuse limit of one process, by what it protects."""
+class Buckets(ABC):
+    """Token buckets as the handlers use them, from the event loop."""
 
-    def __init__(self, send_rate_per_second: float, send_burst: int) -> None:
-        self.send = TokenBuckets(send_rate_per_second, send_burst)
-        self.connection_requests = TokenBuckets(10 / 60, 10)  # per user: 10 a minute, bursts of 10
-        self.conversations = TokenBuckets(30 / 60, 20)  # per user: starts of conversations
-        self.login_failures = TokenBuckets(5 / 300, 5)  # per username: 5 failures, then 1 per minute
+    @abstractmethod
+    async def wait_ms(self, key: str) -> int:
+        """Milliseconds until `key` has a token again (0 when it has one), without taking it."""
+
+    @abstractmethod
+    async def take(self, key: str) -> int:
+        """Take one token: 0 when allowed, else the milliseconds until one is available."""
+
+    async def spend(self, key: str) -> None:
+        """Take a token or raise RateLimited with the wait until the next one."""
+        wait = await self.take(key)
+        if wait:
+            raise RateLimited(wait)
+
+
+class LocalBuckets(Buckets):
+    def __init__(self, name: str, rate_per_second: float, burst: int) -> None:
+        self.buckets = TokenBuckets(rate_per_second, burst)
+
+    async def wait_ms(self, key: str) -> int:
+        return self.buckets.wait_ms(key)
+
+    async def take(self, key: str) -> int:
+        return self.buckets.take(key)
+
+
+BucketsFactory = Callable[[str, float, int], Buckets]  # (name, rate per second, burst)
+
+
+class Limits:
+    """Every abuse limit, by what it protects; per process or shared, as `buckets` makes them."""
+
+    def __init__(self, send_rate_per_second: float, send_burst: int, buckets: BucketsFactory = LocalBuckets) -> None:
+        self.send = buckets("send", send_rate_per_second, send_burst)
+        self.connection_requests = buckets("connection_requests", 10 / 60, 10)  # per user: 10 a minute
+        self.conversations = buckets("conversations", 30 / 60, 20)  # per user: starts of conversations
+        self.login_failures = buckets("login_failures", 5 / 300, 5)  # per username: 5 failures, then 1 a minute

@@ -19,12 +19,14 @@ class Settings:
     jwt_secret: str | None = None
     token_ttl_seconds: int = 3600
     redis_url: str | None = None
+    redis_prefix: str = "parley"  # Redis keys and the Socket.IO channel; one per deployment sharing a Redis
     send_rate_per_second: float = 10.0
     send_burst: int = 20
     max_message_chars: int = 4000
     # Operational knobs (documented in docs/operations.md), not part of the wire contract.
     worker_threads: int = 32
     read_your_writes_timeout: float = 5.0
+    presence_ttl_seconds: float = 30.0  # a killed process's sockets stop counting as online after this
 
     @property
     def is_sqlite(self) -> bool:
@@ -57,10 +59,14 @@ def load_settings(env_file: str | None = ".env", environ: dict[str, str] | None 
             jwt_secret=config("PARLEY_JWT_SECRET", default=None) or None,
             token_ttl_seconds=config("PARLEY_TOKEN_TTL_SECONDS", cast=int, default=Settings.token_ttl_seconds),
             redis_url=config("PARLEY_REDIS_URL", default=None) or None,
+            redis_prefix=config("PARLEY_REDIS_PREFIX", default=Settings.redis_prefix),
             send_rate_per_second=config("PARLEY_SEND_RATE_PER_SECOND", cast=float, default=10.0),
             send_burst=config("PARLEY_SEND_BURST", cast=int, default=Settings.send_burst),
             max_message_chars=config("PARLEY_MAX_MESSAGE_CHARS", cast=int, default=Settings.max_message_chars),
             worker_threads=config("PARLEY_WORKER_THREADS", cast=int, default=Settings.worker_threads),
+            presence_ttl_seconds=config(
+                "PARLEY_PRESENCE_TTL_SECONDS", cast=float, default=Settings.presence_ttl_seconds
+            ),
         )
     except ValueError as error:
         raise SettingsError(f"Bad setting: {error}") from None
@@ -82,4 +88,10 @@ def validate(settings: Settings) -> None:
         raise SettingsError("PARLEY_MAX_MESSAGE_CHARS must be at least 1")
     if settings.worker_threads < 2:
         raise SettingsError("PARLEY_WORKER_THREADS must be at least 2")
+    if settings.redis_url and urlsplit(settings.redis_url).scheme not in ("redis", "rediss", "unix"):
+        raise SettingsError("PARLEY_REDIS_URL must start with redis://, rediss:// or unix://")
+    if not settings.redis_prefix or any(c.isspace() for c in settings.redis_prefix):
+        raise SettingsError("PARLEY_REDIS_PREFIX must be a non-empty word")
+    if settings.presence_ttl_seconds < 1:
+        raise SettingsError("PARLEY_PRESENCE_TTL_SECONDS must be at least 1")
 

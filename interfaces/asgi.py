@@ -21,24 +21,30 @@ from interfaces.http.common import error_response
 from interfaces.http.middleware import RequestIds
 from interfaces.runner import Runner
 from interfaces.sockets.emitter import LoopEmitter
-from interfaces.sockets.server import SocketApi, create_socket_server
+from interfaces.sockets.server import SocketApi, create_socket_server, listen_to_redis
 
 WEB_DIST = Path(__file__).parent / "web" / "dist"
 
 
 def create_app(container: Container, sio: socketio.AsyncServer, emitter: LoopEmitter) -> socketio.ASGIApp:
     run = Runner(container)
-    SocketApi(sio, run).register()
+    sockets = SocketApi(sio, run)
+    sockets.register()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await listen_to_redis(sio)
         emitter.start()
         await to_thread.run_sync(container.start)
+        sockets.start()
         try:
             yield
         finally:
+            await sockets.stop()
             await emitter.stop()
             await to_thread.run_sync(container.close)
+            if container.redis:
+                await container.redis.aclose()
 
     routes = [*accounts.routes, *connections.routes, *conversations.routes, *health.routes]
     routes.append(Route("/api/{rest:path}", api_not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]))
@@ -59,7 +65,7 @@ def create_app(container: Container, sio: socketio.AsyncServer, emitter: LoopEmi
 
 def build(container: Container) -> socketio.ASGIApp:
     """Wire a Socket.IO server and its emitter to the container (the emitter feeds the broadcaster)."""
-    sio = create_socket_server()
+    sio = create_socket_server(container.settings)
     emitter = LoopEmitter(sio)
     container.attach_emitter(emitter)
     return create_app(container, sio, emitter)

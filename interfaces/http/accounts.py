@@ -21,12 +21,12 @@ async def login(request: Request) -> JSONResponse:
     data = await body(request, Login)
     run = runner(request)
     failures, key = run.container.limits.login_failures, data.username.strip().lower()
-    if wait := failures.wait_ms(key):  # repeated failures: refuse before checking the password
+    if wait := await failures.wait_ms(key):  # repeated failures: refuse before checking the password
         raise RateLimited(wait, "Too many failed sign-ins for this username; try again later.")
     try:
         user = await run.call(run.container.queries.authenticate, data.username, data.password)
     except InvalidCredentials:
-        failures.take(key)
+        await failures.take(key)
         raise
     tokens = run.container.tokens
     return ok({

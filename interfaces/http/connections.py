@@ -16,7 +16,7 @@ async def request_connection(request: Request) -> JSONResponse:
     user_id = await current_user(request)
     data = await body(request, RequestConnection)
     run = runner(request)
-    run.container.limits.connection_requests.spend(user_id)
+    await run.container.limits.connection_requests.spend(str(user_id))
     recorded = await run.command(run.container.app.request_connection, user_id, data.username)
     return ok({"connection": await run.call(run.container.queries.connection, recorded.id)}, 201)
 

@@ -82,7 +82,7 @@ class SocketEvents:
 
     # -- the events ---------------------------------------------------------------------------------
     async def start_conversation(self, user_id: UUID, sid: str, data: StartConversation) -> Ack:
-        self.limits.conversations.spend(user_id)
+        await self.limits.conversations.spend(str(user_id))
         recorded = await self.run.command(self.app.start_conversation, user_id, list(data.user_ids), data.title)
         return {"ok": True, "conversation": await self.run.call(self.queries.conversation, recorded.id, user_id)}
 
@@ -97,7 +97,7 @@ class SocketEvents:
         return {"ok": True}
 
     async def send_message(self, user_id: UUID, sid: str, data: SendMessage) -> Ack:
-        self.limits.send.spend(user_id)
+        await self.limits.send.spend(str(user_id))
         sent = await self.run.command(
             self.app.send_message, data.conversation_id, user_id, data.client_message_id, data.body
         )

@@ -1,5 +1,7 @@
 """The Socket.IO server: handshake authentication, user rooms, presence and typing, the events."""
 
+import asyncio
+import contextlib
 import logging
 from datetime import datetime, timezone
 from typing import Any
@@ -9,6 +11,7 @@ from uuid import UUID
 import socketio
 
 from infrastructure.logs import context_id
+from infrastructure.settings import Settings
 from interfaces.errors import Unauthorized
 from interfaces.http.common import authenticate
 from interfaces.runner import Runner
@@ -22,13 +25,34 @@ MAX_FRAME_BYTES = 256 * 1024
 log = logging.getLogger("parley.sockets")
 
 
-def create_socket_server() -> socketio.AsyncServer:
+def create_socket_server(settings: Settings) -> socketio.AsyncServer:
+    """With PARLEY_REDIS_URL, rooms are shared through Redis: an emit to a room reaches its sockets
+    in every server process (python-socketio's AsyncRedisManager)."""
+    manager = None
+    if settings.redis_url:
+        manager = socketio.AsyncRedisManager(settings.redis_url, channel=f"{settings.redis_prefix}:socketio")
     return socketio.AsyncServer(
         async_mode="asgi",
+        client_manager=manager,
         max_http_buffer_size=MAX_FRAME_BYTES,
         ping_interval=20,
         ping_timeout=20,
     )
+
+
+async def listen_to_redis(sio: socketio.AsyncServer, timeout: float = 5.0) -> None:
+    """Start the Redis manager's listener now rather than at the first client, and wait until it is
+    subscribed: events published from then on (by other processes) reach this process's sockets."""
+    manager = sio.manager
+    if not isinstance(manager, socketio.AsyncRedisManager) or sio.manager_initialized:
+        return
+    sio.manager_initialized = True
+    manager.initialize()
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not (manager.pubsub is not None and manager.pubsub.subscribed):
+        if asyncio.get_running_loop().time() > deadline:
+            raise RuntimeError("could not subscribe to the Socket.IO channel in Redis")
+        await asyncio.sleep(0.01)
 
 
 class SocketApi:
@@ -39,6 +63,7 @@ class SocketApi:
         self.sessions = Sessions()
         self.typing = TypingTracker(self.announce_typing)
         self.events = SocketEvents(sio, run, self.sessions, self.typing)
+        self._heartbeat: asyncio.Task[None] | None = None
 
     def register(self) -> None:
         self.sio.on("connect", self.connect)
@@ -60,30 +85,60 @@ class SocketApi:
         log.info("socket connected for user %s", user_id)
         await self.sio.enter_room(sid, user_room(user_id))
         connections = await self.run.call(self.run.container.queries.connected_user_ids, user_id)
-        if self.presence.connected(user_id):
+        if await self.presence.join(user_id, sid):
             await self.announce_presence(user_id, "online", connections)
         now = iso(datetime.now(timezone.utc))
-        for other in self.presence.online(connections):  # what this socket needs to know to start
+        for other in await self.run.call(self.presence.online, connections):  # what this socket needs to start
             await self.sio.emit("presence", presence(other, "online", now), to=sid)
 
     async def disconnect(self, sid: str, reason: Any = None) -> None:
         user_id = self.sessions.remove(sid)
-        if user_id is None or not self.presence.disconnected(user_id):
+        if user_id is None:
             return
-        await self.typing.stop_all(user_id)
-        connections = await self.run.call(self.run.container.queries.connected_user_ids, user_id)
-        await self.announce_presence(user_id, "offline", connections)
+        if not self.sessions.sockets(user_id):  # the typist's sockets here are gone: so is their typing
+            await self.typing.stop_all(user_id)
+        if await self.presence.leave(user_id, sid):
+            await self.announce_presence(user_id, "offline")
 
-    async def announce_presence(self, user_id: UUID, status: str, connections: list[UUID]) -> None:
+    async def announce_presence(self, user_id: UUID, status: str, connections: list[UUID] | None = None) -> None:
+        if connections is None:
+            connections = await self.run.call(self.run.container.queries.connected_user_ids, user_id)
         payload = presence(user_id, status, iso(datetime.now(timezone.utc)))
         for other in connections:
             await self.sio.emit("presence", payload, room=user_room(other))
 
     async def announce_typing(self, user_id: UUID, conversation_id: UUID, is_typing: bool) -> None:
         payload = {"conversation_id": str(conversation_id), "user_id": str(user_id), "is_typing": is_typing}
-        await self.sio.emit(
-            "typing", payload, room=conversation_room(conversation_id), skip_sid=self.sessions.sockets(user_id)
-        )
+        typist = await self.presence.sockets(user_id)  # in every process
+        await self.sio.emit("typing", payload, room=conversation_room(conversation_id), skip_sid=typist)
+
+    # -- presence of processes that die ----------------------------------------------------------------
+    def start(self) -> None:
+        if self.presence.heartbeat_seconds:
+            self._heartbeat = asyncio.get_running_loop().create_task(self._beat(self.presence.heartbeat_seconds))
+
+    async def stop(self) -> None:
+        """Before the process ends: its sockets leave (and their users go offline where these were
+        their last sockets), rather than waiting to expire."""
+        if self._heartbeat:
+            self._heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._heartbeat
+        for sid in self.sessions.sids():
+            with contextlib.suppress(Exception):
+                await self.disconnect(sid)
+
+    async def _beat(self, seconds: float) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                changes = await self.presence.heartbeat()
+                for user_id in changes.online:
+                    await self.announce_presence(user_id, "online")
+                for user_id in changes.offline:
+                    await self.announce_presence(user_id, "offline")
+            except Exception:
+                log.exception("presence heartbeat failed; trying again in %.0fs", seconds)
 
 
 def refused(message: str) -> socketio.exceptions.ConnectionRefusedError:

@@ -26,3 +26,6 @@ class Sessions:
 
     def sockets(self, user_id: UUID) -> list[str]:
         return list(self._sockets.get(user_id, ()))
+
+    def sids(self) -> list[str]:
+        return list(self._users)
