@@ -17,6 +17,7 @@ from eventsourcing.persistence import IntegrityError, Notification
 
 from infrastructure.sql import SqlDatabase, SqlCursor
 from projections.changes import Change
+from projections.event_rows import EventRows
 from projections.tables import LIVE_PREFIX, create_tables
 from projections.updates import ReadModelUpdates
 
@@ -41,6 +42,7 @@ class Projector:
         self.on_changes = on_changes
         self.updates = ReadModelUpdates(prefix)
         self.topics = self.updates.topics()  # only what the read models use is read (and decoded)
+        self.rows = EventRows(app.mapper)
         self._position = 0
         self._advanced = threading.Condition()
         self._wake = threading.Event()
@@ -165,15 +167,8 @@ class Projector:
     def _apply(
         self, cur: SqlCursor, notifications: Sequence[Notification], start: int, end: int
     ) -> list[Change]:
-        changes: list[Change] = []
         self.updates.report = self.on_changes is not None
-        to_domain_event = self.app.mapper.to_domain_event
-        try:
-            for notification in notifications:
-                changes += self.updates.apply(to_domain_event(notification), cur)
-            self.updates.flush(cur)
-        finally:
-            self.updates.discard()
+        changes = self.updates.apply_batch([self.rows(n) for n in notifications], cur)
         cur.execute(
             f"UPDATE {self.prefix}position SET notification_id = ? WHERE projection = ? AND notification_id = ?",
             (end, NAME, start),

@@ -3,75 +3,48 @@
 from functools import singledispatchmethod
 from typing import Any
 
-from eventsourcing.utils import get_topic
-
 from domain.connections import CONNECTED, DECLINED, PENDING, REMOVED, Connection
 from domain.conversations import Conversation
 from domain.users import User
 from infrastructure.sql import SqlCursor
 from projections.changes import Change, ConnectionChanged, ConversationChanged, MarkerMoved, MessageAdded
+from projections.event_rows import ROWS_FROM_EVENTS, MessageRow, ReceiptRow, topics_of
+from projections.folded_writes import FoldedWrites
 from projections.shapes import iso, message
-
-MESSAGE_COLUMNS = ("id", "conversation_id", "seq", "sender_id", "body", "client_message_id", "sent_at")
 
 
 class ReadModelUpdates:
-    """One method per event class. Messages, the bulk of the log, are buffered and written with one
-    executemany per statement (pipelined on PostgreSQL); any other event that writes flushes the
-    buffer first, so every event still applies in log order. The projector flushes before it moves
-    its position, in the same transaction. `report`: whether to return the changes for broadcasting
-    (a rebuild does not broadcast, and skips building them)."""
+    """One method per event class, applied a batch at a time inside the projector's transaction.
+    Users, connections and new conversations are written as they come; messages and receipts are
+    folded into a few statements written at the end of the batch (projections/folded_writes.py).
+    `report`: whether to return the changes for broadcasting (a rebuild does not broadcast)."""
 
     def __init__(self, prefix: str) -> None:
         self.p = prefix
-        self._messages: list[tuple[Any, ...]] = []
-        self._insert_message = (
-            f"INSERT INTO {prefix}messages ({', '.join(MESSAGE_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?)"
-        )
-        self._touch_conversation = (
-            f"UPDATE {prefix}conversations SET last_seq = ?, last_message_id = ?, last_message_at = ? WHERE id = ?"
-        )
-        self._touch_members = (
-            f"UPDATE {prefix}members SET activity_at = ?, unread_count = unread_count + ? WHERE conversation_id = ?"
-        )
-        self._unread_own = (  # a sender's own messages are not unread for them
-            f"UPDATE {prefix}members SET unread_count = unread_count - ? WHERE conversation_id = ? AND user_id = ?"
-        )
+        self.writes = FoldedWrites(prefix)
         self.report = True
 
     @classmethod
     def topics(cls) -> list[str]:
         """The topics of the events that change a read model: the only ones the projector reads."""
         registry = cls.__dict__["_apply"].dispatcher.registry
-        return sorted(get_topic(kind) for kind in registry if kind is not object)
+        events = [kind for kind in registry if kind not in (object, MessageRow, ReceiptRow)]
+        return topics_of([*events, *ROWS_FROM_EVENTS])
+
+    def apply_batch(self, events: list[Any], cur: SqlCursor) -> list[Change]:
+        """Apply a batch of events (messages and receipts as rows: projections/event_rows.py)."""
+        self.writes.load(cur, list(dict.fromkeys(e.conversation_id for e in events if type(e) is ReceiptRow)))
+        changes: list[Change] = []
+        try:
+            for event in events:
+                changes += self.apply(event, cur)
+            self.writes.flush(cur)
+        finally:
+            self.writes.clear()
+        return changes
 
     def apply(self, event: Any, cur: SqlCursor) -> list[Change]:
-        if self._messages and not isinstance(event, Conversation.MessageSent):
-            self.flush(cur)
         return self._apply(event, cur)
-
-    def flush(self, cur: SqlCursor) -> None:
-        """Write the buffered messages: every row, then each conversation's and member's net change
-        (the last message of a conversation, and unread counts grown by the others' messages)."""
-        if not self._messages:
-            return
-        rows, self._messages = self._messages, []
-        cur.executemany(self._insert_message, rows)
-        last: dict[str, tuple[Any, ...]] = {}  # conversation -> its last message in the buffer
-        sent: dict[str, int] = {}  # conversation -> messages in the buffer
-        own: dict[tuple[str, str], int] = {}  # (conversation, sender) -> their messages in the buffer
-        for row in rows:
-            conversation, sender = row[1], row[3]
-            last[conversation] = row
-            sent[conversation] = sent.get(conversation, 0) + 1
-            own[(conversation, sender)] = own.get((conversation, sender), 0) + 1
-        cur.executemany(self._touch_conversation, [(r[2], r[0], r[6], c) for c, r in last.items()])
-        cur.executemany(self._touch_members, [(last[c][6], n, c) for c, n in sent.items()])
-        cur.executemany(self._unread_own, [(n, c, sender) for (c, sender), n in own.items()])
-
-    def discard(self) -> None:
-        """Forget buffered messages (their transaction rolled back)."""
-        self._messages = []
 
     @singledispatchmethod
     def _apply(self, event: Any, cur: SqlCursor) -> list[Change]:
@@ -137,50 +110,34 @@ class ReadModelUpdates:
             f"INSERT INTO {self.p}members (conversation_id, user_id, activity_at) VALUES (?, ?, ?)",
             [(conversation_id, str(member_id), at) for member_id in event.member_ids],
         )
+        self.writes.started(conversation_id, [str(member_id) for member_id in event.member_ids])
         return [ConversationChanged(conversation_id)]
 
     @_apply.register
-    def _message_sent(self, event: Conversation.MessageSent, cur: SqlCursor) -> list[Change]:
-        row = (
-            str(event.message_id),
-            str(event.originator_id),
-            event.seq,
-            str(event.sender_id),
-            event.body,
-            str(event.client_message_id),
-            iso(event.timestamp),
-        )
-        self._messages.append(row)  # written by flush(), in order, before anything else
+    def _message_sent(self, row: MessageRow, cur: SqlCursor) -> list[Change]:
+        self.writes.message(row)
         if not self.report:
             return []
-        return [MessageAdded(message(dict(zip(MESSAGE_COLUMNS, row)), "sent")), ConversationChanged(row[1])]
+        return [MessageAdded(message(row._asdict(), "sent")), ConversationChanged(row.conversation_id)]
 
     @_apply.register
-    def _messages_delivered(self, event: Conversation.MessagesDelivered, cur: SqlCursor) -> list[Change]:
-        conversation_id, user_id = str(event.originator_id), str(event.user_id)
-        moved = self._move_delivered(cur, conversation_id, user_id, event.up_to_seq, iso(event.timestamp))
-        return [*moved, ConversationChanged(conversation_id)]
-
-    @_apply.register
-    def _messages_read(self, event: Conversation.MessagesRead, cur: SqlCursor) -> list[Change]:
-        conversation_id, user_id, at = str(event.originator_id), str(event.user_id), iso(event.timestamp)
-        moved = self._move_delivered(cur, conversation_id, user_id, event.up_to_seq, at)
-        cur.execute(
-            f"UPDATE {self.p}members SET last_read_seq = ?, unread_count = (SELECT COUNT(*) FROM {self.p}messages "
-            "WHERE conversation_id = ? AND seq > ? AND sender_id <> ?) WHERE conversation_id = ? AND user_id = ?",
-            (event.up_to_seq, conversation_id, event.up_to_seq, user_id, conversation_id, user_id),
-        )
-        read = {"conversation_id": conversation_id, "user_id": user_id, "up_to_seq": event.up_to_seq, "read_at": at}
-        return [*moved, MarkerMoved("messages_read", read), ConversationChanged(conversation_id)]
-
-    def _move_delivered(self, cur: SqlCursor, conversation_id: str, user_id: str, seq: int, at: str) -> list[Change]:
-        """Delivery moves forward only (reading implies delivery): report it when it moved."""
-        cur.execute(
-            f"UPDATE {self.p}members SET last_delivered_seq = ? "
-            "WHERE conversation_id = ? AND user_id = ? AND last_delivered_seq < ?",
-            (seq, conversation_id, user_id, seq),
-        )
-        if cur.rowcount == 0:
+    def _receipt(self, row: ReceiptRow, cur: SqlCursor) -> list[Change]:
+        """Reading implies delivery; delivery moves forward only, and is reported when it moved."""
+        member = (row.conversation_id, row.user_id)
+        moved = self.writes.deliver(member, row.up_to_seq)
+        if row.read:
+            self.writes.mark_read(member, row.up_to_seq)
+        if not self.report:
             return []
-        payload = {"conversation_id": conversation_id, "user_id": user_id, "up_to_seq": seq, "delivered_at": at}
-        return [MarkerMoved("messages_delivered", payload)]
+        changes: list[Change] = []
+        if moved:
+            changes.append(MarkerMoved("messages_delivered", {
+                "conversation_id": row.conversation_id, "user_id": row.user_id, "up_to_seq": row.up_to_seq,
+                "delivered_at": row.at,
+            }))
+        if row.read:
+            changes.append(MarkerMoved("messages_read", {
+                "conversation_id": row.conversation_id, "user_id": row.user_id, "up_to_seq": row.up_to_seq,
+                "read_at": row.at,
+            }))
+        return [*changes, ConversationChanged(row.conversation_id)]
