@@ -92,8 +92,11 @@ class WireClient:
 
     async def connect(self, auth: Any = None, timeout: float = 20) -> "WireClient":
         async with asyncio.timeout(timeout):
-            self.ws = await self.session.ws_connect(self.url, autoping=False, max_msg_size=0, compress=0)
+            # autoping: aiohttp answers the websocket-level pings (uvicorn sends one every 20 s) by itself
+            self.ws = await self.session.ws_connect(self.url, autoping=True, max_msg_size=0, compress=0)
             opened = await self.ws.receive()
+            while opened.type in (aiohttp.WSMsgType.PING, aiohttp.WSMsgType.PONG):
+                opened = await self.ws.receive()
             if opened.type != aiohttp.WSMsgType.TEXT or not opened.data.startswith(EIO_OPEN):
                 raise ConnectError(f"no engine.io open packet: {opened!r}")
             self._connected = asyncio.get_running_loop().create_future()
@@ -107,9 +110,11 @@ class WireClient:
         ws = self.ws
         assert ws is not None
         try:
-            async for msg in ws:
-                if msg.type != aiohttp.WSMsgType.TEXT:
+            async for msg in ws:  # ends on a close frame, a closed connection or an error
+                if msg.type == aiohttp.WSMsgType.ERROR:
                     break
+                if msg.type != aiohttp.WSMsgType.TEXT:
+                    continue  # binary frames: not used by Parley
                 frame = msg.data
                 kind = frame[0]
                 if kind == EIO_PING:
