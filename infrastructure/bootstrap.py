@@ -22,6 +22,7 @@ from infrastructure.tokens import Tokens
 from projections.broadcasts import Broadcaster, Emitter
 from projections.projector import Projector
 from projections.reads import ReadModelReads
+from projections.recorded_position import RecordedPosition
 from projections.tables import LIVE_PREFIX
 
 
@@ -36,8 +37,13 @@ class Container:
     presence: Presence
     limits: Limits
     positions: EventPositions
+    position: Projector | RecordedPosition  # what read-your-writes waits on
     redis: RedisClients | None = None
     broadcaster: Broadcaster | None = None
+
+    @property
+    def projecting(self) -> bool:
+        return self.position is self.projector
 
     def attach_emitter(self, emitter: Emitter) -> None:
         """Tell connected clients what each projected batch changed, through `emitter`."""
@@ -45,20 +51,27 @@ class Container:
         self.projector.on_changes = self.broadcaster.publish
 
     def start(self) -> None:
-        """Catch the read models up with the log, then follow it in the background."""
-        self.projector.catch_up()
-        self.projector.start()
+        """Catch the read models up with the log, then follow it in the background; or, when another
+        process projects, follow the position it records."""
+        if self.projecting:
+            self.projector.catch_up()
+            self.projector.start()
+        else:
+            self.position.start()
 
     def close(self) -> None:
+        if not self.projecting:
+            self.position.stop()
         self.projector.stop()
         self.app.close()
         if self.redis:
             self.redis.close()
 
 
-def bootstrap(settings: Settings, *, passwords: PasswordHasher | None = None) -> Container:
-    """With PARLEY_REDIS_URL, presence and rate limits live in Redis and the application assumes other
-    processes write to the same store."""
+def bootstrap(settings: Settings, *, passwords: PasswordHasher | None = None, projecting: bool = True) -> Container:
+    """`projecting=False`: this process does not run the projector (`parley serve --no-projections`);
+    `parley projections run` does, elsewhere. With PARLEY_REDIS_URL, presence and rate limits live in
+    Redis and the application assumes other processes write to the same store."""
     settings = settings.with_jwt_secret()
     app = Parley(env=persistence_env(settings))
     app.shared_store = settings.redis_url is not None
@@ -72,8 +85,9 @@ def bootstrap(settings: Settings, *, passwords: PasswordHasher | None = None) ->
     redis = RedisClients(settings.redis_url, settings.redis_prefix) if settings.redis_url else None
     presence: Presence = RedisPresence(redis, settings.presence_ttl_seconds) if redis else LocalPresence()
     limits = Limits(settings.send_rate_per_second, settings.send_burst, redis_buckets(redis) if redis else LocalBuckets)
+    position = projector if projecting else RecordedPosition(db, projector)
     reads = ReadModelReads(LIVE_PREFIX)
-    queries = Queries(db, reads, projector, app.passwords, presence, settings.read_your_writes_timeout)
+    queries = Queries(db, reads, position, app.passwords, presence, settings.read_your_writes_timeout)
     tokens = Tokens(settings.jwt_secret or "", settings.token_ttl_seconds)
     positions = EventPositions(db, app.recorder.events_table_name)
-    return Container(settings, app, db, projector, queries, tokens, presence, limits, positions, redis)
+    return Container(settings, app, db, projector, queries, tokens, presence, limits, positions, position, redis)

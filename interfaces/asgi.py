@@ -67,7 +67,8 @@ def build(container: Container) -> socketio.ASGIApp:
     """Wire a Socket.IO server and its emitter to the container (the emitter feeds the broadcaster)."""
     sio = create_socket_server(container.settings)
     emitter = LoopEmitter(sio)
-    container.attach_emitter(emitter)
+    if container.projecting:  # else broadcasts come from the projecting process, through Redis
+        container.attach_emitter(emitter)
     return create_app(container, sio, emitter)
 
 

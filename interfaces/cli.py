@@ -12,6 +12,7 @@ from application.audit import ImportRefused
 from domain.errors import DomainError
 from infrastructure.bootstrap import Container, bootstrap
 from interfaces import audit_cli
+from infrastructure.log_listener import LogListener
 from infrastructure.logs import configure_logging
 from infrastructure.settings import SettingsError, load_settings
 from interfaces.progress import Progress
@@ -26,6 +27,10 @@ def main(argv: list[str] | None = None) -> int:
     serve_parser = commands.add_parser("serve", help="serve HTTP, Socket.IO and the web client on one port")
     serve_parser.add_argument("--host", default="127.0.0.1")
     serve_parser.add_argument("--port", type=int, default=8000)
+    serve_parser.add_argument(
+        "--no-projections", dest="projections", action="store_false",
+        help="do not project here: `parley projections run` does, in its own process (needs PARLEY_REDIS_URL)",
+    )
     serve_parser.set_defaults(handler=serve)
 
     projections = commands.add_parser("projections", help="operate the read models").add_subparsers(
@@ -75,14 +80,23 @@ def fail(reason: str) -> int:
     return 2
 
 
-def open_container() -> Container:
+def open_container(projecting: bool = True) -> Container:
     settings = load_settings()
     try:
-        return bootstrap(settings)
+        return bootstrap(settings, projecting=projecting)
     except SettingsError:
         raise
     except Exception as error:
         raise SettingsError(f"cannot open the database {settings.database_url}: {error}".splitlines()[0]) from None
+
+
+def check_redis(container: Container) -> None:
+    """With PARLEY_REDIS_URL, a process that serves or broadcasts refuses to start without Redis."""
+    if container.redis:
+        try:
+            container.redis.ping()
+        except Exception as error:
+            raise SettingsError(f"cannot reach Redis at {container.redis.url}: {error}".splitlines()[0]) from None
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -90,12 +104,16 @@ def serve(args: argparse.Namespace) -> int:
 
     from interfaces.asgi import build
 
-    load_settings()  # a bad setting is reported before anything else
+    settings = load_settings()  # a bad setting is reported before anything else
+    if not args.projections and not settings.redis_url:
+        return fail("--no-projections needs PARLEY_REDIS_URL: only through Redis can the process that "
+                    "projects (`parley projections run`) tell this server's clients what changed")
     try:
         listener = socket.create_server((args.host, args.port))
     except OSError as error:
         return fail(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}")
-    container = open_container()
+    container = open_container(projecting=args.projections)
+    check_redis(container)
     host, port = listener.getsockname()[:2]
     print(f"Parley is running on http://{host}:{port}", flush=True)
     config = uvicorn.Config(build(container), log_level="warning", lifespan="on")
@@ -113,14 +131,23 @@ def rebuild(container: Container, args: argparse.Namespace) -> int:
 
 
 def run_projections(container: Container, args: argparse.Namespace) -> int:
-    """The projector in a process of its own; SIGTERM or Ctrl-C stops it between batches."""
+    """The projector in a process of its own; SIGTERM or Ctrl-C stops it between batches. With
+    PARLEY_REDIS_URL it also tells the clients of every server process what changed (broadcasts)."""
+    from interfaces.sockets.emitter import RedisEmitter
+
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
+    check_redis(container)
+    if container.redis:
+        container.attach_emitter(RedisEmitter(container.redis.url, container.redis.channel))
     container.projector.batch_size = max(1, args.batch_size)
-    container.projector.start()
+    listener = LogListener.start_for(container.app.recorder, container.projector.wake)
+    container.projector.start(idle_poll_seconds=0.5 if listener else 0.05)
     print(f"Projecting from position {container.projector.position}; stop with Ctrl-C.", flush=True)
     stopping.wait()
+    if listener:
+        listener.stop()
     return 0
 
 

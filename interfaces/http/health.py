@@ -18,15 +18,15 @@ async def healthz(request: Request) -> JSONResponse:
 
 async def readyz(request: Request) -> JSONResponse:
     run = runner(request)
-    projector = run.container.projector
+    projector, position = run.container.projector, run.container.position  # (the same when projecting here)
 
     def check() -> dict[str, object]:
         head = projector.head()
-        caught_up = projector.wait(head, CATCH_UP_SECONDS)
-        return {"status": "ready" if caught_up else "catching_up", "head": head, "position": projector.position}
+        caught_up = position.wait(head, CATCH_UP_SECONDS)
+        return {"status": "ready" if caught_up else "catching_up", "head": head, "position": position.position}
 
-    if projector.failing_for() > FAILURE_GRACE_SECONDS:  # it cannot reach the store: no need to wait to know
-        return JSONResponse({"status": "unavailable", "reason": type(projector.failure).__name__}, status_code=503)
+    if position.failing_for() > FAILURE_GRACE_SECONDS:  # it cannot reach the store: no need to wait to know
+        return JSONResponse({"status": "unavailable", "reason": type(position.failure).__name__}, status_code=503)
     report: dict[str, object] = {"status": "unavailable", "reason": "the database did not answer in time"}
     try:
         with anyio.move_on_after(CATCH_UP_SECONDS + 1):

@@ -1,4 +1,5 @@
-"""Hands server events from the projector's thread to the event loop, in order."""
+"""How broadcasts leave the projector's thread, in order: to this server's event loop (`LoopEmitter`),
+or, in a process without sockets, to Redis for every server process (`RedisEmitter`)."""
 
 import asyncio
 import logging
@@ -6,7 +7,10 @@ from typing import Any
 
 import socketio
 
+from infrastructure.redis_clients import TIMEOUT_SECONDS
+
 log = logging.getLogger("parley.emitter")
+REDIS_OPTIONS = {"socket_timeout": TIMEOUT_SECONDS, "socket_connect_timeout": TIMEOUT_SECONDS}
 
 
 class LoopEmitter:
@@ -41,3 +45,18 @@ class LoopEmitter:
                 await self.sio.emit(event, payload, room=room)
             except Exception:
                 log.exception("could not emit %s to %s", event, room)
+
+
+class RedisEmitter:
+    """`emit` for a process without sockets (`parley projections run`): publishes each event on the
+    Socket.IO channel in Redis, where every server process's Redis manager hears it and hands it to
+    its own sockets in that room ("emitting from external processes" in python-socketio). Called from
+    the projector's thread, in order; the sync client blocks that thread only."""
+
+    def __init__(self, url: str, channel: str) -> None:
+        self.manager = socketio.RedisManager(
+            url, channel=channel, write_only=True, redis_options=dict(REDIS_OPTIONS)
+        )
+
+    def emit(self, event: str, payload: Any, room: str) -> None:
+        self.manager.emit(event, payload, namespace="/", room=room)

@@ -1,4 +1,4 @@
-"""A real `parley serve` process for end-to-end tests."""
+"""Real `parley serve` and `parley projections run` processes for end-to-end tests."""
 
 import os
 import signal
@@ -19,7 +19,10 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    def __init__(self, database_url: str, env: dict[str, str] | None = None, port: int | None = None) -> None:
+    def __init__(
+        self, database_url: str, env: dict[str, str] | None = None, port: int | None = None, args: tuple[str, ...] = ()
+    ) -> None:
+        self.args = args  # more arguments of `parley serve`, such as --no-projections
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
@@ -36,7 +39,7 @@ class ServerProcess:
     def start(self, timeout: float = 30.0) -> "ServerProcess":
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "interfaces.cli", "serve", "--port", str(self.port)],
+                [sys.executable, "-m", "interfaces.cli", "serve", "--port", str(self.port), *self.args],
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -74,3 +77,42 @@ class ServerProcess:
     def restart(self) -> "ServerProcess":
         self.stop()
         return self.start()
+
+
+class ProjectorProcess:
+    """`parley projections run`: the read models and the broadcasts, in a process of their own."""
+
+    def __init__(self, database_url: str, env: dict[str, str] | None = None) -> None:
+        self.env = {**os.environ, "PARLEY_DATABASE_URL": database_url, "PARLEY_JWT_SECRET": "test-secret-" + "x" * 32, **(env or {})}
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log_path = Path(tempfile.mkstemp(prefix="parley-projector-", suffix=".log")[1])
+
+    def start(self, timeout: float = 30.0) -> "ProjectorProcess":
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "interfaces.cli", "projections", "run"],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + timeout
+        while "Projecting from position" not in self.log_path.read_text(errors="replace"):
+            if self.process.poll() is not None:
+                raise RuntimeError(f"parley projections run exited with {self.process.returncode}:\n{self.log()}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("parley projections run did not start in time")
+            time.sleep(0.05)
+        return self
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-5000:]
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
