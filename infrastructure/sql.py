@@ -15,9 +15,10 @@ from eventsourcing.sqlite import SQLiteDatastore
 
 
 class SqlCursor:
-    def __init__(self, raw: Any, to_engine_sql: Any) -> None:
+    def __init__(self, raw: Any, engine: str) -> None:
         self._raw = raw
-        self._to_engine_sql = to_engine_sql
+        self.engine = engine
+        self._to_engine_sql = _postgres_sql if engine == "postgres" else _same
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> "SqlCursor":
         self._raw.execute(self._to_engine_sql(sql), params)
@@ -26,6 +27,28 @@ class SqlCursor:
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         if rows:
             self._raw.executemany(self._to_engine_sql(sql), rows)
+
+    def insert_many(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Insert rows: with COPY on PostgreSQL (several times faster than INSERT statements, even
+        pipelined), with one executemany on SQLite."""
+        if not rows:
+            return
+        if self.engine == "postgres":
+            with self._raw.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            placeholders = ", ".join("?" * len(columns))
+            self._raw.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", rows)
+
+    def execute_values(self, sql: str, row: str, rows: Sequence[Sequence[Any]], chunk: int = 500) -> None:
+        """One statement per `chunk` rows instead of one per row: `(VALUES)` in `sql` becomes a VALUES
+        list with `row` (its placeholders) for each row, columns named column1, column2, ... (on both
+        engines). For set-based `UPDATE ... FROM (VALUES) AS v WHERE ...`; CAST numbers in `row`."""
+        for i in range(0, len(rows), chunk):
+            part = rows[i:i + chunk]
+            values = "(VALUES " + ", ".join([row] * len(part)) + ")"
+            self._raw.execute(self._to_engine_sql(sql.replace("(VALUES)", values)), [v for r in part for v in r])
 
     def fetchone(self) -> dict[str, Any] | None:
         row = self._raw.fetchone()
@@ -54,9 +77,9 @@ class SqlDatabase:
             return
         with self.datastore.transaction(commit=commit) as raw:
             if self.engine == "sqlite":
-                yield SqlCursor(raw.sqlite_cursor, _same)
+                yield SqlCursor(raw.sqlite_cursor, self.engine)
             else:
-                yield SqlCursor(raw, _postgres_sql)
+                yield SqlCursor(raw, self.engine)
 
     @contextmanager
     def _sqlite_write(self) -> Iterator[SqlCursor]:
@@ -71,7 +94,7 @@ class SqlDatabase:
             cursor = raw.cursor()
             cursor.execute("BEGIN IMMEDIATE")
             try:
-                yield SqlCursor(cursor, _same)
+                yield SqlCursor(cursor, self.engine)
             except BaseException:
                 raw.rollback()
                 raise

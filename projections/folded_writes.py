@@ -16,6 +16,7 @@ from typing import Any
 from infrastructure.sql import SqlCursor
 from projections.event_rows import MessageRow
 Member = tuple[str, str]  # (conversation id, user id)
+MEMBER_SEQ = "(CAST(? AS BIGINT), ?, ?)"  # a number, a conversation id, a user id
 LOAD_CHUNK = 500
 
 
@@ -23,23 +24,29 @@ class FoldedWrites:
     def __init__(self, prefix: str) -> None:
         p = prefix
         self.p = p
-        self._insert_message = f"INSERT INTO {p}messages ({', '.join(MessageRow._fields)}) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        members = f"{p}members"
+        # One set-based statement per kind of change per batch (sql.execute_values), not one per row.
         self._touch_conversation = (
-            f"UPDATE {p}conversations SET last_seq = ?, last_message_id = ?, last_message_at = ? WHERE id = ?"
+            f"UPDATE {p}conversations SET last_seq = v.column1, last_message_id = v.column2, "
+            f"last_message_at = v.column3 FROM (VALUES) AS v WHERE {p}conversations.id = v.column4"
         )
         self._touch_members = (
-            f"UPDATE {p}members SET activity_at = ?, unread_count = unread_count + ? WHERE conversation_id = ?"
+            f"UPDATE {members} SET activity_at = v.column1, unread_count = unread_count + v.column2 "
+            f"FROM (VALUES) AS v WHERE {members}.conversation_id = v.column3"
         )
         self._unread_own = (  # a sender's own messages are not unread for them
-            f"UPDATE {p}members SET unread_count = unread_count - ? WHERE conversation_id = ? AND user_id = ?"
+            f"UPDATE {members} SET unread_count = unread_count - v.column1 FROM (VALUES) AS v "
+            f"WHERE {members}.conversation_id = v.column2 AND {members}.user_id = v.column3"
         )
         self._deliver = (
-            f"UPDATE {p}members SET last_delivered_seq = ? "
-            "WHERE conversation_id = ? AND user_id = ? AND last_delivered_seq < ?"
+            f"UPDATE {members} SET last_delivered_seq = v.column1 FROM (VALUES) AS v "
+            f"WHERE {members}.conversation_id = v.column2 AND {members}.user_id = v.column3 "
+            f"AND {members}.last_delivered_seq < v.column1"
         )
         self._read = (
-            f"UPDATE {p}members SET last_read_seq = ?, unread_count = (SELECT COUNT(*) FROM {p}messages "
-            "WHERE conversation_id = ? AND seq > ? AND sender_id <> ?) WHERE conversation_id = ? AND user_id = ?"
+            f"UPDATE {members} SET last_read_seq = v.column1, unread_count = (SELECT COUNT(*) FROM {p}messages AS m "
+            "WHERE m.conversation_id = v.column2 AND m.seq > v.column1 AND m.sender_id <> v.column3) "
+            f"FROM (VALUES) AS v WHERE {members}.conversation_id = v.column2 AND {members}.user_id = v.column3"
         )
         self.clear()
 
@@ -81,7 +88,7 @@ class FoldedWrites:
     def flush(self, cur: SqlCursor) -> None:
         rows = self.messages
         if rows:
-            cur.executemany(self._insert_message, rows)
+            cur.insert_many(f"{self.p}messages", MessageRow._fields, rows)
             last: dict[str, tuple[Any, ...]] = {}  # conversation -> its last message in the batch
             sent: dict[str, int] = {}  # conversation -> messages in the batch
             own: dict[Member, int] = {}  # (conversation, sender) -> their messages in the batch
@@ -90,11 +97,12 @@ class FoldedWrites:
                 last[conversation] = row
                 sent[conversation] = sent.get(conversation, 0) + 1
                 own[(conversation, sender)] = own.get((conversation, sender), 0) + 1
-            cur.executemany(self._touch_conversation, [(r[2], r[0], r[6], c) for c, r in last.items()])
-            cur.executemany(self._touch_members, [(last[c][6], n, c) for c, n in sent.items()])
-            cur.executemany(self._unread_own, [(n, c, sender) for (c, sender), n in own.items()])
+            cur.execute_values(self._touch_conversation, "(CAST(? AS BIGINT), ?, ?, ?)",
+                               [(r[2], r[0], r[6], c) for c, r in last.items()])
+            cur.execute_values(self._touch_members, "(?, CAST(? AS BIGINT), ?)", [(last[c][6], n, c) for c, n in sent.items()])
+            cur.execute_values(self._unread_own, MEMBER_SEQ, [(n, c, sender) for (c, sender), n in own.items()])
         if self.moved:
-            cur.executemany(self._deliver, [(seq, c, u, seq) for (c, u), seq in self.moved.items()])
+            cur.execute_values(self._deliver, MEMBER_SEQ, [(seq, c, u) for (c, u), seq in self.moved.items()])
         if self.read:  # after every message of the batch is in: the recount sees them all
-            cur.executemany(self._read, [(seq, c, seq, u, c, u) for (c, u), seq in self.read.items()])
+            cur.execute_values(self._read, MEMBER_SEQ, [(seq, c, u) for (c, u), seq in self.read.items()])
         self.clear()

@@ -11,6 +11,9 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, Notification
@@ -24,6 +27,16 @@ from projections.updates import ReadModelUpdates
 log = logging.getLogger("parley.projector")
 
 NAME = "read_models"
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Events after `start` up to `end` (positions in the log), as the read-model updates take them
+    (projections/event_rows.py): only those of the topics the read models use."""
+
+    start: int
+    end: int
+    events: list[Any]
 
 
 class Projector:
@@ -97,45 +110,62 @@ class Projector:
     def run_batch(self, stop: int | None = None) -> int:
         """Apply the next batch of events (up to `stop`); return how far the position moved (events
         of the log passed, including those no read model uses)."""
-        start = self._position
-        notifications, end = self._next(start, stop)
-        if end == start:
-            return 0
-        with self.db.transaction(commit=True) as cur:
-            stored = self._lock_position(cur)
-            if stored != start:  # another projector (or an online rebuild's swap) moved the read models
-                moved_to = stored
-            else:
-                moved_to = None
-                changes = self._apply(cur, notifications, start, end)
-        if moved_to is not None:
-            self._advance(moved_to)
-            return self.run_batch(stop)
-        self._advance(end)
-        if self.on_changes and changes:
-            self.on_changes(changes)
-        return end - start
+        while True:
+            batch = self._read(self._position, stop)
+            if batch.end == batch.start:
+                return 0
+            if self._write(batch):
+                return batch.end - batch.start
 
     def catch_up(self, progress: Callable[[int], None] | None = None, stop: int | None = None) -> int:
-        """Apply events until the head of the log (or `stop`); return how far the position moved."""
+        """Apply events until the head of the log (or `stop`); return how far the position moved.
+
+        The next batch is read and decoded in a second thread while this one writes the current
+        batch: the database does much of a write without holding the GIL (SQLite's steps and
+        commit, PostgreSQL's round trips), so reading the log and writing the read models overlap."""
         total = 0
-        while applied := self.run_batch(stop):
-            total += applied
-            if progress:
-                progress(applied)
-        return total
+        with ThreadPoolExecutor(1, thread_name_prefix="projector-read-ahead") as reader:
+            ahead = reader.submit(self._read, self._position, stop)
+            while True:
+                batch = ahead.result()
+                if batch.start != self._position:  # something else moved the read models: read again
+                    ahead = reader.submit(self._read, self._position, stop)
+                    continue
+                if batch.end == batch.start:
+                    return total
+                ahead = reader.submit(self._read, batch.end, stop)
+                if self._write(batch):
+                    total += batch.end - batch.start
+                    if progress:
+                        progress(batch.end - batch.start)
 
     def catch_up_within(self, cur: SqlCursor) -> int:
         """Apply every remaining event inside the caller's transaction (which holds the write lock)."""
         total = 0
-        while True:
-            start = self._position
-            notifications, end = self._next(start, None)
-            if end == start:
-                return total
-            self._apply(cur, notifications, start, end)
-            self._position = end
-            total += end - start
+        while (batch := self._read(self._position, None)).end != batch.start:
+            self._apply(cur, batch)
+            self._position = batch.end
+            total += batch.end - batch.start
+        return total
+
+    def _read(self, start: int, stop: int | None) -> Batch:
+        notifications, end = self._next(start, stop)
+        return Batch(start, end, [self.rows(n) for n in notifications])
+
+    def _write(self, batch: Batch) -> bool:
+        """Apply the batch in one transaction if the read models are still at its start; otherwise
+        (another projector, or an online rebuild's swap, moved them) take their position, False."""
+        with self.db.transaction(commit=True) as cur:
+            stored = self._lock_position(cur)
+            if stored == batch.start:
+                changes = self._apply(cur, batch)
+        if stored != batch.start:
+            self._advance(stored)
+            return False
+        self._advance(batch.end)
+        if self.on_changes and changes:
+            self.on_changes(changes)
+        return True
 
     def _next(self, start: int, stop: int | None) -> tuple[Sequence[Notification], int]:
         """The next batch of events the read models use, after `start`, and the position it reaches.
@@ -164,17 +194,15 @@ class Projector:
         ).fetchone()
         return int(row["notification_id"]) if row else -1
 
-    def _apply(
-        self, cur: SqlCursor, notifications: Sequence[Notification], start: int, end: int
-    ) -> list[Change]:
+    def _apply(self, cur: SqlCursor, batch: Batch) -> list[Change]:
         self.updates.report = self.on_changes is not None
-        changes = self.updates.apply_batch([self.rows(n) for n in notifications], cur)
+        changes = self.updates.apply_batch(batch.events, cur)
         cur.execute(
             f"UPDATE {self.prefix}position SET notification_id = ? WHERE projection = ? AND notification_id = ?",
-            (end, NAME, start),
+            (batch.end, NAME, batch.start),
         )
         if cur.rowcount != 1:
-            raise IntegrityError(f"The read models moved past {start} under this projector.")
+            raise IntegrityError(f"The read models moved past {batch.start} under this projector.")
         return changes
 
     def _advance(self, position: int) -> None:
