@@ -167,8 +167,16 @@ class WireClient:
         frame = encode_event(event, data, ack_id)
         # send_str on aiohttp writes to the transport synchronously for small text frames; awaiting it
         # only matters under back-pressure, so it runs as a task to keep call_nowait synchronous.
-        asyncio.ensure_future(self.ws.send_str(frame))
+        sent = asyncio.ensure_future(self.ws.send_str(frame))
+        sent.add_done_callback(lambda task: self._send_failed(ack_id, task))
         return future
+
+    def _send_failed(self, ack_id: int, task: "asyncio.Future[None]") -> None:
+        error = None if task.cancelled() else task.exception()
+        if error is not None:
+            future = self._acks.pop(ack_id, None)
+            if future is not None and not future.done():
+                future.set_exception(ConnectionError(f"send failed: {error}"))
 
     async def call(self, event: str, data: Any = None, timeout: float = 20) -> Any:
         future = self.call_nowait(event, data)
