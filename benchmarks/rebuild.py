@@ -50,7 +50,7 @@ from projections.tables import LIVE_PREFIX
 from tests.support.databases import database
 from tests.support.fakes import PlainPasswords
 
-TARGET = 0.5  # the rebuild should run at >= 50% of the rate at which the store can be read and mapped
+TARGET = 0.5  # the rebuild should run at >= 50% of the rate at which the store's own API reads the log (raw)
 PAGE = 1000  # the projector's and the export's page size
 RECEIPT_EVERY = 5  # a delivery or read receipt after every 5th message of a conversation (~9% of events)
 
@@ -423,9 +423,8 @@ def run(args: argparse.Namespace, url: str, directory: Path) -> dict[str, Any]:
         summary.update({
             "rebuild_vs_read_mapped": round(vs_mapped, 3),
             "rebuild_vs_read_raw": round(vs_raw, 3),
-            "target": f"rebuild >= {TARGET:.0%} of the raw read rate with mapping",
-            "target_met": vs_mapped >= TARGET,
-            "target_met_vs_raw_read": vs_raw >= TARGET,
+            "target": f"rebuild >= {TARGET:.0%} of the raw read rate",
+            "target_met": vs_raw >= TARGET,
         })
     return summary
 

@@ -10,33 +10,22 @@ event per transaction and cannot follow SQLite (see docs/architecture.md), hence
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import IntegrityError, Notification
+from eventsourcing.persistence import IntegrityError
 
 from infrastructure.sql import SqlDatabase, SqlCursor
 from projections.changes import Change
 from projections.event_rows import EventRows
+from projections.log_reader import Batch, ReaderProcess, read_batch
 from projections.tables import LIVE_PREFIX, create_tables
 from projections.updates import ReadModelUpdates
 
 log = logging.getLogger("parley.projector")
 
 NAME = "read_models"
-
-
-@dataclass(frozen=True)
-class Batch:
-    """Events after `start` up to `end` (positions in the log), as the read-model updates take them
-    (projections/event_rows.py): only those of the topics the read models use."""
-
-    start: int
-    end: int
-    events: list[Any]
+BULK_CATCH_UP = 50_000  # events behind from which a catch-up reads the log in a second process
 
 
 class Projector:
@@ -52,6 +41,7 @@ class Projector:
         self.db = db
         self.prefix = prefix
         self.batch_size = batch_size
+        self.bulk_catch_up = BULK_CATCH_UP
         self.on_changes = on_changes
         self.updates = ReadModelUpdates(prefix)
         self.topics = self.updates.topics()  # only what the read models use is read (and decoded)
@@ -119,25 +109,27 @@ class Projector:
 
     def catch_up(self, progress: Callable[[int], None] | None = None, stop: int | None = None) -> int:
         """Apply events until the head of the log (or `stop`); return how far the position moved.
-
-        The next batch is read and decoded in a second thread while this one writes the current
-        batch: the database does much of a write without holding the GIL (SQLite's steps and
-        commit, PostgreSQL's round trips), so reading the log and writing the read models overlap."""
+        A long catch-up reads and decodes the log in a process of its own while this one writes
+        (projections/log_reader.py)."""
         total = 0
-        with ThreadPoolExecutor(1, thread_name_prefix="projector-read-ahead") as reader:
-            ahead = reader.submit(self._read, self._position, stop)
-            while True:
-                batch = ahead.result()
-                if batch.start != self._position:  # something else moved the read models: read again
-                    ahead = reader.submit(self._read, self._position, stop)
-                    continue
-                if batch.end == batch.start:
-                    return total
-                ahead = reader.submit(self._read, batch.end, stop)
-                if self._write(batch):
-                    total += batch.end - batch.start
-                    if progress:
-                        progress(batch.end - batch.start)
+        if (self.head() if stop is None else stop) - self._position >= self.bulk_catch_up:
+            total += self._catch_up_with_reader(progress, stop)
+        while applied := self.run_batch(stop):
+            total += applied
+            if progress:
+                progress(applied)
+        return total
+
+    def _catch_up_with_reader(self, progress: Callable[[int], None] | None, stop: int | None) -> int:
+        total = 0
+        with ReaderProcess(self.app, self.topics, self.batch_size, self._position, stop) as reader:
+            for batch in reader:
+                if batch.end == batch.start or not self._write(batch):  # caught up, or moved under us
+                    break
+                total += batch.end - batch.start
+                if progress:
+                    progress(batch.end - batch.start)
+        return total
 
     def catch_up_within(self, cur: SqlCursor) -> int:
         """Apply every remaining event inside the caller's transaction (which holds the write lock)."""
@@ -149,8 +141,7 @@ class Projector:
         return total
 
     def _read(self, start: int, stop: int | None) -> Batch:
-        notifications, end = self._next(start, stop)
-        return Batch(start, end, [self.rows(n) for n in notifications])
+        return read_batch(self.app.recorder, self.rows, self.topics, self.batch_size, start, stop)
 
     def _write(self, batch: Batch) -> bool:
         """Apply the batch in one transaction if the read models are still at its start; otherwise
@@ -166,23 +157,6 @@ class Projector:
         if self.on_changes and changes:
             self.on_changes(changes)
         return True
-
-    def _next(self, start: int, stop: int | None) -> tuple[Sequence[Notification], int]:
-        """The next batch of events the read models use, after `start`, and the position it reaches.
-
-        Only the topics the read models handle are selected (index claims, half the log, are not
-        even read). A batch shorter than the limit covers the log up to the head read before it, so
-        the position moves to that head even when its last events were skipped: every event up to
-        the head is committed (the stores commit notification ids in order)."""
-        head = self.app.recorder.max_notification_id() or 0
-        bound = head if stop is None else min(stop, head)
-        if bound <= start:
-            return [], start
-        notifications = self.app.recorder.select_notifications(
-            start=start, limit=self.batch_size, stop=bound, topics=self.topics, inclusive_of_start=False
-        )
-        end = notifications[-1].id if len(notifications) == self.batch_size else bound
-        return notifications, end
 
     def _lock_position(self, cur: SqlCursor) -> int:
         """Take the write lock on the position row first (always in this order: no deadlocks), and

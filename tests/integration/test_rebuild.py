@@ -2,7 +2,10 @@
 
 from typing import Any
 
+import pytest
+
 from infrastructure.bootstrap import Container
+from projections import projector as projector_module
 from projections.rebuild import rebuild
 from projections.tables import LIVE_PREFIX, TABLES
 from tests.support.workload import run_workload
@@ -31,4 +34,24 @@ def test_rebuilt_read_models_equal_the_live_ones_after_a_varied_workload(contain
 
     # progress counts positions of the log passed, to its head (PostgreSQL ids may have gaps)
     assert sum(applied) == rebuilt.position == container.projector.head()
+    assert dump(container) == live
+
+
+def test_a_long_catch_up_read_by_a_second_process_builds_the_same_read_models(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    container.start()
+    work = run_workload(container.app)
+    assert container.projector.wait(container.projector.head(), 10)
+    container.projector.stop()
+    live = dump(container)
+    monkeypatch.setattr(projector_module, "BULK_CATCH_UP", 1)  # any catch-up counts as long
+    reads = []
+    real = projector_module.ReaderProcess.__iter__
+    monkeypatch.setattr(projector_module.ReaderProcess, "__iter__", lambda self: (reads.append(b) or b for b in real(self)))
+
+    rebuilt = rebuild(container.app, container.db, batch_size=7)
+
+    assert len(reads) > work.messages / 7  # the batches came from the reader process
+    assert rebuilt.position == container.projector.head()
     assert dump(container) == live

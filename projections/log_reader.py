@@ -1,0 +1,112 @@
+"""Reading the log in batches for the projector: here, or ahead of it in a process of its own.
+
+A batch holds the events after a position that the read models use (only their topics are selected:
+index claims, half the log, are not even read), decoded as the updates take them
+(projections/event_rows.py). A short batch reaches the head of the log read before it, so the
+position moves to the head even when the last events were skipped: every event up to the head is
+committed (the stores commit notification ids in order).
+
+A long catch-up (a rebuild, a projector started far behind) reads and decodes the log in a second
+process while the projector writes: the two halves of the work then run on two cores instead of
+taking turns on the GIL. Batches come back in log order through a small queue (memory stays flat);
+the projector still writes each one with its position in one transaction, exactly as it would have.
+"""
+
+import multiprocessing
+import queue
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import ApplicationRecorder
+
+from projections.event_rows import EventRows
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Events after `start` up to `end` (positions in the log), in log order."""
+
+    start: int
+    end: int
+    events: list[Any]
+
+
+def read_batch(
+    recorder: ApplicationRecorder, rows: EventRows, topics: Sequence[str], limit: int, start: int, stop: int | None
+) -> Batch:
+    head = recorder.max_notification_id() or 0
+    bound = head if stop is None else min(stop, head)
+    if bound <= start:
+        return Batch(start, start, [])
+    notifications = recorder.select_notifications(
+        start=start, limit=limit, stop=bound, topics=list(topics), inclusive_of_start=False
+    )
+    end = notifications[-1].id if len(notifications) == limit else bound
+    return Batch(start, end, [rows(n) for n in notifications])
+
+
+QUEUED_BATCHES = 2
+POLL_SECONDS = 0.5
+
+
+class ReaderProcess:
+    """Batches from `start` to `stop` (or the head), read by a child process with its own
+    application on the same store. Use as a context manager; iterate for the batches."""
+
+    def __init__(self, app: Application, topics: Sequence[str], limit: int, start: int, stop: int | None) -> None:
+        context = multiprocessing.get_context("spawn")  # never fork a process that runs threads
+        self._queue: Any = context.Queue(QUEUED_BATCHES)
+        env = {**app.env, "CREATE_TABLE": "n"}
+        self._process = context.Process(
+            target=_read_log,
+            args=(type(app), env, list(topics), limit, start, stop, self._queue),
+            name="parley-log-reader",
+            daemon=True,
+        )
+
+    def __enter__(self) -> "ReaderProcess":
+        self._process.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join(timeout=10)
+        self._queue.close()
+
+    def __iter__(self) -> Iterator[Batch]:
+        while True:
+            try:
+                item = self._queue.get(timeout=POLL_SECONDS)
+            except queue.Empty:
+                if not self._process.is_alive():
+                    raise RuntimeError(f"the log reader process exited ({self._process.exitcode})") from None
+                continue
+            if isinstance(item, str):
+                raise RuntimeError(f"the log reader process failed: {item}")
+            yield item
+            if item.end == item.start:
+                return
+
+
+def _read_log(
+    app_class: type[Application], env: dict[str, str], topics: list[str], limit: int, start: int,
+    stop: int | None, out: Any,
+) -> None:
+    """In the child: read batch after batch until the head (or `stop`), then an empty batch."""
+    import traceback
+
+    try:
+        app = app_class(env=env)
+        rows = EventRows(app.mapper)
+        while True:
+            batch = read_batch(app.recorder, rows, topics, limit, start, stop)
+            out.put(batch)
+            if batch.end == batch.start:
+                break
+            start = batch.end
+        app.close()
+    except BaseException:
+        out.put(traceback.format_exc(limit=5))
