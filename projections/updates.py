@@ -1,5 +1,6 @@
 """How each domain event changes the read models. Runs inside the projector's batch transaction."""
 
+from collections.abc import Callable
 from functools import singledispatchmethod
 from typing import Any
 
@@ -23,6 +24,7 @@ class ReadModelUpdates:
         self.p = prefix
         self.writes = FoldedWrites(prefix)
         self.report = True
+        self._handlers: dict[type, Callable[[Any, SqlCursor], list[Change]]] = {}
 
     @classmethod
     def topics(cls) -> list[str]:
@@ -44,7 +46,11 @@ class ReadModelUpdates:
         return changes
 
     def apply(self, event: Any, cur: SqlCursor) -> list[Change]:
-        return self._apply(event, cur)
+        handler = self._handlers.get(type(event))
+        if handler is None:  # resolved once per class, not per event (the log is mostly messages)
+            function = ReadModelUpdates.__dict__["_apply"].dispatcher.dispatch(type(event))
+            handler = self._handlers[type(event)] = function.__get__(self)
+        return handler(event, cur)
 
     @singledispatchmethod
     def _apply(self, event: Any, cur: SqlCursor) -> list[Change]:
