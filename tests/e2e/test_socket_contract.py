@@ -9,7 +9,7 @@ import httpx
 import pytest
 import socketio
 
-from tests.e2e.test_http_api import Api, assert_message, assert_summary, bad_tokens, direct_conversation, send_ok
+from tests.support.contract import Api, assert_message, assert_summary, bad_tokens, direct_conversation, send_ok
 from tests.support.clients import Person, Socket
 from tests.support.server import ServerProcess
 

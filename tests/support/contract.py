@@ -1,0 +1,166 @@
+"""What the wire contract says responses look like (section 3), and small clients for the end-to-end
+tests of the HTTP API and the sockets."""
+
+import re
+import time
+import uuid
+from datetime import datetime
+from typing import Any
+
+import httpx
+import jwt
+
+from tests.support.clients import Person, Socket
+from tests.support.server import ServerProcess
+
+ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|\+00:00)$")
+
+
+# -- shapes (contract section 3) ------------------------------------------------------------------
+def assert_timestamp(value: Any) -> datetime:
+    assert isinstance(value, str) and ISO_UTC.match(value), f"not an ISO 8601 UTC timestamp: {value!r}"
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def assert_uuid(value: Any) -> str:
+    assert isinstance(value, str), f"not a UUID string: {value!r}"
+    assert str(uuid.UUID(value)) == value.lower(), f"not a UUID string: {value!r}"
+    return value
+
+
+def assert_user(user: Any, username: str | None = None) -> dict[str, Any]:
+    assert isinstance(user, dict), user
+    assert {"id", "username", "display_name", "created_at"} <= set(user), user
+    assert not [k for k in user if "password" in k or "hash" in k], f"a User leaks its credentials: {user}"
+    assert_uuid(user["id"])
+    assert isinstance(user["username"], str) and user["username"] == user["username"].lower(), user
+    assert isinstance(user["display_name"], str) and user["display_name"].strip(), user
+    assert_timestamp(user["created_at"])
+    if username is not None:
+        assert user["username"] == username, user
+    return user
+
+
+def assert_connection(connection: Any, status: str | None = None) -> dict[str, Any]:
+    assert isinstance(connection, dict), connection
+    assert {"id", "requester", "addressee", "status", "created_at", "updated_at"} <= set(connection), connection
+    assert_uuid(connection["id"])
+    assert_user(connection["requester"])
+    assert_user(connection["addressee"])
+    assert connection["status"] in ("pending", "connected", "declined", "removed"), connection
+    assert assert_timestamp(connection["updated_at"]) >= assert_timestamp(connection["created_at"]), connection
+    if status is not None:
+        assert connection["status"] == status, connection
+    return connection
+
+
+def assert_message(message: Any) -> dict[str, Any]:
+    assert isinstance(message, dict), message
+    keys = {"id", "conversation_id", "seq", "sender_id", "body", "client_message_id", "sent_at", "status"}
+    assert keys <= set(message), message
+    for key in ("id", "conversation_id", "sender_id", "client_message_id"):
+        assert_uuid(message[key])
+    assert isinstance(message["seq"], int) and not isinstance(message["seq"], bool) and message["seq"] >= 1, message
+    assert isinstance(message["body"], str), message
+    assert_timestamp(message["sent_at"])
+    assert message["status"] in ("sent", "delivered", "read"), message
+    return message
+
+
+def assert_member(member: Any) -> dict[str, Any]:
+    assert isinstance(member, dict), member
+    assert {"user", "last_delivered_seq", "last_read_seq", "online"} <= set(member), member
+    assert_user(member["user"])
+    for key in ("last_delivered_seq", "last_read_seq"):
+        assert isinstance(member[key], int) and not isinstance(member[key], bool) and member[key] >= 0, member
+    assert isinstance(member["online"], bool), member
+    return member
+
+
+def assert_summary(summary: Any) -> dict[str, Any]:
+    assert isinstance(summary, dict), summary
+    keys = {"id", "kind", "title", "members", "last_message", "last_message_at", "unread_count", "created_at"}
+    assert keys <= set(summary), summary
+    assert_uuid(summary["id"])
+    assert summary["kind"] in ("direct", "group"), summary
+    assert summary["title"] is None or isinstance(summary["title"], str), summary
+    assert isinstance(summary["members"], list) and len(summary["members"]) >= 2, summary
+    for member in summary["members"]:
+        assert_member(member)
+    if summary["last_message"] is None:
+        assert summary["last_message_at"] is None, summary
+    else:
+        assert_message(summary["last_message"])
+        assert summary["last_message"]["conversation_id"] == summary["id"], summary
+        assert assert_timestamp(summary["last_message_at"]) == assert_timestamp(summary["last_message"]["sent_at"])
+    assert isinstance(summary["unread_count"], int) and summary["unread_count"] >= 0, summary
+    assert_timestamp(summary["created_at"])
+    return summary
+
+
+def assert_error(response: httpx.Response, status: int, code: str, case: str = "") -> None:
+    """The contract's error body: {"error": {"code", "message"}} with the given status."""
+    where = f"{case + ': ' if case else ''}{response.request.method} {response.request.url}"
+    got = f"{response.status_code} {response.text}"
+    assert response.status_code == status, f"{where}: expected {status} {code}, got {got}"
+    assert response.headers.get("content-type", "").startswith("application/json"), f"{where}: {response.headers}"
+    body = response.json()
+    assert isinstance(body, dict) and set(body) == {"error"}, f"{where}: {body}"
+    assert body["error"]["code"] == code, f"{where}: expected {code}, got {body}"
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"], f"{where}: {body}"
+
+
+# -- clients --------------------------------------------------------------------------------------
+class Api:
+    """One request per connection, optionally as someone (a Person or a raw token)."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+
+    def request(self, method: str, path: str, as_: Person | str | None = None, **kwargs: Any) -> httpx.Response:
+        headers = dict(kwargs.pop("headers", {}))
+        token = as_.token if isinstance(as_, Person) else as_
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        with httpx.Client(base_url=self.base_url, timeout=10) as client:
+            return client.request(method, path, headers=headers, **kwargs)
+
+    def get(self, path: str, as_: Person | str | None = None, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", path, as_, **kwargs)
+
+    def post(self, path: str, as_: Person | str | None = None, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", path, as_, **kwargs)
+
+    def delete(self, path: str, as_: Person | str | None = None, **kwargs: Any) -> httpx.Response:
+        return self.request("DELETE", path, as_, **kwargs)
+
+
+def token_for(user_id: str, secret: str, expires_in: int = 3600, **headers: Any) -> str:
+    now = int(time.time())
+    return jwt.encode({"sub": user_id, "iat": now, "exp": now + expires_in}, secret, algorithm="HS256", headers=headers)
+
+
+def bad_tokens(server: ServerProcess, user_id: str) -> dict[str, str]:
+    """Tokens that must be refused: malformed, wrongly signed, expired, unsigned, of nobody."""
+    secret = server.env["PARLEY_JWT_SECRET"]
+    now = int(time.time())
+    return {
+        "garbage": "garbage",
+        "three garbage segments": "abc.def.ghi",
+        "signed with another secret": token_for(user_id, "another-secret-" + "y" * 32),
+        "expired": jwt.encode({"sub": user_id, "iat": now - 7200, "exp": now - 60}, secret, algorithm="HS256"),
+        "alg none": jwt.encode({"sub": user_id, "exp": now + 3600}, None, algorithm="none"),
+        "no such user": token_for(str(uuid.uuid4()), secret),
+    }
+
+
+async def direct_conversation(a: Socket, other: Person) -> str:
+    started = await a.call("start_conversation", {"user_ids": [other.id]})
+    assert started["ok"] is True, started
+    return started["conversation"]["id"]
+
+
+async def send_ok(socket: Socket, conversation_id: str, body: str) -> dict[str, Any]:
+    sent = await socket.send(conversation_id, body)
+    assert sent["ok"] is True, sent
+    return sent["message"]
