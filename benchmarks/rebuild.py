@@ -63,15 +63,29 @@ WORDS = (
 
 # -- memory ------------------------------------------------------------------------------------------
 def rss_kb() -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
+    """VmRSS of this process and of its child processes (a rebuild reads the log in one)."""
+    total = 0
+    for pid in ["self", *child_pids()]:
+        try:
+            with open(f"/proc/{pid}/status") as status:
+                total += next((int(line.split()[1]) for line in status if line.startswith("VmRSS:")), 0)
+        except OSError:  # the child has just exited
+            pass
+    return total
+
+
+def child_pids() -> list[str]:
+    pids = []
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            pids += (task / "children").read_text().split()
+        except OSError:
+            pass
+    return pids
 
 
 class RssSampler:
-    """Samples this process's VmRSS every `interval` seconds in a background thread."""
+    """Samples the RSS of this process and its children every `interval` seconds in a background thread."""
 
     def __init__(self, interval: float = 0.05) -> None:
         self.interval = interval
