@@ -82,10 +82,15 @@ class SocketApi:
             log.info("socket refused: %s", message)
             raise refused(message) from None
         self.sessions.add(sid, user_id)
+        try:
+            await self.sio.enter_room(sid, user_room(user_id))
+            connections = await self.run.call(self.run.container.queries.connected_user_ids, user_id)
+            came_online = await self.presence.join(user_id, sid)
+        except Exception:  # (the store or Redis is unreachable) refused: no disconnect will follow
+            self.sessions.remove(sid)
+            raise
         log.info("socket connected for user %s", user_id)
-        await self.sio.enter_room(sid, user_room(user_id))
-        connections = await self.run.call(self.run.container.queries.connected_user_ids, user_id)
-        if await self.presence.join(user_id, sid):
+        if came_online:
             await self.announce_presence(user_id, "online", connections)
         now = iso(datetime.now(timezone.utc))
         for other in await self.run.call(self.presence.online, connections):  # what this socket needs to start
