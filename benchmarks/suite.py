@@ -29,7 +29,6 @@ import json
 import multiprocessing
 import os
 import platform
-import signal
 import subprocess
 import sys
 import tempfile
@@ -153,10 +152,7 @@ def machine() -> dict[str, Any]:
     except psycopg.Error as error:
         postgres = f"unreachable: {error}".splitlines()[0]
     import sqlite3
-
-    import aiohttp as aiohttp_module
-    import engineio
-    import socketio
+    from importlib.metadata import version
 
     dirty = [line[3:] for line in git("status", "--porcelain", "--untracked-files=no").splitlines() if line.strip()]
     return {
@@ -167,9 +163,8 @@ def machine() -> dict[str, Any]:
         "python": sys.version.split()[0],
         "postgresql": postgres,
         "sqlite": sqlite3.sqlite_version,
-        "python_socketio": socketio.__version__ if hasattr(socketio, "__version__") else "?",
-        "python_engineio": getattr(engineio, "__version__", "?"),
-        "aiohttp": aiohttp_module.__version__,
+        **{name.replace("-", "_"): version(name) for name in ("python-socketio", "python-engineio", "uvicorn", "aiohttp",
+                                                              "eventsourcing", "psycopg")},
         "commit": git("rev-parse", "--short", "HEAD"),
         "dirty_files": dirty,
         "ulimit_nofile": raise_nofile(),
@@ -423,36 +418,11 @@ def relay() -> Iterator[Relay]:
 
 @contextmanager
 def parley(database_url: str, env: dict[str, str] | None = None, args: list[str] | None = None) -> Iterator[ServerProcess]:
-    server = ServerProcess(database_url, env=env)
-    if args:
-        server_start_with_args(server, args)
-    else:
-        server.start(timeout=60)
+    server = ServerProcess(database_url, env=env, args=tuple(args or ())).start(timeout=60)
     try:
         yield server
     finally:
         server.stop()
-
-
-def server_start_with_args(server: ServerProcess, args: list[str]) -> None:
-    """ServerProcess.start with extra `parley serve` arguments (such as --no-projections)."""
-    with server.log_path.open("ab") as log:
-        server.process = subprocess.Popen(
-            [sys.executable, "-m", "interfaces.cli", "serve", "--port", str(server.port), *args],
-            env=server.env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
-        )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"parley serve exited with {server.process.returncode}:\n{server.log()}")
-        try:
-            if httpx.get(f"{server.url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
-    server.stop()
-    raise RuntimeError("parley serve did not start in time")
 
 
 # -- people and conversations ----------------------------------------------------------------------------
@@ -779,84 +749,72 @@ def serve_supports(flag: str) -> bool:
     return flag in out
 
 
-def redis_prefix_setting() -> str | None:
-    """The name of a Redis channel/prefix setting, if the settings have one."""
-    text = (ROOT / "infrastructure" / "settings.py").read_text()
-    for name in ("PARLEY_REDIS_CHANNEL", "PARLEY_REDIS_PREFIX", "PARLEY_REDIS_KEY_PREFIX"):
-        if name in text:
-            return name
-    return None
-
-
 def workload_two_processes(rec: Recorder, pool: Pool, cfg: Config, cast: Cast, database_url: str,
                            one_process_best: dict[str, Any]) -> dict[str, Any]:
+    """Workload a (closed loop, the best level of the 1-process run) on two `parley serve --no-projections`
+    processes and one `parley projections run`, fan-out through Redis under a key prefix of this run's
+    own; client workers alternate between the two servers. The 1-process baseline is measured again
+    just before, at the same level, so the gain is not skewed by load that came or went."""
     if not serve_supports("--no-projections"):
         result = {"skipped": "this commit has no `parley serve --no-projections` and Redis fan-out "
                              "(PARLEY_REDIS_URL) yet; the workload runs once they land"}
         rec.emit({"workload": "two_processes", **result})
         return result
-    env = {"PARLEY_REDIS_URL": os.environ.get("PARLEY_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")}
-    prefix = redis_prefix_setting()
-    if prefix:
-        env[prefix] = f"parley-bench-{uuid.uuid4().hex[:8]}"
-    projector_log = Path(tempfile.mkstemp(prefix="parley-projector-", suffix=".log")[1])
-    projector_env = {**os.environ, "PARLEY_DATABASE_URL": database_url, "PARLEY_JWT_SECRET": "test-secret-" + "x" * 32,
-                     **env}
+    from tests.support.redis import REDIS_URL, redis_prefix
+    from tests.support.server import ProjectorProcess
+
     level = one_process_best.get("pairs") or cfg.pair_levels[-1]
-    pairs = cast.pairs[:level]
-    # the baseline again, just before, at the same level: the gain is not skewed by other load that came or went
+    pairs = [(a.token, b.token, c) for a, b, c in cast.pairs[:level]]
     with parley(database_url) as single:
-        baseline = pairs_run(pool, single.url, {"server": single.process.pid},  # type: ignore[union-attr]
-                             [(a.token, b.token, c) for a, b, c in pairs], "closed", cfg.seconds)
+        baseline = pairs_run(pool, single.url, {"server": single.process.pid}, pairs, "closed", cfg.seconds)  # type: ignore[union-attr]
     rec.emit({"workload": "two_processes_baseline", "server": "1 x parley serve", **baseline})
-    with projector_log.open("ab") as log:  # after the baseline's server stopped: one projector at a time
-        projector = subprocess.Popen([sys.executable, "-m", "interfaces.cli", "projections", "run"], cwd=ROOT,
-                                     env=projector_env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        with parley(database_url, env=env, args=["--no-projections"]) as one, \
-                parley(database_url, env=env, args=["--no-projections"]) as two:
-            pids = {"server1": one.process.pid, "server2": two.process.pid, "projector": projector.pid}  # type: ignore[union-attr]
-            # workers alternate between the servers; with Redis fan-out every emit goes through Redis
-            urls = [one.url if i % 2 == 0 else two.url for i in range(pool.size)]
-            chunks = split([(a.token, b.token, c) for a, b, c in pairs], pool.size)
-            jobs = [{"kind": "pairs", "url": urls[i], "pairs": chunk, "mode": "closed", "rate_per_pair": None}
-                    for i, chunk in enumerate(chunks)]
-
-            def plan(infos: list[dict[str, Any]]) -> dict[str, Any]:
-                start = time.time() + 0.5
-                return {"start": start, "end": start + cfg.seconds}
-
-            def measure(the_plan: dict[str, Any]) -> CpuWindow:
-                time.sleep(max(0.0, the_plan["start"] - time.time()))
-                with CpuWindow(pids) as cpu:
-                    time.sleep(max(0.0, the_plan["end"] - time.time()))
-                return cpu
-
-            results_all, _, cpu = pool.run(jobs, plan, on_plan=measure, timeout=cfg.seconds + 120)
-            ack = [x for r in results_all for x in r["ack_ms"]]
-            deliver = [x for r in results_all for x in r["deliver_ms"]]
-            rate = len(ack) / cfg.seconds
-            gain = rate / baseline["acked_sends_per_second"] if baseline["acked_sends_per_second"] else None
-            result = {
-                "pairs": len(pairs),
-                "servers": 2,
-                "redis_prefix_setting": prefix,
-                "acked_sends_per_second": round(rate, 1),
-                "send_to_ack_ms": latency(ack),
-                "send_to_message_new_ms": latency(deliver),
-                "delivered_per_second": round(len(deliver) / cfg.seconds, 1),
-                "one_process_acked_sends_per_second": baseline["acked_sends_per_second"],
-                "gain_over_one_process": round(gain, 2) if gain else None,
-                "errors": {k: v for r in results_all for k, v in r["errors"].items()},
-                **cpu.report(sum(r["cpu_seconds"] for r in results_all)),
-            }
-    finally:
-        projector.send_signal(signal.SIGTERM)
+    with redis_prefix() as prefix:
+        env = {"PARLEY_REDIS_URL": REDIS_URL, "PARLEY_REDIS_PREFIX": prefix}
+        projector = ProjectorProcess(database_url, env).start(timeout=60)  # after the baseline: one projector at a time
         try:
-            projector.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            projector.kill()
-            projector.wait()
+            with parley(database_url, env=env, args=["--no-projections"]) as one, \
+                    parley(database_url, env=env, args=["--no-projections"]) as two:
+                pids = {"server1": one.process.pid, "server2": two.process.pid,  # type: ignore[union-attr]
+                        "projector": projector.process.pid}  # type: ignore[union-attr]
+                urls = [one.url if i % 2 == 0 else two.url for i in range(pool.size)]
+                jobs = [{"kind": "pairs", "url": urls[i], "pairs": chunk, "mode": "closed", "rate_per_pair": None}
+                        for i, chunk in enumerate(split(pairs, pool.size))]
+
+                def plan(infos: list[dict[str, Any]]) -> dict[str, Any]:
+                    start = time.time() + 0.5
+                    return {"start": start, "end": start + cfg.seconds}
+
+                profilers = {name: Profiler(f"2-{name}", cfg.profile) for name in ("server1", "projector")}
+
+                def measure(the_plan: dict[str, Any]) -> CpuWindow:
+                    time.sleep(max(0.0, the_plan["start"] - time.time()))
+                    for name, profiler in profilers.items():
+                        profiler.start(pids[name], cfg.seconds)
+                    with CpuWindow(pids) as cpu:
+                        time.sleep(max(0.0, the_plan["end"] - time.time()))
+                    return cpu
+
+                results, _, cpu = pool.run(jobs, plan, on_plan=measure, timeout=cfg.seconds + 120)
+                profiles = {name: profiler.finish() for name, profiler in profilers.items()}
+        finally:
+            projector.stop()
+    ack = [x for r in results for x in r["ack_ms"]]
+    deliver = [x for r in results for x in r["deliver_ms"]]
+    rate = len(ack) / cfg.seconds
+    gain = rate / baseline["acked_sends_per_second"] if baseline["acked_sends_per_second"] else None
+    result = {
+        "pairs": len(pairs),
+        "servers": 2,
+        "acked_sends_per_second": round(rate, 1),
+        "send_to_ack_ms": latency(ack),
+        "send_to_message_new_ms": latency(deliver),
+        "delivered_per_second": round(len(deliver) / cfg.seconds, 1),
+        "one_process_acked_sends_per_second": baseline["acked_sends_per_second"],
+        "gain_over_one_process": round(gain, 2) if gain else None,
+        "errors": {k: v for r in results for k, v in r["errors"].items()},
+        **cpu.report(sum(r["cpu_seconds"] for r in results)),
+        **{f"{name}_profile": profile for name, profile in profiles.items() if profile},
+    }
     rec.emit({"workload": "two_processes", "server": "2 x parley serve --no-projections + projections run + Redis",
               **result})
     return result
@@ -983,6 +941,69 @@ def verdicts(s: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def table(paths: list[Path]) -> str:
+    """A markdown table of saved results, one column per file (as in benchmarks/README.md)."""
+    runs = [json.loads(path.read_text()) for path in paths]
+
+    def get(run: dict[str, Any], *keys: str) -> Any:
+        value: Any = run["summary"]
+        for key in keys:
+            value = value.get(key) if isinstance(value, dict) else None
+        return value
+
+    def num(value: Any, unit: str = "") -> str:
+        if value is None:
+            return "-"
+        return (f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.1f}".rstrip("0").rstrip(".")) + unit
+
+    def share(value: Any) -> str:
+        return "-" if value is None else f"{value:.0%}"
+
+    def verdict(run: dict[str, Any], name: str) -> str:
+        v = get(run, "verdicts", name)
+        return "" if not v else (" (met)" if v["met"] else " (**missed**)")
+
+    rows = [
+        ("(a) acknowledged sends/s, bare relay (ceiling)", lambda r: f"{num(get(r, 'a_pairs', 'relay_acked_sends_per_second'))} ({get(r, 'a_pairs', 'relay_pairs')} pairs)"),
+        ("(a) acknowledged sends/s, Parley", lambda r: f"{num(get(r, 'a_pairs', 'parley_acked_sends_per_second'))} ({get(r, 'a_pairs', 'parley_pairs')} pairs)"),
+        ("(a) Parley / relay (target >= 60%)", lambda r: share(get(r, "a_pairs", "share_of_relay")) + verdict(r, "a_share_of_relay")),
+        ("(a) p99 send -> ack at the best rate", lambda r: num(get(r, "a_pairs", "parley_p99_ack_ms_at_max"), " ms")),
+        ("(a) p50 / p99 send -> message_new at half that rate (target p99 < 50 ms)",
+         lambda r: f"{num(get(r, 'a_pairs', 'parley_p50_send_to_message_new_ms_at_half_rate'))} / "
+                   f"{num(get(r, 'a_pairs', 'parley_p99_send_to_message_new_ms_at_half_rate'), ' ms')} at "
+                   f"{num(get(r, 'a_pairs', 'half_rate_offered'))}/s" + verdict(r, "a_p99_send_to_message_new_ms_at_half_rate")),
+        ("(b) deliveries/s, bare relay (ceiling)", lambda r: num(get(r, "b_fanout", "relay_deliveries_per_second"))),
+        ("(b) deliveries/s, Parley", lambda r: num(get(r, "b_fanout", "parley_deliveries_per_second"))),
+        ("(b) Parley / relay", lambda r: share(get(r, "b_fanout", "share_of_relay"))),
+        ("(b) p99 send -> last member's message_new, relay / Parley",
+         lambda r: f"{num(get(r, 'b_fanout', 'relay_p99_to_last_member_ms'))} / {num(get(r, 'b_fanout', 'parley_p99_to_last_member_ms'), ' ms')}"),
+        ("(c) KiB per idle socket, Parley (target < 100)", lambda r: f"{num(get(r, 'c_idle', 'kib_per_socket'))} ({num(get(r, 'c_idle', 'sockets'))} sockets, {get(r, 'c_idle', 'users')} users)" + verdict(r, "c_kib_per_socket")),
+        ("(c) KiB per idle socket, bare relay (reference)", lambda r: num(get(r, "c_idle", "relay_kib_per_socket"))),
+        ("(d) reconnect storm: followers, nothing missed", lambda r: f"{num(get(r, 'd_storm', 'followers'))}, {'yes' if get(r, 'd_storm', 'nothing_missed') else '**no**'} ({get(r, 'd_storm', 'missing_messages')} missing)"),
+        ("(d) p99 catch-up (target < 2 s)", lambda r: num(get(r, "d_storm", "p99_catch_up_ms"), " ms") + verdict(r, "d_p99_catch_up_ms")),
+        ("(e) raw read, events/s (ceiling)", lambda r: num(get(r, "e_rebuild", "raw_read_per_second"))),
+        ("(e) rebuild, events/s", lambda r: f"{num(get(r, 'e_rebuild', 'rebuild_per_second'))} ({num(get(r, 'e_rebuild', 'events'))} events)"),
+        ("(e) rebuild / raw read (target >= 50%)", lambda r: share(get(r, "e_rebuild", "rebuild_share_of_raw_read")) + verdict(r, "e_rebuild_share_of_raw_read")),
+        ("(e) rebuild RSS start -> peak (MiB)", lambda r: f"{get(r, 'e_rebuild', 'rebuild_rss_mib', 'start')} -> {get(r, 'e_rebuild', 'rebuild_rss_mib', 'peak')}"),
+        ("2 processes: sends/s, 1 -> 2 processes (target gain >= 1.6x)",
+         lambda r: get(r, "two_processes", "skipped") and "skipped" or
+         f"{num(get(r, 'two_processes', 'one_process_acked_sends_per_second'))} -> {num(get(r, 'two_processes', 'acked_sends_per_second'))} "
+         f"({get(r, 'two_processes', 'gain_over_one_process')}x)" + verdict(r, "two_process_gain")),
+        ("load average during the run (start / end)", lambda r: f"{r['machine']['loadavg_at_start'][0]} / {get(r, 'loadavg_at_end')[0]}"),
+    ]
+    head = "| figure | " + " | ".join(f"{run['database']} ({run['machine']['commit']})" for run in runs) + " |"
+    lines = [head, "| --- |" + " --- |" * len(runs)]
+    for label, cell in rows:
+        cells = []
+        for run in runs:
+            try:
+                cells.append(cell(run))
+            except (KeyError, TypeError, IndexError):
+                cells.append("-")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database", choices=["postgres", "sqlite", "both"], default="both")
@@ -998,7 +1019,12 @@ def main() -> None:
                         help="py-spy record the Parley server during workloads a, b and d, summarised in the results")
     parser.add_argument("--skip", type=lambda s: [x for x in s.split(",") if x], default=[],
                         help="workloads to leave out, comma-separated from a,b,c,d,e,2")
+    parser.add_argument("--table", nargs="+", type=Path, metavar="RESULTS_JSON",
+                        help="print a markdown table of saved results and exit (runs nothing)")
     args = parser.parse_args()
+    if args.table:
+        print(table(args.table))
+        return
     cfg = Config.make(args)
     raise_nofile()
     info = machine()
