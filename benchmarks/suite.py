@@ -984,12 +984,15 @@ def table(paths: list[Path]) -> str:
         ("(e) raw read, events/s (ceiling)", lambda r: num(get(r, "e_rebuild", "raw_read_per_second"))),
         ("(e) rebuild, events/s", lambda r: f"{num(get(r, 'e_rebuild', 'rebuild_per_second'))} ({num(get(r, 'e_rebuild', 'events'))} events)"),
         ("(e) rebuild / raw read (target >= 50%)", lambda r: share(get(r, "e_rebuild", "rebuild_share_of_raw_read")) + verdict(r, "e_rebuild_share_of_raw_read")),
-        ("(e) rebuild RSS start -> peak (MiB)", lambda r: f"{get(r, 'e_rebuild', 'rebuild_rss_mib', 'start')} -> {get(r, 'e_rebuild', 'rebuild_rss_mib', 'peak')}"),
+        ("(e) rebuild RSS start -> peak; peak of 1st / 2nd half (MiB)",
+         lambda r: f"{get(r, 'e_rebuild', 'rebuild_rss_mib', 'start')} -> {get(r, 'e_rebuild', 'rebuild_rss_mib', 'peak')}; "
+                   f"{get(r, 'e_rebuild', 'rebuild_rss_mib', 'peak_first_half')} / {get(r, 'e_rebuild', 'rebuild_rss_mib', 'peak_second_half')}"),
         ("2 processes: sends/s, 1 -> 2 processes (target gain >= 1.6x)",
          lambda r: get(r, "two_processes", "skipped") and "skipped" or
          f"{num(get(r, 'two_processes', 'one_process_acked_sends_per_second'))} -> {num(get(r, 'two_processes', 'acked_sends_per_second'))} "
          f"({get(r, 'two_processes', 'gain_over_one_process')}x)" + verdict(r, "two_process_gain")),
-        ("load average during the run (start / end)", lambda r: f"{r['machine']['loadavg_at_start'][0]} / {get(r, 'loadavg_at_end')[0]}"),
+        ("1-minute load average over the run (min - max)",
+         lambda r: f"{min(x['loadavg'][0] for x in r['records'])} - {max(x['loadavg'][0] for x in r['records'])}"),
     ]
     head = "| figure | " + " | ".join(f"{run['database']} ({run['machine']['commit']})" for run in runs) + " |"
     lines = [head, "| --- |" + " --- |" * len(runs)]
