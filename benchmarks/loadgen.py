@@ -115,6 +115,7 @@ async def pairs_job(job: dict[str, Any], sync: Sync) -> dict[str, Any]:
     deliver_ms: list[float] = []
     errors: dict[str, int] = {}
     window: list[float] = [0.0, 0.0]  # monotonic start, end of the measured window
+    in_window = [0]  # acks received within the window: the rate counts these (the latency samples are all)
 
     def on_message(data: dict[str, Any]) -> None:
         sent = float(data["body"])
@@ -156,8 +157,10 @@ async def pairs_job(job: dict[str, Any], sync: Sync) -> dict[str, Any]:
                     code = ack.get("error", {}).get("code", "?")
                     errors[code] = errors.get(code, 0) + 1
                     continue
-                if started < window[1]:
-                    ack_ms.append((time.monotonic() - started) * 1000)
+                now = time.monotonic()
+                ack_ms.append((now - started) * 1000)
+                if now <= window[1]:
+                    in_window[0] += 1
 
         async def paced(a: WireClient, conversation: str) -> None:
             interval = 1.0 / job["rate_per_pair"]
@@ -172,7 +175,10 @@ async def pairs_job(job: dict[str, Any], sync: Sync) -> dict[str, Any]:
                         code = future.result().get("error", {}).get("code", "?")
                         errors[code] = errors.get(code, 0) + 1
                     else:
-                        ack_ms.append((time.monotonic() - sent) * 1000)
+                        now = time.monotonic()
+                        ack_ms.append((now - sent) * 1000)
+                        if now <= window[1]:
+                            in_window[0] += 1
                 return done
 
             while due < window[1]:
@@ -195,7 +201,7 @@ async def pairs_job(job: dict[str, Any], sync: Sync) -> dict[str, Any]:
         await drain(deliver_ms)  # the last message_new events
         await asyncio.gather(*(c.disconnect() for pair in clients for c in pair[:2]), return_exceptions=True)
     return {"ack_ms": ack_ms, "deliver_ms": deliver_ms, "errors": errors, "cpu_seconds": cpu,
-            "sends": len(ack_ms)}
+            "sends": len(ack_ms), "acked_in_window": in_window[0]}
 
 
 # -- (b) fan-out: one sender, many members --------------------------------------------------------------
@@ -209,6 +215,7 @@ async def fanout_job(job: dict[str, Any], sync: Sync) -> dict[str, Any]:
     errors: dict[str, int] = {}
     window: list[float] = [0.0, 0.0]
     last_at = [0.0]
+    in_window = [0]
 
     def on_message(data: dict[str, Any]) -> None:
         sent = float(data["body"])
@@ -250,7 +257,10 @@ async def fanout_job(job: dict[str, Any], sync: Sync) -> dict[str, Any]:
                     errors[type(error).__name__] = errors.get(type(error).__name__, 0) + 1
                     continue
                 if ack.get("ok"):
-                    ack_ms.append((time.monotonic() - started) * 1000)
+                    now = time.monotonic()
+                    ack_ms.append((now - started) * 1000)
+                    if now <= window[1]:
+                        in_window[0] += 1
                 else:
                     code = ack.get("error", {}).get("code", "?")
                     errors[code] = errors.get(code, 0) + 1
@@ -264,7 +274,7 @@ async def fanout_job(job: dict[str, Any], sync: Sync) -> dict[str, Any]:
         everyone = [*members, *([sender] if sender else [])]
         await asyncio.gather(*(c.disconnect() for c in everyone), return_exceptions=True)
     return {"deliver_ms": deliver_ms, "last_by_message": last_by_message, "ack_ms": ack_ms, "errors": errors,
-            "last_delivery_s": max(0.0, last_at[0] - window[0]),
+            "last_delivery_s": max(0.0, last_at[0] - window[0]), "acked_in_window": in_window[0],
             "cpu_seconds": cpu, "sends": len(ack_ms)}
 
 
