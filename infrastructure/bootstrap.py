@@ -19,6 +19,7 @@ from infrastructure.redis_rate_limit import redis_buckets
 from infrastructure.settings import Settings
 from infrastructure.sql import SqlDatabase
 from infrastructure.tokens import Tokens
+from projections.broadcast_thread import BroadcastThread
 from projections.broadcasts import Broadcaster, Emitter
 from projections.projector import Projector
 from projections.reads import ReadModelReads
@@ -40,6 +41,7 @@ class Container:
     position: Projector | RecordedPosition  # what read-your-writes waits on
     redis: RedisClients | None = None
     broadcaster: Broadcaster | None = None
+    broadcast_thread: BroadcastThread | None = None
 
     @property
     def projecting(self) -> bool:
@@ -48,7 +50,9 @@ class Container:
     def attach_emitter(self, emitter: Emitter) -> None:
         """Tell connected clients what each projected batch changed, through `emitter`."""
         self.broadcaster = Broadcaster(self.db, self.queries.reads, emitter, self.queries.is_online)
-        self.projector.on_changes = self.broadcaster.publish
+        # In a thread of its own: the projector goes on with its next batch while this one is told.
+        self.broadcast_thread = BroadcastThread(self.broadcaster.publish)
+        self.projector.on_changes = self.broadcast_thread.put
 
     def start(self) -> None:
         """Catch the read models up with the log, then follow it in the background; or, when another
@@ -63,6 +67,8 @@ class Container:
         if not self.projecting:
             self.position.stop()
         self.projector.stop()
+        if self.broadcast_thread is not None:
+            self.broadcast_thread.close()
         self.app.close()
         if self.redis:
             self.redis.close()
@@ -79,7 +85,7 @@ def bootstrap(settings: Settings, *, passwords: PasswordHasher | None = None, pr
     app.max_message_chars = settings.max_message_chars
     app.enable_group_commit()
     db = SqlDatabase(app.factory.datastore)  # read models share the event store's database and pool
-    projector = Projector(app, db, LIVE_PREFIX)
+    projector = Projector(app, db, LIVE_PREFIX, relaxed_commit=True)
     projector.setup()
     app.save_listeners.append(projector.wake)
     redis = RedisClients(settings.redis_url, settings.redis_prefix) if settings.redis_url else None

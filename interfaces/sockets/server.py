@@ -16,6 +16,7 @@ from interfaces.errors import Unauthorized
 from interfaces.http.common import authenticate
 from interfaces.runner import Runner
 from interfaces.sockets.handlers import SocketEvents
+from interfaces.sockets.json_codec import OrjsonJson
 from interfaces.sockets.sessions import Sessions
 from interfaces.sockets.typing import TypingTracker
 from projections.broadcasts import conversation_room, user_room
@@ -34,6 +35,7 @@ def create_socket_server(settings: Settings) -> socketio.AsyncServer:
     return socketio.AsyncServer(
         async_mode="asgi",
         client_manager=manager,
+        json=OrjsonJson,
         max_http_buffer_size=MAX_FRAME_BYTES,
         ping_interval=20,
         ping_timeout=20,
