@@ -14,6 +14,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -134,10 +135,33 @@ class Parley(Application):
         self, conversation_id: UUID, sender_id: UUID, client_message_id: UUID, body: str
     ) -> MessageRecorded:
         """Append a message with the next seq; a retried client_message_id returns the original."""
-        body = normalize_body(body, self.max_message_chars)
-        message_id = message_id_for(sender_id, client_message_id)
         if self.shared_store:
             self._check_still_connected(conversation_id, sender_id)
+        return self._conversation_command(
+            conversation_id, self._send_command(conversation_id, sender_id, client_message_id, body)
+        )
+
+    @property
+    def submits_without_blocking(self) -> bool:
+        """Whether submit_message can queue a send without blocking (group commit on, and no other
+        process writing to the store: a send then checks the store before it is queued)."""
+        return self.group_commit is not None and not self.shared_store
+
+    def submit_message(
+        self, conversation_id: UUID, sender_id: UUID, client_message_id: UUID, body: str
+    ) -> "Future[MessageRecorded]":
+        """`send_message` queued for the next group commit without blocking the caller (an event loop):
+        the future settles when the message is durable, or with the error that refused it."""
+        if not self.submits_without_blocking:
+            raise RuntimeError("submit_message needs group commit and a store this process writes alone")
+        assert self.group_commit is not None
+        return self.group_commit.submit(self._send_command(conversation_id, sender_id, client_message_id, body))
+
+    def _send_command(
+        self, conversation_id: UUID, sender_id: UUID, client_message_id: UUID, body: str
+    ) -> Command[MessageRecorded]:
+        body = normalize_body(body, self.max_message_chars)
+        message_id = message_id_for(sender_id, client_message_id)
 
         def command(unit: UnitOfWork) -> MessageRecorded:
             conversation = unit.find(Conversation, conversation_id)
@@ -158,7 +182,7 @@ class Parley(Application):
                 message_id, conversation.id, seq, sender_id, body, client_message_id, sent_at, POSITION_OF_SAVE
             )
 
-        return self._conversation_command(conversation_id, command)
+        return command
 
     def mark_delivered(self, conversation_id: UUID, user_id: UUID, up_to_seq: int) -> Recorded:
         return self._mark(conversation_id, up_to_seq, lambda c: c.mark_delivered(user_id, up_to_seq))

@@ -68,7 +68,8 @@ class _Pending(Generic[T]):
 
 
 class GroupCommit:
-    """One writer thread; `run(command)` blocks the calling thread until the command's group is saved."""
+    """One writer thread; `run(command)` blocks the calling thread until the command's group is saved,
+    `submit(command)` returns a future of it at once."""
 
     def __init__(
         self,
@@ -86,9 +87,15 @@ class GroupCommit:
         self._thread.start()
 
     def run(self, command: Command[T]) -> T:
+        return self.submit(command).result()
+
+    def submit(self, command: Command[T]) -> "Future[T]":
+        """Queue `command` without blocking; the future settles when its group is saved (or refused).
+        It cannot be cancelled: a caller that stops waiting just drops it, and the writer settles it."""
         pending: _Pending[T] = _Pending(command)
+        pending.future.set_running_or_notify_cancel()
         self._queue.put(pending)
-        return pending.future.result()
+        return pending.future
 
     def close(self) -> None:
         self._queue.put(None)

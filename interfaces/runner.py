@@ -1,6 +1,8 @@
 """Run the synchronous application from async handlers: a bounded pool of threads, never the loop."""
 
+import asyncio
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any, TypeVar
 
 import anyio
@@ -30,3 +32,21 @@ class Runner:
             return result
 
         return await to_thread.run_sync(run, limiter=self.limiter)
+
+    @property
+    def submits(self) -> bool:
+        """Whether sends can be queued from the loop (see `submitted`)."""
+        return self.container.app.submits_without_blocking and self.container.projecting
+
+    async def submitted(self, future: "Future[T]") -> T:
+        """Await a command queued for group commit, then read your writes, on the loop itself: no
+        worker thread is taken and no thread hand-off is paid either way."""
+        result = await asyncio.wrap_future(future)
+        position = getattr(result, "position", None)
+        if position:
+            reached = asyncio.wrap_future(self.container.projector.reached(position))
+            try:
+                await asyncio.wait_for(reached, self.container.settings.read_your_writes_timeout)
+            except TimeoutError:
+                pass  # as Queries.wait_for: bounded, then answer anyway
+        return result

@@ -7,10 +7,13 @@ twice, and a restart resumes at the recorded position. The library's own Project
 event per transaction and cannot follow SQLite (see docs/architecture.md), hence this small loop.
 """
 
+import heapq
+import itertools
 import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError
@@ -50,6 +53,8 @@ class Projector:
         self.rows = EventRows(app.mapper)
         self._position = 0
         self._advanced = threading.Condition()
+        self._waiters: list[tuple[int, int, Future[None]]] = []  # a heap of (position, tie, future)
+        self._tie = itertools.count()
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -187,9 +192,14 @@ class Projector:
         return changes
 
     def _advance(self, position: int) -> None:
+        reached: list[Future[None]] = []
         with self._advanced:
             self._position = position
             self._advanced.notify_all()
+            while self._waiters and self._waiters[0][0] <= position:
+                reached.append(heapq.heappop(self._waiters)[2])
+        for future in reached:
+            future.set_result(None)
 
     # -- waiting (read your writes) ------------------------------------------------------------------
     def wait(self, position: int, timeout: float) -> bool:
@@ -197,6 +207,19 @@ class Projector:
         self._wake.set()
         with self._advanced:
             return self._advanced.wait_for(lambda: self._position >= position, timeout)
+
+    def reached(self, position: int) -> "Future[None]":
+        """A future settled once the read models reflect `position`: to wait on an event loop. It
+        cannot be cancelled; a waiter that gives up just drops it."""
+        future: Future[None] = Future()
+        future.set_running_or_notify_cancel()
+        with self._advanced:
+            if self._position >= position:
+                future.set_result(None)
+                return future
+            heapq.heappush(self._waiters, (position, next(self._tie), future))
+        self._wake.set()
+        return future
 
     # -- running in a thread ---------------------------------------------------------------------------
     def wake(self) -> None:

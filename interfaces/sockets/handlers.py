@@ -98,9 +98,14 @@ class SocketEvents:
 
     async def send_message(self, user_id: UUID, sid: str, data: SendMessage) -> Ack:
         await self.limits.send.spend(str(user_id))
-        sent = await self.run.command(
-            self.app.send_message, data.conversation_id, user_id, data.client_message_id, data.body
-        )
+        if self.run.submits:  # queued from the loop: no worker thread, no hand-offs
+            sent = await self.run.submitted(
+                self.app.submit_message(data.conversation_id, user_id, data.client_message_id, data.body)
+            )
+        else:
+            sent = await self.run.command(
+                self.app.send_message, data.conversation_id, user_id, data.client_message_id, data.body
+            )
         await self.typing.stop(user_id, data.conversation_id)
         if sent.is_retry:
             message = await self.run.call(self.queries.message, sent.message_id)

@@ -102,3 +102,16 @@ def test_two_projectors_on_the_same_tables_never_apply_an_event_twice(
         thread.join()
     assert message_seqs(first) == list(range(1, 41))
     assert unread(first) == [20, 20]
+
+
+def test_a_future_of_a_position_settles_when_the_read_models_reach_it(container: Container) -> None:
+    chat(container, 3)
+    projector = container.projector
+    head = projector.head()
+    before, at_head = projector.reached(1), projector.reached(head)
+    later = projector.reached(head + 1)
+    assert not at_head.done() and not before.done()
+    projector.catch_up()
+    assert before.result(timeout=1) is None and at_head.result(timeout=1) is None
+    assert not later.done() and not later.cancel()
+    assert projector.reached(head).done()  # already there: settled at once

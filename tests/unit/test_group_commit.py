@@ -74,3 +74,23 @@ def test_a_broken_rule_or_a_repeated_message_in_a_group_harms_no_other_command(g
     assert isinstance(refused, NotAMember)
     assert repeated.is_retry and (repeated.message_id, repeated.seq) == (first.message_id, 1)
     assert sent.seq == 2 and sent.position is not None
+
+
+def test_a_submitted_send_settles_its_future_without_blocking_the_caller(grouped: Parley) -> None:
+    alice, bob, conversation = chat(grouped)
+    futures = [grouped.submit_message(conversation, alice, uuid4(), f"queued {n}") for n in range(10)]
+    assert not any(f.cancel() for f in futures)  # a waiter giving up cannot withdraw a queued send
+    assert [f.result(timeout=5).seq for f in futures] == list(range(1, 11))
+    refused = grouped.submit_message(conversation, uuid4(), uuid4(), "from a stranger")
+    with pytest.raises(NotAMember):
+        refused.result(timeout=5)
+
+
+def test_submitting_is_refused_where_it_would_have_to_block(app: Parley) -> None:
+    alice, bob, conversation = chat(app)
+    assert not app.submits_without_blocking  # no group commit
+    with pytest.raises(RuntimeError):
+        app.submit_message(conversation, alice, uuid4(), "hello")
+    app.enable_group_commit()
+    app.shared_store = True  # other processes write: the connection must be read from the store first
+    assert not app.submits_without_blocking
