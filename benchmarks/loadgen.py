@@ -35,13 +35,20 @@ class Sync:
         self.queue.put((worker, info))
 
     async def plan(self, timeout: float) -> dict[str, Any]:
+        return await self.value("plan", timeout)
+
+    async def value(self, key: str, timeout: float) -> Any:
+        """Wait for a value the suite or another worker publishes under `key`."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            plan = self.shared.get("plan")
-            if plan is not None:
-                return plan
+            value = self.shared.get(key)
+            if value is not None:
+                return value
             await asyncio.sleep(0.02)
-        raise TimeoutError("no plan from the suite")
+        raise TimeoutError(f"nothing published under {key!r}")
+
+    def publish(self, key: str, value: Any) -> None:
+        self.shared[key] = value
 
 
 def raise_nofile() -> int:
@@ -310,8 +317,10 @@ class Follower:
         self.catch_up_ms: float | None = None
         self.pages = 0
         self.phases: dict[str, float] = {}
+        self.last_live_at = 0.0
 
     def on_message(self, data: dict[str, Any]) -> None:
+        self.last_live_at = time.monotonic()
         self.note(data["seq"])
 
     def note(self, seq: int) -> None:
@@ -389,9 +398,20 @@ async def storm_job(job: dict[str, Any], sync: Sync) -> dict[str, Any]:
         outcomes = await asyncio.gather(*(f.reconnect() for f in followers), return_exceptions=True)
         errors = [repr(o) for o in outcomes if isinstance(o, BaseException)]
         await at(plan["end"])
+        # The heads the sender saw acknowledged; a follower still short of its head is late or has lost
+        # messages: wait (bounded) for the live message_new events, and say how late the last one was.
+        heads = await sync.value("heads", timeout=60)
+        stopped = mono(plan["stop"])
+        deadline = time.monotonic() + job.get("grace_seconds", 15)
+        while time.monotonic() < deadline and any(f.last < heads.get(f.conversation, 0) for f in followers):
+            await asyncio.sleep(0.05)
+        behind_at_end = sum(1 for f in followers if f.last < heads.get(f.conversation, 0))
         reports = [f.report() for f in followers]
+        # when the last live message_new a follower needed arrived, from the moment the sender stopped
+        last_arrival_after_stop_ms = max((f.last_live_at - stopped) * 1000 for f in followers) if behind_at_end == 0 else None
         await asyncio.gather(*(f.client.disconnect() for f in followers if f.client), return_exceptions=True)
-    return {"reports": reports, "errors": errors[:5], "error_count": len(errors)}
+    return {"reports": reports, "errors": errors[:5], "error_count": len(errors), "behind_after_grace": behind_at_end,
+            "all_at_head_after_stop_ms": last_arrival_after_stop_ms}
 
 
 async def storm_sender_job(job: dict[str, Any], sync: Sync) -> dict[str, Any]:
@@ -433,6 +453,7 @@ async def storm_sender_job(job: dict[str, Any], sync: Sync) -> dict[str, Any]:
             due += interval
         if pending:
             await asyncio.wait(pending, timeout=30)
+        sync.publish("heads", heads)
         await asyncio.gather(*(s.disconnect() for s in senders), return_exceptions=True)
     return {"heads": heads, "sent": i, "errors": errors}
 

@@ -703,6 +703,10 @@ def workload_storm(rec: Recorder, pool: Pool, cfg: Config, cast: Cast, url: str,
         "pages_max": max((r["pages"] for r in reports), default=0),
         "missed_while_away_mean": round(sum(r["top"] - r["baseline"] for r in reports) / max(1, len(reports)), 1),
         "nothing_missed": not behind and sum(r["missing"] for r in reports) == 0 and len(catch_up) == len(reports),
+        # late, not lost, if the followers short of the head at the end got there within the grace period
+        "all_at_head_after_stop_ms": round(max(r["all_at_head_after_stop_ms"] or 0 for r in results[:-1]), 1)
+        if all(r["all_at_head_after_stop_ms"] is not None for r in results[:-1]) else None,
+        "behind_after_grace": sum(r["behind_after_grace"] for r in results[:-1]),
         **cpu.report(),
         **({"server_profile_during_reconnect": profile} if profile else {}),
     }
@@ -880,7 +884,8 @@ def run_database(db: str, cfg: Config, info: dict[str, Any]) -> dict[str, Any]:
                 if "d" not in cfg.skip:
                     storm = workload_storm(rec, pool, cfg, cast, server.url, pids)
                     summary["d_storm"] = {k: storm[k] for k in ("followers", "nothing_missed", "missing_messages",
-                                                                "followers_behind_head", "reconnect_errors")}
+                                                                "followers_behind_head", "behind_after_grace",
+                                                                "all_at_head_after_stop_ms", "reconnect_errors")}
                     summary["d_storm"]["p99_catch_up_ms"] = storm["catch_up_ms"]["p99"]
             if "c" not in cfg.skip:
                 tokens = [p.token for p in cast.everyone]
