@@ -253,7 +253,6 @@ class Profiler:
         if not PY_SPY.exists():
             self.summary = {"skipped": "py-spy is not installed in this environment (pip install py-spy)"}
             return
-        RESULTS.mkdir(exist_ok=True)
         self.raw = Path(tempfile.mkstemp(prefix=f"py-spy-{self.name}-", suffix=".txt")[1])
         self.seconds = max(1, int(seconds))
         self.process = subprocess.Popen(
@@ -271,6 +270,7 @@ class Profiler:
                 _, err = self.process.communicate()
             self.summary = summarize_profile(self.raw, self.seconds) if self.raw.stat().st_size else {
                 "error": err.decode(errors="replace")[-500:]}
+            self.raw.unlink(missing_ok=True)
         return self.summary
 
 
