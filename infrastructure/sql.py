@@ -87,6 +87,16 @@ class SqlDatabase:
             else:
                 yield SqlCursor(raw, self.engine)
 
+    def vacuum(self, tables: Sequence[str]) -> None:
+        """PostgreSQL: clear out the dead row versions of tables updated in place batch after batch
+        (each batch leaves a version of every row it changed, and lookups slow down as chains of them
+        grow). Outside any transaction, as VACUUM must be. SQLite updates in place: nothing to do."""
+        if self.engine != "postgres":
+            return
+        assert isinstance(self.datastore, PostgresDatastore)
+        with self.datastore.get_connection() as connection:  # autocommit: no transaction block
+            connection.execute(f"VACUUM {', '.join(tables)}")
+
     @contextmanager
     def _sqlite_write(self) -> Iterator[SqlCursor]:
         """A SQLite write transaction that takes the write lock at BEGIN (IMMEDIATE).

@@ -16,7 +16,7 @@ from infrastructure.log_listener import LogListener
 from infrastructure.logs import configure_logging
 from infrastructure.settings import SettingsError, load_settings
 from interfaces.progress import Progress
-from projections.rebuild import rebuild as rebuild_read_models
+from projections.rebuild import REBUILD_BATCH, rebuild as rebuild_read_models
 from projections.verify import verify as verify_read_models
 
 
@@ -39,7 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     rebuild_parser = projections.add_parser(
         "rebuild", help="rebuild every read model from the events, beside the live ones, then swap them in"
     )
-    rebuild_parser.add_argument("--batch-size", type=int, default=10_000, help="events per transaction")
+    rebuild_parser.add_argument(
+        "--batch-size", type=int, default=REBUILD_BATCH, help="positions of the log per transaction"
+    )
     rebuild_parser.set_defaults(handler=with_container(rebuild))
     verify_parser = projections.add_parser(
         "verify", help="rebuild into scratch tables and compare row by row with the live read models"

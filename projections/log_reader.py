@@ -1,10 +1,11 @@
 """Reading the log in batches for the projector: here, or ahead of it in a process of its own.
 
-A batch holds the events after a position that the read models use (only their topics are selected:
-index claims, half the log, are not even read), decoded as the updates take them
-(projections/event_rows.py). A short batch reaches the head of the log read before it, so the
-position moves to the head even when the last events were skipped: every event up to the head is
-committed (the stores commit notification ids in order).
+A batch covers a window of the log's positions after the projector's (at most its limit, and never past
+the head read before it) and holds the events in it that the read models use (only their topics are
+selected: index claims, half the log, are not even read), decoded as the updates take them
+(projections/event_rows.py). The position then moves to the end of the window, even when its last
+events were skipped: every event up to the head is committed (the stores commit notification ids in
+order).
 
 A long catch-up (a rebuild, a projector started far behind) reads and decodes the log in a second
 process while the projector writes: the two halves of the work then run on two cores instead of
@@ -37,7 +38,9 @@ def read_batch(
     recorder: ApplicationRecorder, rows: EventRows, topics: Sequence[str], limit: int, start: int, stop: int | None
 ) -> Batch:
     head = recorder.max_notification_id() or 0
-    bound = head if stop is None else min(stop, head)
+    # A window of `limit` positions, not "up to the head": with a topic filter, a query to the head
+    # makes PostgreSQL read and sort the whole rest of the log for every batch.
+    bound = min(head if stop is None else min(stop, head), start + limit)
     if bound <= start:
         return Batch(start, start, [])
     notifications = recorder.select_notifications(

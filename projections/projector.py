@@ -29,6 +29,8 @@ log = logging.getLogger("parley.projector")
 
 NAME = "read_models"
 BULK_CATCH_UP = 50_000  # events behind from which a catch-up reads the log in a second process
+VACUUM_EVERY = 2  # batches of a long catch-up between two VACUUMs of the tables updated in place
+UPDATED_IN_PLACE = ("conversations", "members")
 
 
 class Projector:
@@ -130,12 +132,14 @@ class Projector:
     def _catch_up_with_reader(self, progress: Callable[[int], None] | None, stop: int | None) -> int:
         total = 0
         with ReaderProcess(self.app, self.topics, self.batch_size, self._position, stop) as reader:
-            for batch in reader:
+            for number, batch in enumerate(reader, 1):
                 if batch.end == batch.start or not self._write(batch):  # caught up, or moved under us
                     break
                 total += batch.end - batch.start
                 if progress:
                     progress(batch.end - batch.start)
+                if number % VACUUM_EVERY == 0:  # every batch rewrote the rows of these small tables
+                    self.db.vacuum([f"{self.prefix}{table}" for table in UPDATED_IN_PLACE])
         return total
 
     def catch_up_within(self, cur: SqlCursor) -> int:

@@ -17,11 +17,15 @@ from projections.projector import Projector
 from projections.tables import LIVE_PREFIX, TABLES, create_indexes, drop_tables, rename_tables
 
 BUILD_PREFIX = "rb_"
+# Positions of the log per transaction. Each batch rewrites every conversation and member it touches
+# (in a busy log, nearly all of them): larger batches do that less often (on PostgreSQL, fewer dead row
+# versions too), for memory that grows with the batch, not the log (a few tens of MB at this size).
+REBUILD_BATCH = 40_000
 SWAP_ATTEMPTS = 400
 
 
 def rebuild(
-    app: Application, db: SqlDatabase, progress: Callable[[int], None] | None = None, batch_size: int = 10_000
+    app: Application, db: SqlDatabase, progress: Callable[[int], None] | None = None, batch_size: int = REBUILD_BATCH
 ) -> Projector:
     """Return the projector of the new live set (at the head of the log when it was swapped in)."""
     fresh = Projector(app, db, BUILD_PREFIX, batch_size=batch_size)

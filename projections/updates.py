@@ -35,7 +35,8 @@ class ReadModelUpdates:
 
     def apply_batch(self, events: list[Any], cur: SqlCursor) -> list[Change]:
         """Apply a batch of events (messages and receipts as rows: projections/event_rows.py)."""
-        self.writes.load(cur, list(dict.fromkeys(e.conversation_id for e in events if type(e) is ReceiptRow)))
+        touched = (MessageRow, ReceiptRow)
+        self.writes.load(cur, list(dict.fromkeys(e.conversation_id for e in events if type(e) in touched)))
         changes: list[Change] = []
         try:
             for event in events:
