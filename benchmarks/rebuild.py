@@ -387,6 +387,7 @@ def code_version() -> str:
 
 # -- main ------------------------------------------------------------------------------------------------
 PHASES = ("read", "read_mapped", "rebuild", "export")
+DEFAULT_PHASES = ("read", "read_mapped", "rebuild", "read", "export")  # raw read before and after
 
 
 def run(args: argparse.Namespace, url: str, directory: Path) -> dict[str, Any]:
@@ -413,7 +414,10 @@ def run(args: argparse.Namespace, url: str, directory: Path) -> dict[str, Any]:
                 else:
                     work = lambda: export_all(container, directory)  # noqa: E731
                 seconds, result = measure(sampler, work)
-                rates[phase] = result["events"] / seconds
+                # A phase run twice (the default reads raw before and after the rebuild) keeps its best
+                # rate: the raw read swings by a third from run to run on this virtual machine, and the
+                # ratio is taken against the faster read.
+                rates[phase] = max(rates.get(phase, 0.0), result["events"] / seconds)
                 memory[phase] = {k: v for k, v in result.items() if k.startswith("rss_") and k != "rss_samples"}
                 cpu[phase] = {k: result[k] for k in ("process_cpu_share", "machine_busy_cores")}
                 emit({**common, "phase": phase, "seconds": round(seconds, 2),
@@ -460,9 +464,10 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=1000)
     parser.add_argument("--conversations", type=int, default=1000)
     parser.add_argument(
-        "--phases", default=",".join(PHASES),
+        "--phases", default=",".join(DEFAULT_PHASES),
         type=lambda s: [p for p in s.split(",") if p],
-        help=f"comma-separated, in order, from {','.join(PHASES)} (default: all)",
+        help=f"comma-separated, in order, from {','.join(PHASES)}; a phase named twice runs twice and keeps "
+        f"its best rate (default: {','.join(DEFAULT_PHASES)})",
     )
     args = parser.parse_args()
     unknown = set(args.phases) - set(PHASES)
