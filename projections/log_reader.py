@@ -13,6 +13,7 @@ taking turns on the GIL. Batches come back in log order through a small queue (m
 the projector still writes each one with its position in one transaction, exactly as it would have.
 """
 
+import itertools
 import multiprocessing
 import queue
 from collections.abc import Iterator, Sequence
@@ -71,67 +72,87 @@ def unpack(packed: tuple[int, int, bytes, list[Any]]) -> Batch:
     return Batch(start, end, [_REBUILD[kind](value) if kind else value for kind, value in zip(kinds, values)])
 
 
-QUEUED_BATCHES = 2
+QUEUED_BATCHES = 2  # per reader
+READERS = 2  # reading and decoding is the larger half of the work: two readers keep the writer busy
 POLL_SECONDS = 0.5
 
 
 class ReaderProcess:
-    """Batches from `start` to `stop` (or the head), read by a child process with its own
-    application on the same store. Use as a context manager; iterate for the batches."""
+    """Batches from `start` to `stop` (or the head), read by child processes, each with its own
+    application on the same store: reader k reads windows k, k + READERS, ... of `limit` positions,
+    and the batches are handed out in log order. Iteration ends at an empty batch, or at a batch that
+    does not start where the previous one ended (the head was reached mid-window: the projector carries
+    on batch by batch from there). Use as a context manager."""
 
-    def __init__(self, app: Application, topics: Sequence[str], limit: int, start: int, stop: int | None) -> None:
+    def __init__(
+        self, app: Application, topics: Sequence[str], limit: int, start: int, stop: int | None,
+        readers: int = READERS,
+    ) -> None:
         context = multiprocessing.get_context("spawn")  # never fork a process that runs threads
-        self._queue: Any = context.Queue(QUEUED_BATCHES)
         env = {**app.env, "CREATE_TABLE": "n"}
-        self._process = context.Process(
-            target=_read_log,
-            args=(type(app), env, list(topics), limit, start, stop, self._queue),
-            name="parley-log-reader",
-            daemon=True,
-        )
+        self._queues: list[Any] = [context.Queue(QUEUED_BATCHES) for _ in range(readers)]
+        self._processes = [
+            context.Process(
+                target=_read_log,
+                args=(type(app), env, list(topics), limit, start, stop, k, readers, self._queues[k]),
+                name=f"parley-log-reader-{k}",
+                daemon=True,
+            )
+            for k in range(readers)
+        ]
 
     def __enter__(self) -> "ReaderProcess":
-        self._process.start()
+        for process in self._processes:
+            process.start()
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        if self._process.is_alive():
-            self._process.terminate()
-        self._process.join(timeout=10)
-        self._queue.close()
+        for process, queue_ in zip(self._processes, self._queues):
+            if process.is_alive():
+                process.terminate()
+            process.join(timeout=10)
+            queue_.close()
 
     def __iter__(self) -> Iterator[Batch]:
+        position: int | None = None
+        for window in itertools.count():
+            batch = self._next_from(window % len(self._queues))
+            if batch.end == batch.start or (position is not None and batch.start != position):
+                return
+            yield batch
+            position = batch.end
+
+    def _next_from(self, reader: int) -> Batch:
         while True:
             try:
-                item = self._queue.get(timeout=POLL_SECONDS)
+                item = self._queues[reader].get(timeout=POLL_SECONDS)
             except queue.Empty:
-                if not self._process.is_alive():
-                    raise RuntimeError(f"the log reader process exited ({self._process.exitcode})") from None
+                process = self._processes[reader]
+                if not process.is_alive():
+                    raise RuntimeError(f"the log reader process exited ({process.exitcode})") from None
                 continue
             if isinstance(item, str):
                 raise RuntimeError(f"the log reader process failed: {item}")
-            batch = unpack(item)
-            yield batch
-            if batch.end == batch.start:
-                return
+            return unpack(item)
 
 
 def _read_log(
     app_class: type[Application], env: dict[str, str], topics: list[str], limit: int, start: int,
-    stop: int | None, out: Any,
+    stop: int | None, first: int, step: int, out: Any,
 ) -> None:
-    """In the child: read batch after batch until the head (or `stop`), then an empty batch."""
+    """In a reader: windows `first`, `first + step`, ... after `start`, until one starts at or past the
+    head (or `stop`): then an empty batch."""
     import traceback
 
     try:
         app = app_class(env=env)
         rows = EventRows(app.mapper)
-        while True:
-            batch = read_batch(app.recorder, rows, topics, limit, start, stop)
+        for window in itertools.count(first, step):
+            at = start + window * limit
+            batch = read_batch(app.recorder, rows, topics, limit, at, stop)
             out.put(pack(batch))
             if batch.end == batch.start:
                 break
-            start = batch.end
         app.close()
     except BaseException:
         out.put(traceback.format_exc(limit=5))
