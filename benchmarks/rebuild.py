@@ -421,7 +421,7 @@ def run(args: argparse.Namespace, url: str, directory: Path) -> dict[str, Any]:
                 memory[phase] = {k: v for k, v in result.items() if k.startswith("rss_") and k != "rss_samples"}
                 cpu[phase] = {k: result[k] for k in ("process_cpu_share", "machine_busy_cores")}
                 emit({**common, "phase": phase, "seconds": round(seconds, 2),
-                      "events_per_second": round(rates[phase]), **result})
+                      "events_per_second": round(result["events"] / seconds), **result})
     finally:
         container.close()
     summary: dict[str, Any] = {
@@ -435,15 +435,15 @@ def run(args: argparse.Namespace, url: str, directory: Path) -> dict[str, Any]:
         "memory_mb": memory,
         "cpu": cpu,
     }
-    if {"rebuild", "read", "read_mapped"} <= rates.keys():
-        vs_mapped = rates["rebuild"] / rates["read_mapped"]
+    if {"rebuild", "read"} <= rates.keys():
         vs_raw = rates["rebuild"] / rates["read"]
         summary.update({
-            "rebuild_vs_read_mapped": round(vs_mapped, 3),
             "rebuild_vs_read_raw": round(vs_raw, 3),
-            "target": f"rebuild >= {TARGET:.0%} of the raw read rate",
+            "target": f"rebuild >= {TARGET:.0%} of the (faster) raw read rate",
             "target_met": vs_raw >= TARGET,
         })
+    if {"rebuild", "read_mapped"} <= rates.keys():
+        summary["rebuild_vs_read_mapped"] = round(rates["rebuild"] / rates["read_mapped"], 3)
     return summary
 
 
