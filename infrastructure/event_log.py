@@ -1,12 +1,56 @@
-"""Where each event of an aggregate sits in the log (its notification id), read from the event table.
+"""Reads of the library's event table that its API does not offer, one query per engine.
 
-The library's event store returns an aggregate's events without their log positions; time travel to
-a position needs them. One query per engine, on the library's own tables.
+- Where each event of an aggregate sits in the log (its notification id): the event store returns an
+  aggregate's events without their log positions; time travel to a position needs them.
+- A window of the log as plain rows, for the projector's readers: on SQLite the library's
+  `select_notifications` with a topic filter costs about 10 us per event returned (a Notification and
+  a UUID per row), three times the query itself, and reading the log is the larger half of a rebuild.
 """
 
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 from uuid import UUID
 
+from eventsourcing.persistence import ApplicationRecorder, Notification
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+
 from infrastructure.sql import SqlDatabase
+
+
+class StoredRow(NamedTuple):
+    """A stored event as the projector's readers take it (Notification's fields; the id as text)."""
+
+    id: int
+    originator_id: str
+    originator_version: int
+    topic: str
+    state: bytes
+
+    def notification(self) -> Notification:
+        return Notification(
+            id=self.id, originator_id=UUID(self.originator_id), originator_version=self.originator_version,
+            topic=self.topic, state=self.state,
+        )
+
+
+def select_window(
+    recorder: ApplicationRecorder, start: int, stop: int, topics: Sequence[str]
+) -> Sequence[StoredRow | Notification]:
+    """The events after `start` up to `stop` of these topics, in log order."""
+    if not isinstance(recorder, SQLiteApplicationRecorder):  # PostgreSQL: the library's query is lean
+        return recorder.select_notifications(start=start, limit=stop - start, stop=stop, topics=list(topics),
+                                             inclusive_of_start=False)
+    statement = (  # the SQLite recorder numbers notifications by rowid and keeps ids as hex
+        f"SELECT rowid, originator_id, originator_version, topic, state FROM {recorder.events_table_name} "
+        f"WHERE rowid > ? AND rowid <= ? AND topic IN ({', '.join('?' * len(topics))}) ORDER BY rowid"
+    )
+    with recorder.datastore.transaction(commit=False) as cursor:
+        cursor.execute(statement, [start, stop, *topics])
+        return [StoredRow(row[0], _hyphenated(row[1]), row[2], row[3], row[4]) for row in cursor.fetchall()]
+
+
+def _hyphenated(hexa: Any) -> str:
+    return f"{hexa[:8]}-{hexa[8:12]}-{hexa[12:16]}-{hexa[16:20]}-{hexa[20:]}" if len(hexa) == 32 else str(UUID(hexa))
 
 
 class EventPositions:

@@ -132,7 +132,8 @@ class EventRows:
             if plain_json:
                 self.direct.update({topic: (version, reader) for topic in topics_of([cls])})
 
-    def __call__(self, notification: Notification) -> Any:
+    def __call__(self, notification: Any) -> Any:
+        """`notification`: a Notification, or a StoredRow (the same fields, read by infrastructure/event_log.py)."""
         direct = self.direct.get(notification.topic)
         if direct is not None:
             version, reader = direct
@@ -142,6 +143,8 @@ class EventRows:
                     return reader(notification, state)
             except (orjson.JSONDecodeError, UnexpectedState, KeyError):
                 pass
+        if not isinstance(notification, Notification):  # a StoredRow (infrastructure/event_log.py)
+            notification = notification.notification()
         event = self.mapper.to_domain_event(notification)
         to_row = ROWS_FROM_EVENTS.get(type(event))
         return to_row(event) if to_row else event

@@ -23,6 +23,7 @@ from typing import Any
 from eventsourcing.application import Application
 from eventsourcing.persistence import ApplicationRecorder
 
+from infrastructure.event_log import select_window
 from projections.event_rows import EventRows, MessageRow, ReceiptRow
 
 
@@ -44,11 +45,8 @@ def read_batch(
     bound = min(head if stop is None else min(stop, head), start + limit)
     if bound <= start:
         return Batch(start, start, [])
-    notifications = recorder.select_notifications(
-        start=start, limit=limit, stop=bound, topics=list(topics), inclusive_of_start=False
-    )
-    end = notifications[-1].id if len(notifications) == limit else bound
-    return Batch(start, end, [rows(n) for n in notifications])
+    stored = select_window(recorder, start, bound, topics)  # at most `limit` events: the window's size
+    return Batch(start, bound, [rows(n) for n in stored])
 
 
 # Batches cross to the projector as plain tuples with a kind byte each: pickling named tuples costs
