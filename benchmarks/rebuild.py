@@ -79,7 +79,7 @@ def child_pids() -> list[str]:
     for task in Path("/proc/self/task").iterdir():
         try:
             pids += (task / "children").read_text().split()
-        except OSError:
+        except OSError:  # the thread has just ended: it has no children to count
             pass
     return pids
 

@@ -142,7 +142,7 @@ class EventRows:
                 if state.pop("class_version", 1) == version:
                     return reader(notification, state)
             except (orjson.JSONDecodeError, UnexpectedState, KeyError):
-                pass
+                pass  # not a shape the direct reader knows: the mapper below reads it
         if not isinstance(notification, Notification):  # a StoredRow (infrastructure/event_log.py)
             notification = notification.notification()
         event = self.mapper.to_domain_event(notification)

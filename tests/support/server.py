@@ -18,7 +18,32 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class ServerProcess:
+class ParleyProcess:
+    """A `parley` command running as a child process, its output in a log file (a pipe nobody reads
+    would fill up and block it)."""
+
+    process: "subprocess.Popen[bytes] | None"
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-5000:]
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def kill(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+class ServerProcess(ParleyProcess):
     def __init__(
         self, database_url: str, env: dict[str, str] | None = None, port: int | None = None, args: tuple[str, ...] = ()
     ) -> None:
@@ -57,29 +82,13 @@ class ServerProcess:
         self.stop()
         raise RuntimeError("parley serve did not become ready in time")
 
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")[-5000:]
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-    def kill(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
 
     def restart(self) -> "ServerProcess":
         self.stop()
         return self.start()
 
 
-class ProjectorProcess:
+class ProjectorProcess(ParleyProcess):
     """`parley projections run`: the read models and the broadcasts, in a process of their own."""
 
     def __init__(self, database_url: str, env: dict[str, str] | None = None) -> None:
@@ -105,14 +114,3 @@ class ProjectorProcess:
             time.sleep(0.05)
         return self
 
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")[-5000:]
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
