@@ -31,15 +31,27 @@ class FoldedWrites:
             f"last_message_at = v.column3 FROM (VALUES) AS v WHERE {p}conversations.id = v.column4"
         )
         self._members_row = "(CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), ?, ?)"
-        self._touch_members = (  # v: activity_at, unread delta, delivered, read (NULL: unchanged), member
+        unread_after = (  # the others' messages after a read marker: the unread count, recounted
+            f"(SELECT COUNT(*) FROM {p}messages AS m WHERE m.conversation_id = {{member}}.conversation_id "
+            "AND m.seq > {read} AND m.sender_id <> {member}.user_id)"
+        )
+        touch_members = (  # v: activity_at, unread delta, delivered, read (NULL: unchanged), member
             f"UPDATE {members} SET activity_at = COALESCE(v.column1, activity_at), "
             "last_delivered_seq = CASE WHEN v.column3 > last_delivered_seq THEN v.column3 ELSE last_delivered_seq END, "
-            "last_read_seq = COALESCE(v.column4, last_read_seq), "
-            "unread_count = CASE WHEN v.column4 IS NULL THEN unread_count + v.column2 ELSE "
-            f"(SELECT COUNT(*) FROM {p}messages AS m WHERE m.conversation_id = v.column5 AND m.seq > v.column4 "
-            "AND m.sender_id <> v.column6) END "
+            "last_read_seq = COALESCE(v.column4, last_read_seq){unread} "
             f"FROM (VALUES) AS v WHERE {members}.conversation_id = v.column5 AND {members}.user_id = v.column6"
         )
+        self._touch_members = touch_members.format(unread=(
+            ", unread_count = CASE WHEN v.column4 IS NULL THEN unread_count + v.column2 ELSE "
+            f"{unread_after.format(member=members, read='v.column4')} END"
+        ))
+        self._touch_members_only = touch_members.format(unread="")
+        self._recount_unread = (
+            f"UPDATE {members} SET unread_count = {unread_after.format(member=members, read=f'{members}.last_read_seq')}"
+        )
+        # Whether each batch keeps unread counts: a set loaded without indexes (tables.py) leaves them
+        # to one recount of every member once it is indexed (recount_unread).
+        self.count_unread = True
         self.clear()
 
     def clear(self) -> None:
@@ -100,7 +112,8 @@ class FoldedWrites:
                                [(r.seq, r.id, r.sent_at, c) for c, r in last.items()])
         touched = dict.fromkeys([(c, u) for c in last for u in self.members[c]])
         touched.update(dict.fromkeys([*self.moved, *self.read]))
-        cur.execute_values(self._touch_members, self._members_row, [
+        statement = self._touch_members if self.count_unread else self._touch_members_only
+        cur.execute_values(statement, self._members_row, [
             (
                 last[c].sent_at if c in last else None,
                 sent.get(c, 0) - own.get((c, u), 0),
@@ -112,3 +125,9 @@ class FoldedWrites:
             for c, u in touched
         ])
         self.clear()
+
+    def recount_unread(self, cur: SqlCursor) -> None:
+        """Every member's unread count, counted afresh from the messages (for a set loaded with
+        `count_unread` off; it needs the (conversation_id, seq) index)."""
+        cur.execute(self._recount_unread)
+        self.count_unread = True

@@ -10,6 +10,7 @@ event per transaction and cannot follow SQLite (see docs/architecture.md), hence
 import heapq
 import itertools
 import logging
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -22,7 +23,7 @@ from infrastructure.sql import SqlDatabase, SqlCursor
 from projections.changes import Change
 from projections.event_rows import EventRows
 from projections.log_reader import Batch, ReaderProcess, read_batch
-from projections.tables import LIVE_PREFIX, create_tables
+from projections.tables import LIVE_PREFIX, create_indexes, create_tables
 from projections.updates import ReadModelUpdates
 
 log = logging.getLogger("parley.projector")
@@ -62,13 +63,16 @@ class Projector:
         self._thread: threading.Thread | None = None
         self.failure: BaseException | None = None
         self._failing_since: float | None = None
+        self._loading = False  # a new set loaded without indexes: see setup()
 
     # -- set-up and position -----------------------------------------------------------------------
     def setup(self, indexes: bool = True) -> None:
         """Create the tables if needed and read the recorded position.
 
         When they exist, no DDL runs: on PostgreSQL even `CREATE ... IF NOT EXISTS` takes locks that can
-        deadlock with a projector already running in another process."""
+        deadlock with a projector already running in another process. Without `indexes` (a set built
+        beside the live one), the new tables are loaded bare, unread counts left aside, until the first
+        catch_up reaches its end; it then indexes them and counts the unread messages once."""
         try:
             with self.db.transaction(commit=False) as cur:
                 row = cur.execute(
@@ -81,6 +85,8 @@ class Projector:
             return
         with self.db.transaction(commit=True) as cur:
             create_tables(cur, self.prefix, indexes)
+            self._loading = not indexes
+            self.updates.writes.count_unread = indexes
             cur.execute(
                 f"INSERT INTO {self.prefix}position (projection, notification_id) VALUES (?, 0) "
                 "ON CONFLICT (projection) DO NOTHING",
@@ -127,7 +133,16 @@ class Projector:
             total += applied
             if progress:
                 progress(applied)
+        if self._loading:
+            self._finish_loading()
         return total
+
+    def _finish_loading(self) -> None:
+        """Index a set loaded bare and count its unread messages: from here on it is kept like any."""
+        with self.db.transaction(commit=True) as cur:
+            create_indexes(cur, self.prefix, suffix=f"_{secrets.token_hex(4)}")  # see tables.py
+            self.updates.writes.recount_unread(cur)
+        self._loading = False
 
     def _catch_up_with_reader(self, progress: Callable[[int], None] | None, stop: int | None) -> int:
         total = 0
@@ -144,6 +159,7 @@ class Projector:
 
     def catch_up_within(self, cur: SqlCursor) -> int:
         """Apply every remaining event inside the caller's transaction (which holds the write lock)."""
+        assert not self._loading, "catch_up first: the set is not indexed yet"
         total = 0
         while (batch := self._read(self._position, None)).end != batch.start:
             self._apply(cur, batch)

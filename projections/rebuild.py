@@ -1,9 +1,9 @@
 """Rebuild every read model from the events, online: build beside the live tables, catch up, swap.
 
-Clients never see an empty or half-built read model: the new set (prefix `rb_`) is filled while the
-live one keeps serving and following the log; then one transaction takes the write lock on the live
-position, applies the last events to the new set, drops the old set and renames the new one into its
-place. The live projector notices that its position moved and carries on from the new one.
+Clients never see an empty or half-built read model: the new set (prefix `rb_`) is filled and indexed
+while the live one keeps serving and following the log; then one transaction takes the write lock on
+the live position, applies the last events to the new set, drops the old set and renames the new one
+into its place. The live projector notices that its position moved and carries on from the new one.
 """
 
 import time
@@ -14,7 +14,7 @@ from eventsourcing.persistence import OperationalError
 
 from infrastructure.sql import SqlDatabase
 from projections.projector import Projector
-from projections.tables import LIVE_PREFIX, TABLES, create_indexes, drop_tables, rename_tables
+from projections.tables import LIVE_PREFIX, TABLES, drop_tables, rename_tables
 
 BUILD_PREFIX = "rb_"
 # Positions of the log per transaction. Each batch rewrites every conversation and member it touches
@@ -32,7 +32,8 @@ def rebuild(
     with db.transaction(commit=True) as cur:
         drop_tables(cur, BUILD_PREFIX)  # a rebuild that was interrupted starts over
     fresh.setup(indexes=False)
-    fresh.catch_up(progress)  # the bulk of the work, while the live set serves
+    fresh.catch_up(progress)  # the bulk of the work, while the live set serves; then indexes it
+    fresh.catch_up(progress)  # what arrived while it was indexed: less to apply under the lock
     applied = _swap(db, fresh)
     if progress and applied:
         progress(applied)
@@ -55,7 +56,6 @@ def _swap(db: SqlDatabase, fresh: Projector) -> int:
                 applied = fresh.catch_up_within(cur)
                 drop_tables(cur, LIVE_PREFIX)
                 rename_tables(cur, db.engine, BUILD_PREFIX, LIVE_PREFIX)
-                create_indexes(cur, LIVE_PREFIX)
                 return applied
         except OperationalError:  # a reader or the live projector holds a table: try again shortly
             fresh.load_position()

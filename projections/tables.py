@@ -24,28 +24,30 @@ CREATE TABLE IF NOT EXISTS {p}members (
     PRIMARY KEY (conversation_id, user_id));
 CREATE TABLE IF NOT EXISTS {p}messages (
     id TEXT NOT NULL, conversation_id TEXT NOT NULL, seq BIGINT NOT NULL, sender_id TEXT NOT NULL,
-    body TEXT NOT NULL, client_message_id TEXT NOT NULL, sent_at TEXT NOT NULL,
-    UNIQUE (conversation_id, seq));
+    body TEXT NOT NULL, client_message_id TEXT NOT NULL, sent_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS {p}position (
     projection TEXT PRIMARY KEY, notification_id BIGINT NOT NULL);
 """
 
 
-# Secondary indexes. A table set built beside the live one gets them only when it is swapped in
-# (a bulk load is faster without them, and their names are free once the old set is dropped). A
-# message's id is unique by a secondary index rather than a primary key for that reason: random ids
-# inserted one by one into a unique index cost several times more than building it once, sorted.
-# (conversation_id, seq) stays in the table: the projector's unread recounts use it while it loads.
+# Indexes. A set built beside the live one (a rebuild, a verify) is loaded without them and gets
+# them once it has caught up, outside any lock on the live set (Projector.catch_up): a bulk load is
+# several times faster without them, and an index built once, sorted, costs a fraction of inserting
+# into it row by row. Hence the uniqueness of (conversation_id, seq) and of message ids lives here, not
+# in the table definitions. Names end with `suffix`: SQLite keeps an index's name when its table is
+# renamed, so the indexes of a set built under `rb_` and swapped in must not take names the next
+# build will want (a projector that builds a set uses a random suffix).
 _INDEXES = """
-CREATE UNIQUE INDEX IF NOT EXISTS {p}messages_by_id ON {p}messages (id);
-CREATE INDEX IF NOT EXISTS {p}connections_requester ON {p}connections (requester_id);
-CREATE INDEX IF NOT EXISTS {p}connections_addressee ON {p}connections (addressee_id);
-CREATE INDEX IF NOT EXISTS {p}members_by_user ON {p}members (user_id, activity_at, conversation_id);
+CREATE UNIQUE INDEX IF NOT EXISTS {p}messages_by_seq{s} ON {p}messages (conversation_id, seq);
+CREATE UNIQUE INDEX IF NOT EXISTS {p}messages_by_id{s} ON {p}messages (id);
+CREATE INDEX IF NOT EXISTS {p}connections_requester{s} ON {p}connections (requester_id);
+CREATE INDEX IF NOT EXISTS {p}connections_addressee{s} ON {p}connections (addressee_id);
+CREATE INDEX IF NOT EXISTS {p}members_by_user{s} ON {p}members (user_id, activity_at, conversation_id);
 """
 
 
-def statements(sql: str, prefix: str) -> list[str]:
-    return [s.strip() for s in sql.format(p=prefix).split(";") if s.strip()]
+def statements(sql: str, prefix: str, suffix: str = "") -> list[str]:
+    return [s.strip() for s in sql.format(p=prefix, s=suffix).split(";") if s.strip()]
 
 
 def create_tables(cur: SqlCursor, prefix: str = LIVE_PREFIX, indexes: bool = True) -> None:
@@ -55,8 +57,8 @@ def create_tables(cur: SqlCursor, prefix: str = LIVE_PREFIX, indexes: bool = Tru
         create_indexes(cur, prefix)
 
 
-def create_indexes(cur: SqlCursor, prefix: str) -> None:
-    for statement in statements(_INDEXES, prefix):
+def create_indexes(cur: SqlCursor, prefix: str, suffix: str = "") -> None:
+    for statement in statements(_INDEXES, prefix, suffix):
         cur.execute(statement)
 
 
