@@ -2,9 +2,10 @@
 
 - Where each event of an aggregate sits in the log (its notification id): the event store returns an
   aggregate's events without their log positions; time travel to a position needs them.
-- A window of the log as plain rows, for the projector's readers: on SQLite the library's
-  `select_notifications` with a topic filter costs about 10 us per event returned (a Notification and
-  a UUID per row), three times the query itself, and reading the log is the larger half of a rebuild.
+- A window of the log as plain rows, for the projector's readers: the library's `select_notifications`
+  builds a Notification and a UUID per row (on SQLite about 10 us per event returned with a topic
+  filter, three times the query itself; on PostgreSQL, with its dict rows, a quarter of a reader's
+  time), and reading the log is the larger half of a rebuild.
 """
 
 from collections.abc import Sequence
@@ -12,7 +13,10 @@ from typing import Any, NamedTuple
 from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder, Notification
+from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
+from psycopg.rows import tuple_row
+from psycopg.sql import SQL, Identifier
 
 from infrastructure.sql import SqlDatabase
 
@@ -37,7 +41,9 @@ def select_window(
     recorder: ApplicationRecorder, start: int, stop: int, topics: Sequence[str]
 ) -> Sequence[StoredRow | Notification]:
     """The events after `start` up to `stop` of these topics, in log order."""
-    if not isinstance(recorder, SQLiteApplicationRecorder):  # PostgreSQL: the library's query is lean
+    if isinstance(recorder, PostgresApplicationRecorder):
+        return _postgres_window(recorder, start, stop, topics)
+    if not isinstance(recorder, SQLiteApplicationRecorder):  # another store: the library's own query
         return recorder.select_notifications(start=start, limit=stop - start, stop=stop, topics=list(topics),
                                              inclusive_of_start=False)
     statement = (  # the SQLite recorder numbers notifications by rowid and keeps ids as hex
@@ -47,6 +53,20 @@ def select_window(
     with recorder.datastore.transaction(commit=False) as cursor:
         cursor.execute(statement, [start, stop, *topics])
         return [StoredRow(row[0], _hyphenated(row[1]), row[2], row[3], row[4]) for row in cursor.fetchall()]
+
+
+def _postgres_window(
+    recorder: PostgresApplicationRecorder, start: int, stop: int, topics: Sequence[str]
+) -> list[StoredRow]:
+    """As the library's query, but rows as tuples with the id as text: its dict rows, Notifications and
+    UUIDs were a quarter of a reader's time."""
+    statement = SQL(
+        "SELECT notification_id, originator_id::text, originator_version, topic, state FROM {schema}.{table} "
+        "WHERE notification_id > %s AND notification_id <= %s AND topic = ANY(%s) ORDER BY notification_id"
+    ).format(schema=Identifier(recorder.datastore.schema), table=Identifier(recorder.events_table_name))
+    with recorder.datastore.get_connection() as connection, connection.cursor(row_factory=tuple_row) as cursor:
+        cursor.execute(statement, [start, stop, list(topics)], prepare=True)
+        return list(map(StoredRow._make, cursor.fetchall()))
 
 
 def _hyphenated(hexa: Any) -> str:

@@ -47,14 +47,25 @@ class SqlCursor:
             placeholders = ", ".join("?" * len(columns))
             self._raw.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", rows)
 
-    def execute_values(self, sql: str, row: str, rows: Sequence[Sequence[Any]], chunk: int = 500) -> None:
-        """One statement per `chunk` rows instead of one per row: `(VALUES)` in `sql` becomes a VALUES
-        list with `row` (its placeholders) for each row, columns named column1, column2, ... (on both
-        engines). For set-based `UPDATE ... FROM (VALUES) AS v WHERE ...`; CAST numbers in `row`."""
+    def execute_values(self, sql: str, types: Sequence[str], rows: Sequence[Sequence[Any]], chunk: int = 500) -> None:
+        """Run `sql` once over many rows, for a set-based `UPDATE ... FROM (VALUES) AS v WHERE ...`: the
+        rows' columns, of SQL `types` ("text", "bigint"), are v.column1, v.column2, ... on both engines.
+        SQLite: `(VALUES)` becomes a VALUES list of `chunk` rows a statement. PostgreSQL: one statement
+        of one array per column (`unnest`), whatever the number of rows: its text stays the same, so
+        PostgreSQL prepares it once, and psycopg does not parse thousands of placeholders each time."""
+        if not rows:
+            return
+        if self.engine == "postgres":
+            arrays = ", ".join(f"%s::{kind}[]" for kind in types)
+            names = ", ".join(f"column{i}" for i in range(1, len(types) + 1))
+            statement = sql.replace("(VALUES) AS v", f"unnest({arrays}) AS v({names})")
+            self._raw.execute(statement, [list(column) for column in zip(*rows)], prepare=True)
+            return
+        row = "(" + ", ".join(f"CAST(? AS {kind.upper()})" for kind in types) + ")"
         for i in range(0, len(rows), chunk):
             part = rows[i:i + chunk]
             values = "(VALUES " + ", ".join([row] * len(part)) + ")"
-            self._raw.execute(self._to_engine_sql(sql.replace("(VALUES)", values)), [v for r in part for v in r])
+            self._raw.execute(sql.replace("(VALUES)", values), [v for r in part for v in r])
 
     def fetchone(self) -> dict[str, Any] | None:
         row = self._raw.fetchone()

@@ -30,7 +30,7 @@ class FoldedWrites:
             f"UPDATE {p}conversations SET last_seq = v.column1, last_message_id = v.column2, "
             f"last_message_at = v.column3 FROM (VALUES) AS v WHERE {p}conversations.id = v.column4"
         )
-        self._members_row = "(CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), ?, ?)"
+        self._members_row = ("text", "bigint", "bigint", "bigint", "text", "text")
         unread_after = (  # the others' messages after a read marker: the unread count, recounted
             f"(SELECT COUNT(*) FROM {p}messages AS m WHERE m.conversation_id = {{member}}.conversation_id "
             "AND m.seq > {read} AND m.sender_id <> {member}.user_id)"
@@ -108,7 +108,7 @@ class FoldedWrites:
             own[(conversation, sender)] = own.get((conversation, sender), 0) + 1
         if rows:
             cur.insert_many(f"{self.p}messages", MessageRow._fields, rows)
-            cur.execute_values(self._touch_conversations, "(CAST(? AS BIGINT), ?, ?, ?)",
+            cur.execute_values(self._touch_conversations, ("bigint", "text", "text", "text"),
                                [(r.seq, r.id, r.sent_at, c) for c, r in last.items()])
         touched = dict.fromkeys([(c, u) for c in last for u in self.members[c]])
         touched.update(dict.fromkeys([*self.moved, *self.read]))
