@@ -5,12 +5,15 @@ Used alike by `parley serve`, the `parley` CLI and the tests.
 
 from dataclasses import dataclass
 
+from eventsourcing.postgres import PostgresDatastore
+
 from application.commands import Parley
 from application.queries import Queries
 from infrastructure.event_log import EventPositions
 from infrastructure.event_store import persistence_env
 from application.ports import PasswordHasher
 from infrastructure.passwords import Argon2Passwords
+from infrastructure.pg_pool import check_when_idle
 from infrastructure.presence import LocalPresence, Presence
 from infrastructure.rate_limit import Limits, LocalBuckets
 from infrastructure.redis_clients import RedisClients
@@ -84,6 +87,8 @@ def bootstrap(settings: Settings, *, passwords: PasswordHasher | None = None, pr
     app.passwords = passwords or Argon2Passwords()
     app.max_message_chars = settings.max_message_chars
     app.enable_group_commit()
+    if isinstance(app.factory.datastore, PostgresDatastore):
+        check_when_idle(app.factory.datastore.pool)  # the library's pre-ping, only where it is needed
     db = SqlDatabase(app.factory.datastore)  # read models share the event store's database and pool
     projector = Projector(app, db, LIVE_PREFIX, relaxed_commit=True)
     projector.setup()

@@ -11,6 +11,7 @@ import sys
 from application.audit import ImportRefused
 from domain.errors import DomainError
 from infrastructure.bootstrap import Container, bootstrap
+from infrastructure.gc_tuning import tune_for_serving
 from interfaces import audit_cli
 from infrastructure.log_listener import LogListener
 from infrastructure.logs import configure_logging
@@ -119,6 +120,7 @@ def serve(args: argparse.Namespace) -> int:
     host, port = listener.getsockname()[:2]
     print(f"Parley is running on http://{host}:{port}", flush=True)
     config = uvicorn.Config(build(container), log_level="warning", lifespan="on")
+    tune_for_serving()
     uvicorn.Server(config).run(sockets=[listener])
     return 0
 
@@ -145,6 +147,7 @@ def run_projections(container: Container, args: argparse.Namespace) -> int:
         container.attach_emitter(RedisEmitter(container.redis.url, container.redis.channel))
     container.projector.batch_size = max(1, args.batch_size)
     listener = LogListener.start_for(container.app.recorder, container.projector.wake)
+    tune_for_serving()
     container.projector.start(idle_poll_seconds=0.5 if listener else 0.05)
     print(f"Projecting from position {container.projector.position}; stop with Ctrl-C.", flush=True)
     stopping.wait()
