@@ -68,6 +68,20 @@ class Queries:
     def connected_user_ids(self, user_id: UUID) -> list[UUID]:
         return [UUID(u) for u in self._read(lambda cur: self.reads.connected_user_ids(cur, str(user_id)))]
 
+    def socket_start(self, user_id: UUID) -> tuple[list[UUID], set[UUID]] | None:
+        """What a new socket of the user needs, in one read: their connected users and which of them are
+        online; None if there is no such user. (A reconnect storm is a thousand of these at once.)"""
+        def read(cur: Any) -> list[str] | None:
+            if self.reads.user(cur, str(user_id)) is None:
+                return None
+            return self.reads.connected_user_ids(cur, str(user_id))
+
+        found = self._read(read)
+        if found is None:
+            return None
+        connections = [UUID(u) for u in found]
+        return connections, self.presence.online(connections)
+
     # -- conversations ----------------------------------------------------------------------------------
     def conversation(self, conversation_id: UUID, user_id: UUID) -> Row:
         def read(cur: Any) -> Row:

@@ -47,14 +47,22 @@ async def current_user(request: Request) -> UUID:
     return await authenticate(runner(request), token.strip())
 
 
+NO_SUCH_USER = "Invalid access token: no such user."
+
+
 async def authenticate(run: Runner, token: str) -> UUID:
+    user_id = token_user(run, token)
+    if await run.call(run.container.queries.user, user_id) is None:
+        raise Unauthorized(NO_SUCH_USER)
+    return user_id
+
+
+def token_user(run: Runner, token: str) -> UUID:
+    """The user a token was signed for (the signature and expiry checked; not yet whether they exist)."""
     try:
-        user_id = run.container.tokens.verify(token)
+        return run.container.tokens.verify(token)
     except InvalidToken as error:
         raise Unauthorized(f"Invalid access token: {error}.") from None
-    if await run.call(run.container.queries.user, user_id) is None:
-        raise Unauthorized("Invalid access token: no such user.")
-    return user_id
 
 
 def ok(payload: dict[str, Any], status: int = 200) -> JSONResponse:

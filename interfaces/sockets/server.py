@@ -13,7 +13,7 @@ import socketio
 from infrastructure.logs import context_id
 from infrastructure.settings import Settings
 from interfaces.errors import Unauthorized
-from interfaces.http.common import authenticate
+from interfaces.http.common import NO_SUCH_USER, token_user
 from interfaces.runner import Runner
 from interfaces.sockets.handlers import SocketEvents
 from interfaces.sockets.json_codec import OrjsonJson
@@ -78,24 +78,27 @@ class SocketApi:
         try:
             if not token:
                 raise Unauthorized("Missing access token: connect with auth {token}.")
-            user_id = await authenticate(self.run, token)
+            user_id = token_user(self.run, token)
+            start = await self.run.call(self.run.container.queries.socket_start, user_id)  # one read, one hop
+            if start is None:
+                raise Unauthorized(NO_SUCH_USER)
         except Unauthorized as error:
             message = str(error)
             log.info("socket refused: %s", message)
             raise refused(message) from None
+        connections, online = start
         self.sessions.add(sid, user_id)
         try:
             await self.sio.enter_room(sid, user_room(user_id))
-            connections = await self.run.call(self.run.container.queries.connected_user_ids, user_id)
             came_online = await self.presence.join(user_id, sid)
-        except Exception:  # (the store or Redis is unreachable) refused: no disconnect will follow
+        except Exception:  # (Redis is unreachable) refused: no disconnect will follow
             self.sessions.remove(sid)
             raise
         log.info("socket connected for user %s", user_id)
         if came_online:
             await self.announce_presence(user_id, "online", connections)
         now = iso(datetime.now(timezone.utc))
-        for other in await self.run.call(self.presence.online, connections):  # what this socket needs to start
+        for other in online:  # what this socket needs to start
             await self.sio.emit("presence", presence(other, "online", now), to=sid)
 
     async def disconnect(self, sid: str, reason: Any = None) -> None:
