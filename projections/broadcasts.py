@@ -34,17 +34,21 @@ class Broadcaster:
         self.is_online = is_online
 
     def publish(self, changes: list[Change]) -> None:
-        conversations = list(dict.fromkeys(c.conversation_id for c in changes if isinstance(c, ConversationChanged)))
-        connections = list(dict.fromkeys(c.connection_id for c in changes if isinstance(c, ConnectionChanged)))
-        with self.db.transaction(commit=False) as cur:
-            summaries = self.reads.summaries(cur, conversations, self.is_online)
-            connection_rows = [self.reads.connection(cur, c) for c in connections]
+        # Messages and receipts carry their whole payload: out first, before the read that the
+        # summaries and connections need.
         for change in changes:
             if isinstance(change, MessageAdded):
                 message = change.message
                 self.emitter.emit("message_new", message, conversation_room(message["conversation_id"]))
             elif isinstance(change, MarkerMoved):
                 self.emitter.emit(change.event, change.payload, conversation_room(change.payload["conversation_id"]))
+        conversations = list(dict.fromkeys(c.conversation_id for c in changes if isinstance(c, ConversationChanged)))
+        connections = list(dict.fromkeys(c.connection_id for c in changes if isinstance(c, ConnectionChanged)))
+        if not conversations and not connections:
+            return
+        with self.db.transaction(commit=False) as cur:
+            summaries = self.reads.summaries(cur, conversations, self.is_online)
+            connection_rows = [self.reads.connection(cur, c) for c in connections]
         for conversation_id in conversations:
             for user_id, summary in summaries.get(conversation_id, {}).items():
                 self.emitter.emit("conversation_updated", summary, user_room(user_id))
