@@ -20,7 +20,7 @@ Workloads, each next to its ceiling measured in the same run where the issue ask
                   Redis, with `parley projections run` beside them, clients split across them
 
 Every measurement is printed as one JSON line and all of them are written, with the machine, to
-benchmarks/results/<UTC date>-<database>[-quick].json.
+benchmarks/results/<UTC date>-<database>-<commit>[-quick].json.
 """
 
 import argparse
@@ -112,7 +112,8 @@ class Recorder:
     def save(self, summary: dict[str, Any]) -> Path:
         RESULTS.mkdir(exist_ok=True)
         date = datetime.now(timezone.utc).strftime("%Y-%m-%d")
-        path = RESULTS / f"{date}-{self.database}{'-quick' if self.config.quick else ''}.json"
+        commit = self.machine.get("commit") or "unknown"  # one file per commit: a later run keeps earlier ones
+        path = RESULTS / f"{date}-{self.database}-{commit}{'-quick' if self.config.quick else ''}.json"
         body = {"machine": self.machine, "database": self.database, "config": self.config.__dict__ | {"skip": sorted(self.config.skip)},
                 "summary": summary, "records": self.records}
         path.write_text(json.dumps(body, indent=1, default=str) + "\n")
