@@ -113,6 +113,30 @@ def stamp() -> str:
     return f"{time.monotonic():.6f}"
 
 
+def count(errors: dict[str, int], kind: str) -> None:
+    errors[kind] = errors.get(kind, 0) + 1
+
+
+def failure_code(ack: dict[str, Any]) -> str:
+    return ack.get("error", {}).get("code", "?")
+
+
+async def send_stamped(client: WireClient, conversation: str, errors: dict[str, int]) -> float | None:
+    """Send one message whose body is its send time and wait for the ack: the send time once it is
+    acknowledged, or None with the failure counted in `errors`."""
+    started = time.monotonic()
+    payload = {"conversation_id": conversation, "client_message_id": str(uuid.uuid4()), "body": f"{started:.6f}"}
+    try:
+        ack = await client.call("send_message", payload, timeout=30)
+    except (TimeoutError, ConnectionError) as error:
+        count(errors, type(error).__name__)
+        return None
+    if not ack.get("ok"):
+        count(errors, failure_code(ack))
+        return None
+    return started
+
+
 # -- (a) pairs: each sender one message in flight (closed) or paced sends (open) ------------------------
 async def pairs_job(job: dict[str, Any], sync: Sync) -> dict[str, Any]:
     """job: url, worker, pairs [(token_a, token_b, conversation_id)], mode "closed"|"open",
@@ -149,43 +173,31 @@ async def pairs_job(job: dict[str, Any], sync: Sync) -> dict[str, Any]:
         await at(plan["start"])
         cpu0 = cpu_seconds()
 
+        def acked(sent: float) -> None:
+            now = time.monotonic()
+            ack_ms.append((now - sent) * 1000)
+            if now <= window[1]:
+                in_window[0] += 1
+
         async def closed(a: WireClient, conversation: str) -> None:
             await asyncio.sleep(random.random() * 0.01)  # do not start in lockstep
             while time.monotonic() < window[1]:
-                started = time.monotonic()
-                payload = {"conversation_id": conversation, "client_message_id": str(uuid.uuid4()),
-                           "body": f"{started:.6f}"}
-                try:
-                    ack = await a.call("send_message", payload, timeout=30)
-                except (TimeoutError, ConnectionError) as error:
-                    errors[type(error).__name__] = errors.get(type(error).__name__, 0) + 1
-                    continue
-                if not ack.get("ok"):
-                    code = ack.get("error", {}).get("code", "?")
-                    errors[code] = errors.get(code, 0) + 1
-                    continue
-                now = time.monotonic()
-                ack_ms.append((now - started) * 1000)
-                if now <= window[1]:
-                    in_window[0] += 1
+                if (started := await send_stamped(a, conversation, errors)) is not None:
+                    acked(started)
 
         async def paced(a: WireClient, conversation: str) -> None:
             interval = 1.0 / job["rate_per_pair"]
             due = window[0] + random.random() * interval
             pending: list[asyncio.Future[Any]] = []
 
-            def acked(sent: float) -> Any:
+            def on_ack(sent: float) -> Any:
                 def done(future: asyncio.Future[Any]) -> None:
                     if future.cancelled() or future.exception() is not None:
-                        errors["no_ack"] = errors.get("no_ack", 0) + 1
+                        count(errors, "no_ack")
                     elif not future.result().get("ok"):
-                        code = future.result().get("error", {}).get("code", "?")
-                        errors[code] = errors.get(code, 0) + 1
+                        count(errors, failure_code(future.result()))
                     else:
-                        now = time.monotonic()
-                        ack_ms.append((now - sent) * 1000)
-                        if now <= window[1]:
-                            in_window[0] += 1
+                        acked(sent)
                 return done
 
             while due < window[1]:
@@ -196,7 +208,7 @@ async def pairs_job(job: dict[str, Any], sync: Sync) -> dict[str, Any]:
                 payload = {"conversation_id": conversation, "client_message_id": str(uuid.uuid4()),
                            "body": f"{due:.6f}"}
                 future = a.call_nowait("send_message", payload)
-                future.add_done_callback(acked(due))
+                future.add_done_callback(on_ack(due))
                 pending.append(future)
                 due += interval
             if pending:
@@ -255,22 +267,11 @@ async def fanout_job(job: dict[str, Any], sync: Sync) -> dict[str, Any]:
         async def send_loop() -> None:
             assert sender is not None
             while time.monotonic() < window[1]:
-                started = time.monotonic()
-                payload = {"conversation_id": conversation, "client_message_id": str(uuid.uuid4()),
-                           "body": f"{started:.6f}"}
-                try:
-                    ack = await sender.call("send_message", payload, timeout=30)
-                except (TimeoutError, ConnectionError) as error:
-                    errors[type(error).__name__] = errors.get(type(error).__name__, 0) + 1
-                    continue
-                if ack.get("ok"):
+                if (started := await send_stamped(sender, conversation, errors)) is not None:
                     now = time.monotonic()
                     ack_ms.append((now - started) * 1000)
                     if now <= window[1]:
                         in_window[0] += 1
-                else:
-                    code = ack.get("error", {}).get("code", "?")
-                    errors[code] = errors.get(code, 0) + 1
 
         if sender is not None:
             await asyncio.gather(*(send_loop() for _ in range(job.get("window", 1))))
@@ -443,7 +444,7 @@ async def storm_sender_job(job: dict[str, Any], sync: Sync) -> dict[str, Any]:
 
             def done(f: asyncio.Future[Any], conversation: str = conversation) -> None:
                 if f.cancelled() or f.exception() is not None or not f.result().get("ok"):
-                    errors["failed"] = errors.get("failed", 0) + 1
+                    count(errors, "failed")
                 else:
                     heads[conversation] = max(heads.get(conversation, 0), f.result()["message"]["seq"])
 

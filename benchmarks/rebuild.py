@@ -20,6 +20,7 @@ both are removed afterwards.
 """
 
 import argparse
+import contextlib
 import gc
 import inspect
 import json
@@ -66,21 +67,16 @@ def rss_kb() -> int:
     """VmRSS of this process and of its child processes (a rebuild reads the log in one)."""
     total = 0
     for pid in ["self", *child_pids()]:
-        try:
-            with open(f"/proc/{pid}/status") as status:
-                total += next((int(line.split()[1]) for line in status if line.startswith("VmRSS:")), 0)
-        except OSError:  # the child has just exited
-            pass
+        with contextlib.suppress(OSError), open(f"/proc/{pid}/status") as status:  # OSError: the child has just exited
+            total += next((int(line.split()[1]) for line in status if line.startswith("VmRSS:")), 0)
     return total
 
 
 def child_pids() -> list[str]:
     pids = []
     for task in Path("/proc/self/task").iterdir():
-        try:
+        with contextlib.suppress(OSError):  # the thread has just ended: it has no children to count
             pids += (task / "children").read_text().split()
-        except OSError:  # the thread has just ended: it has no children to count
-            pass
     return pids
 
 

@@ -25,6 +25,7 @@ benchmarks/results/<UTC date>-<database>-<commit>[-quick].json.
 
 import argparse
 import asyncio
+import contextlib
 import json
 import multiprocessing
 import os
@@ -40,6 +41,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
 import aiohttp
@@ -347,10 +349,8 @@ class Pool:
                     raise RuntimeError(f"a load generator worker failed: {f.exception()!r}")
             if time.monotonic() > deadline:
                 raise TimeoutError(f"only {len(infos)} of {len(jobs)} workers got ready in {ready_timeout}s")
-            try:
+            with contextlib.suppress(Empty):  # nobody ready in the last 0.2 s: check the workers again
                 infos.append(queue.get(timeout=0.2)[1])
-            except Exception:  # queue.Empty through the manager
-                pass
         the_plan = plan(infos)
         shared["plan"] = the_plan
         extra = on_plan(the_plan) if on_plan else None

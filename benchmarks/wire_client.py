@@ -13,6 +13,7 @@ Specs: https://github.com/socketio/engine.io-protocol (v4), https://github.com/s
 """
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Callable
 from typing import Any
@@ -189,10 +190,8 @@ class WireClient:
     async def disconnect(self) -> None:
         """A clean Socket.IO disconnect, then the websocket close."""
         if self.ws is not None and not self.ws.closed:
-            try:
+            with contextlib.suppress(ConnectionError, RuntimeError):  # the server already closed it
                 await self.ws.send_str(EIO_MESSAGE + SIO_DISCONNECT)
-            except (ConnectionError, RuntimeError):
-                pass
             await self.ws.close()
         if self._reader is not None:
             await asyncio.wait([self._reader], timeout=5)

@@ -63,7 +63,6 @@ class Projector:
         self._thread: threading.Thread | None = None
         self.failure: BaseException | None = None
         self._failing_since: float | None = None
-        self._loading = False  # a new set loaded without indexes: see setup()
 
     # -- set-up and position -----------------------------------------------------------------------
     def setup(self, indexes: bool = True) -> None:
@@ -85,8 +84,7 @@ class Projector:
             return
         with self.db.transaction(commit=True) as cur:
             create_tables(cur, self.prefix, indexes)
-            self._loading = not indexes
-            self.updates.writes.count_unread = indexes
+            self.updates.writes.count_unread = indexes  # off: a set loaded bare (see _finish_loading)
             cur.execute(
                 f"INSERT INTO {self.prefix}position (projection, notification_id) VALUES (?, 0) "
                 "ON CONFLICT (projection) DO NOTHING",
@@ -103,6 +101,11 @@ class Projector:
     def stored_position(self, cur: SqlCursor) -> int:
         row = cur.execute(f"SELECT notification_id FROM {self.prefix}position WHERE projection = ?", (NAME,)).fetchone()
         return int(row["notification_id"]) if row else 0
+
+    @property
+    def _loading(self) -> bool:
+        """A set loaded without indexes, not yet indexed: its unread counts are left for later."""
+        return not self.updates.writes.count_unread
 
     @property
     def position(self) -> int:
@@ -141,8 +144,7 @@ class Projector:
         """Index a set loaded bare and count its unread messages: from here on it is kept like any."""
         with self.db.transaction(commit=True) as cur:
             create_indexes(cur, self.prefix, suffix=f"_{secrets.token_hex(4)}")  # see tables.py
-            self.updates.writes.recount_unread(cur)
-        self._loading = False
+            self.updates.writes.recount_unread(cur)  # and counts them batch by batch from here on
 
     def _catch_up_with_reader(self, progress: Callable[[int], None] | None, stop: int | None) -> int:
         total = 0
