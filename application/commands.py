@@ -222,8 +222,12 @@ class Parley(Application):
 
         return self._retrying(attempt)
 
-    def enable_group_commit(self) -> None:
-        self.group_commit = GroupCommit(lambda aggregates: _position(self.save(*aggregates)), self._alone, self)
+    def enable_group_commit(self, deadline_seconds: float = 8.0) -> None:
+        """`deadline_seconds`: how long a queued command may wait for its group before it is refused
+        (CommandTimedOut) rather than run for a caller that no longer waits."""
+        self.group_commit = GroupCommit(
+            lambda aggregates: _position(self.save(*aggregates)), self._alone, self, deadline_seconds=deadline_seconds
+        )
 
     def close(self) -> None:
         if self.group_commit is not None:

@@ -8,17 +8,22 @@ busy server pays one commit per group instead of one per message; every caller i
 after its group is durable.
 """
 
+import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import replace
 from typing import Any, Generic, Protocol, TypeVar
 
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, PersistenceError
 
 from domain.errors import DomainError
 
+log = logging.getLogger("parley.group_commit")
 A = TypeVar("A", bound=Aggregate)
 T = TypeVar("T")
 
@@ -61,15 +66,40 @@ class UnitOfWork:
 Command = Callable[[UnitOfWork], T]
 
 
+class CommandTimedOut(Exception):
+    """A command was not saved within its deadline (the store is slow or down, or the writer is
+    behind): the caller is answered instead of waiting. The command may still be saved later; a
+    retried send with the same client_message_id then returns the original."""
+
+
+class ShuttingDown(Exception):
+    """The process is stopping: this command was not run."""
+
+
 class _Pending(Generic[T]):
-    def __init__(self, command: Command[T]) -> None:
+    def __init__(self, command: Command[T], deadline: float) -> None:
         self.command = command
+        self.deadline = deadline  # time.monotonic() after which nobody waits for the result
         self.future: Future[T] = Future()
+
+    def settle(self, result: Any = None, error: BaseException | None = None) -> None:
+        """Set the result or the error once; a second settlement is ignored (never raises)."""
+        if self.future.done():
+            return
+        if error is not None:
+            self.future.set_exception(error)
+        else:
+            self.future.set_result(result)
 
 
 class GroupCommit:
     """One writer thread; `run(command)` blocks the calling thread until the command's group is saved,
-    `submit(command)` returns a future of it at once."""
+    `submit(command)` returns a future of it at once.
+
+    Every command's future settles, whatever happens: with its result once durable, with the rule it
+    broke, with the store's error (nothing of its group was saved), with any other exception of the
+    command (logged by the caller with a correlation id), or with CommandTimedOut when it was still
+    queued past its deadline. The writer thread logs and goes on after anything."""
 
     def __init__(
         self,
@@ -77,29 +107,51 @@ class GroupCommit:
         alone: Callable[[Command[Any]], Any],
         finder: Finder,
         max_group: int = 256,
+        deadline_seconds: float = 10.0,
     ) -> None:
         self._save = save  # saves aggregates in one transaction, returns the last position
         self._alone = alone  # runs one command on its own, with retries (the fallback)
         self._finder = finder
         self.max_group = max_group
+        self.deadline_seconds = deadline_seconds
         self._queue: queue.SimpleQueue[_Pending[Any] | None] = queue.SimpleQueue()
+        self._closed = False
         self._thread = threading.Thread(target=self._write, name="group-commit", daemon=True)
         self._thread.start()
 
     def run(self, command: Command[T]) -> T:
-        return self.submit(command).result()
+        try:
+            return self.submit(command).result(timeout=self.deadline_seconds + 1)
+        except FutureTimeout:  # the writer itself is stuck (a store call that does not return)
+            raise CommandTimedOut("The command was not saved in time.") from None
 
     def submit(self, command: Command[T]) -> "Future[T]":
         """Queue `command` without blocking; the future settles when its group is saved (or refused).
         It cannot be cancelled: a caller that stops waiting just drops it, and the writer settles it."""
-        pending: _Pending[T] = _Pending(command)
+        pending: _Pending[T] = _Pending(command, time.monotonic() + self.deadline_seconds)
         pending.future.set_running_or_notify_cancel()
-        self._queue.put(pending)
+        if self._closed:
+            pending.settle(error=ShuttingDown("The server is shutting down; nothing was changed."))
+        else:
+            self._queue.put(pending)
         return pending.future
 
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
     def close(self) -> None:
+        """Stop after what is queued (each settled), within 10 s; anything left is refused."""
+        self._closed = True
         self._queue.put(None)
         self._thread.join(timeout=10)
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is not None:
+                item.settle(error=ShuttingDown("The server is shutting down; nothing was changed."))
 
     def _write(self) -> None:
         while (first := self._queue.get()) is not None:
@@ -113,46 +165,78 @@ class GroupCommit:
                     self._queue.put(None)
                     break
                 group.append(item)
-            self._commit(group)
+            try:
+                self._commit(group)
+            except BaseException as error:  # a defect of the writer itself: answer everyone, go on
+                log.exception("group commit failed; its %d commands are refused", len(group))
+                for pending in group:
+                    pending.settle(error=error)
+
+    @staticmethod
+    def _live(group: list[_Pending[Any]]) -> list[_Pending[Any]]:
+        """The commands somebody still waits for; the others are refused unrun (load shedding: their
+        callers were already answered, and retrying a send is safe)."""
+        now = time.monotonic()
+        live = []
+        for pending in group:
+            if pending.deadline < now:
+                pending.settle(error=CommandTimedOut("The server was too busy to save this in time."))
+            else:
+                live.append(pending)
+        return live
 
     def _commit(self, group: list[_Pending[Any]]) -> None:
+        if not group:
+            return
         unit = UnitOfWork(self._finder, fresh=False)
         results: list[tuple[_Pending[Any], Any, BaseException | None]] = []
-        for pending in group:
+        for number, pending in enumerate(group):
+            if not self._live([pending]):  # its deadline passed while the group's earlier ones ran
+                continue
             try:
                 results.append((pending, pending.command(unit), None))
             except DomainError as error:  # this command broke a rule: it staged nothing
                 results.append((pending, None, error))
+            except PersistenceError as error:  # the store is down (an aggregate could not be loaded)
+                for other in group:  # nothing was saved: each learns now, rather than each in turn
+                    other.settle(error=error)
+                return
+            except Exception as error:  # a defect in one command: it may have changed the unit halfway
+                pending.settle(error=error)
+                log.error("command failed in group commit: %r", error, exc_info=error)
+                self._commit(group[:number] + group[number + 1:])  # the others again, in a clean unit
+                return
         try:
             position = self._save(unit.staged) if unit.staged else None
         except IntegrityError:
             # A stale aggregate (another process wrote) or a repeated message id: each command again,
             # on its own, on fresh aggregates.
             for pending in group:
-                self._settle(pending, lambda p=pending: self._alone(p.command))
+                if self._live([pending]):  # each in turn: the deadline may pass while others run
+                    self._settle(pending, lambda p=pending: self._alone(p.command))
             return
-        except BaseException as error:  # the store is down: nothing of the group was saved
+        except Exception as error:  # the store is down: nothing of the group was saved
             for pending in group:
-                pending.future.set_exception(error)
+                pending.settle(error=error)
             return
         for pending, result, error in results:
             if error is not None:
-                pending.future.set_exception(error)
+                pending.settle(error=error)
             else:
-                pending.future.set_result(with_position(result, position))
+                pending.settle(with_position(result, position))
 
     @staticmethod
     def _settle(pending: _Pending[Any], run: Callable[[], Any]) -> None:
         try:
-            pending.future.set_result(run())
-        except BaseException as error:
-            pending.future.set_exception(error)
+            result = run()
+        except Exception as error:
+            pending.settle(error=error)
+        else:
+            pending.settle(result)
 
 
 def with_position(result: Any, position: int | None) -> Any:
     """Fill the placeholder position of a result with the position of the save that stored it."""
-    from dataclasses import replace
-
     if getattr(result, "position", None) == POSITION_OF_SAVE:
         return replace(result, position=position)
     return result

@@ -86,7 +86,7 @@ def bootstrap(settings: Settings, *, passwords: PasswordHasher | None = None, pr
     app.shared_store = settings.redis_url is not None
     app.passwords = passwords or Argon2Passwords()
     app.max_message_chars = settings.max_message_chars
-    app.enable_group_commit()
+    app.enable_group_commit(deadline_seconds=settings.request_timeout_seconds * 0.8)
     if isinstance(app.factory.datastore, PostgresDatastore):
         check_when_idle(app.factory.datastore.pool)  # the library's pre-ping, only where it is needed
     db = SqlDatabase(app.factory.datastore)  # read models share the event store's database and pool

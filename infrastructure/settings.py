@@ -26,6 +26,7 @@ class Settings:
     # Operational knobs (documented in docs/operations.md), not part of the wire contract.
     worker_threads: int = 32
     read_your_writes_timeout: float = 5.0
+    request_timeout_seconds: float = 10.0  # every socket event and HTTP request is answered within this
     presence_ttl_seconds: float = 30.0  # a killed process's sockets stop counting as online after this
 
     @property
@@ -67,6 +68,9 @@ def load_settings(env_file: str | None = ".env", environ: dict[str, str] | None 
             presence_ttl_seconds=config(
                 "PARLEY_PRESENCE_TTL_SECONDS", cast=float, default=Settings.presence_ttl_seconds
             ),
+            request_timeout_seconds=config(
+                "PARLEY_REQUEST_TIMEOUT_SECONDS", cast=float, default=Settings.request_timeout_seconds
+            ),
         )
     except ValueError as error:
         raise SettingsError(f"Bad setting: {error}") from None
@@ -94,4 +98,6 @@ def validate(settings: Settings) -> None:
         raise SettingsError("PARLEY_REDIS_PREFIX must be a non-empty word")
     if settings.presence_ttl_seconds < 1:
         raise SettingsError("PARLEY_PRESENCE_TTL_SECONDS must be at least 1")
+    if settings.request_timeout_seconds < 2 or settings.request_timeout_seconds <= settings.read_your_writes_timeout:
+        raise SettingsError("PARLEY_REQUEST_TIMEOUT_SECONDS must be at least 2 and above the read-your-writes wait (5)")
 

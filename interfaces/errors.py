@@ -7,8 +7,10 @@ from typing import Any
 from eventsourcing.persistence import PersistenceError
 from pydantic import ValidationError
 
+from application.unit_of_work import CommandTimedOut, ShuttingDown
 from domain import errors as domain
 from infrastructure.rate_limit import RateLimited
+from interfaces.runner import RequestTimedOut
 from projections.reads import InvalidCursor
 
 log = logging.getLogger("parley.errors")
@@ -53,11 +55,29 @@ def describe(error: BaseException) -> tuple[int, dict[str, Any]]:
                 body["retry_after_ms"] = error.retry_after_ms
             return status, body
     correlation_id = uuid.uuid4().hex[:16]
-    log.error("internal error %s", correlation_id, exc_info=error, extra={"correlation_id": correlation_id})
-    if isinstance(error, PersistenceError):
-        message = "The database is unavailable; nothing was changed. Try again"
-        return 503, {"code": "internal", "message": f"{message} (reference {correlation_id})."}
+    extra = {"correlation_id": correlation_id}
+    for kind, message in _UNAVAILABLE:
+        if isinstance(error, kind):  # expected under faults: one line, no traceback
+            if isinstance(error, PersistenceError) and _disk_full(error):
+                message = "The server's storage is full; nothing was stored. Try again later"
+            log.warning("internal error %s: %s: %s", correlation_id, type(error).__name__, error, extra=extra)
+            return 503, {"code": "internal", "message": f"{message} (reference {correlation_id})."}
+    log.error("internal error %s", correlation_id, exc_info=error, extra=extra)
     return 500, {"code": "internal", "message": f"Something went wrong on our side (reference {correlation_id})."}
+
+
+# Faults of what Parley runs on, answered `internal` with a status of 503 (try again).
+_UNAVAILABLE: list[tuple[type[BaseException], str]] = [
+    (PersistenceError, "The database is unavailable; nothing was changed. Try again"),
+    (CommandTimedOut, "The server was too busy to store this in time; nothing was stored. Try again"),
+    (RequestTimedOut, "The server did not answer in time. Try again (a retried send is never stored twice)"),
+    (ShuttingDown, "The server is restarting; nothing was changed. Try again"),
+]
+
+
+def _disk_full(error: BaseException) -> bool:
+    text = str(error).lower()
+    return "disk is full" in text or "no space left" in text
 
 
 def _message(error: BaseException) -> str:

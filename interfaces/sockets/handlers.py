@@ -1,5 +1,6 @@
 """Client-to-server Socket.IO events (contract 2.1). Each: validate, authorise, call one handler, ack."""
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -8,10 +9,11 @@ from uuid import UUID
 import socketio
 from pydantic import BaseModel
 
+from application.unit_of_work import ShuttingDown
 from infrastructure.logs import context_id
 from interfaces.errors import NotFound, Unauthorized, describe
 from interfaces.http.conversations import check_one_direction
-from interfaces.runner import Runner
+from interfaces.runner import RequestTimedOut, Runner
 from interfaces.schemas import (
     ConversationRef,
     GetConversations,
@@ -39,6 +41,7 @@ class SocketEvents:
         self.sessions = sessions  # filled by the handshake
         self.typing = typing
         self.limits = run.container.limits
+        self.deadline = run.deadline + 2  # past the runner's, so its more precise answer comes first
 
     def register(self) -> None:
         events: dict[str, tuple[type[BaseModel] | None, Callable[..., Awaitable[Ack]]]] = {
@@ -71,7 +74,12 @@ class SocketEvents:
                     raise Unauthorized("This socket is not signed in.")
                 payload = args[0] if args else ({} if optional else None)
                 data = model.model_validate(payload) if model else None
-                return await handler(user_id, sid, data)
+                async with asyncio.timeout(self.deadline):  # the backstop: the runner's own come first
+                    return await handler(user_id, sid, data)
+            except TimeoutError:
+                return failure(RequestTimedOut(f"No answer within {self.deadline:.0f} s."))
+            except asyncio.CancelledError:  # the server is stopping under this event: still answer
+                return failure(ShuttingDown("The server is restarting; this may not have been done."))
             except Exception as error:
                 return failure(error)
 

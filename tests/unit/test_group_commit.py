@@ -6,8 +6,11 @@ from concurrent.futures import ThreadPoolExecutor
 from uuid import UUID, uuid4
 
 import pytest
+from eventsourcing.persistence import OperationalError
 
 from application.commands import Parley
+from application.unit_of_work import CommandTimedOut, ShuttingDown, UnitOfWork
+from domain.conversations import Conversation
 from domain.errors import NotAMember
 
 
@@ -94,3 +97,88 @@ def test_submitting_is_refused_where_it_would_have_to_block(app: Parley) -> None
     app.enable_group_commit()
     app.shared_store = True  # other processes write: the connection must be read from the store first
     assert not app.submits_without_blocking
+
+
+def test_a_store_failure_while_loading_answers_the_whole_group_and_the_writer_goes_on(
+    grouped: Parley, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bug of issue #12: an OperationalError loading an uncached aggregate killed the writer
+    thread, and no send was ever answered again."""
+    alice, bob, conversation = chat(grouped)
+    real_find = grouped._find
+    down = threading.Event()
+    down.set()
+
+    def find(cls, aggregate_id, fresh=False):  # type: ignore[no-untyped-def]
+        if down.is_set():
+            raise OperationalError("connection refused")
+        return real_find(cls, aggregate_id, fresh)
+
+    monkeypatch.setattr(grouped, "_find", find)
+    futures = [grouped.submit_message(conversation, alice, uuid4(), f"while down {n}") for n in range(5)]
+    for future in futures:
+        with pytest.raises(OperationalError):
+            future.result(timeout=5)
+    down.clear()
+    assert grouped.group_commit is not None and grouped.group_commit.alive
+    assert grouped.submit_message(conversation, alice, uuid4(), "back").result(timeout=5).seq == 1
+
+
+def test_a_defect_in_one_command_refuses_it_alone_and_the_rest_of_its_group_is_saved(grouped: Parley) -> None:
+    alice, bob, conversation = chat(grouped)
+    assert grouped.group_commit is not None
+    release = threading.Event()
+
+    def blocker(unit: UnitOfWork) -> None:  # holds the writer so that the next commands form one group
+        release.wait(5)
+
+    def broken(unit: UnitOfWork) -> None:
+        conversation_aggregate = unit.find(Conversation, conversation)
+        assert conversation_aggregate is not None
+        conversation_aggregate.send(alice, uuid4(), "half done", uuid4())  # changes the unit, then fails
+        raise KeyError("a bug")
+
+    held = grouped.group_commit.submit(blocker)
+    before = grouped.submit_message(conversation, alice, uuid4(), "before")
+    failing = grouped.group_commit.submit(broken)
+    after = grouped.submit_message(conversation, bob, uuid4(), "after")
+    release.set()
+    held.result(timeout=5)
+    with pytest.raises(KeyError):
+        failing.result(timeout=5)
+    assert [before.result(timeout=5).seq, after.result(timeout=5).seq] == [1, 2]  # "half done" saved nowhere
+    history = grouped.repository.get(conversation)
+    assert history.last_seq == 2
+    assert grouped.group_commit.alive
+
+
+def test_a_command_still_queued_past_its_deadline_is_refused_unrun(grouped: Parley) -> None:
+    alice, bob, conversation = chat(grouped)
+    grouped.enable_group_commit(deadline_seconds=0.2)
+    assert grouped.group_commit is not None
+    release = threading.Event()
+    held = grouped.group_commit.submit(lambda unit: release.wait(5))
+    late = grouped.submit_message(conversation, alice, uuid4(), "too late")
+    assert not release.wait(0.4)  # the queued send's deadline passes while the writer is busy
+    release.set()
+    held.result(timeout=5)
+    with pytest.raises(CommandTimedOut):
+        late.result(timeout=5)
+    assert grouped.repository.get(conversation).last_seq == 0  # it was never run
+    assert grouped.submit_message(conversation, alice, uuid4(), "in time").result(timeout=5).seq == 1
+
+
+def test_a_failing_save_answers_every_command_and_a_closed_writer_refuses_new_ones(
+    grouped: Parley, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice, bob, conversation = chat(grouped)
+    real_save = grouped.save
+    monkeypatch.setattr(grouped, "save", lambda *aggregates: (_ for _ in ()).throw(OperationalError("disk full")))
+    with pytest.raises(OperationalError):
+        grouped.send_message(conversation, alice, uuid4(), "lost")
+    monkeypatch.setattr(grouped, "save", real_save)
+    assert grouped.send_message(conversation, alice, uuid4(), "kept").seq == 1
+    assert grouped.group_commit is not None
+    grouped.group_commit.close()
+    with pytest.raises(ShuttingDown):
+        grouped.submit_message(conversation, alice, uuid4(), "after close").result(timeout=5)
