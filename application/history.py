@@ -58,7 +58,10 @@ def conversation_at(
         user = app.repository.get(member_id)
         unread = sum(1 for m in messages if m.seq > marker["last_read_seq"] and m.sender_id != member_id)
         members.append({
-            "user": {"id": str(member_id), "username": user.username, "display_name": user.display_name},
+            "user": {
+                "id": str(member_id), "username": user.username, "display_name": user.display_name,
+                "created_at": iso(user.created_on),
+            },
             "last_delivered_seq": marker["last_delivered_seq"],
             "last_read_seq": marker["last_read_seq"],
             "unread_count": unread,

@@ -20,7 +20,7 @@ def persistence_env(settings: Settings) -> dict[str, str]:
     url = urlsplit(settings.database_url)
     return {
         **TRANSCODER,
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "PERSISTENCE_MODULE": "infrastructure.postgres_recorder:FailFastPostgresFactory",
         "POSTGRES_DBNAME": url.path.lstrip("/") or "postgres",
         "POSTGRES_HOST": url.hostname or "127.0.0.1",
         "POSTGRES_PORT": str(url.port or 5432),
@@ -28,7 +28,6 @@ def persistence_env(settings: Settings) -> dict[str, str]:
         # The library requires a password value even where the server trusts the connection.
         "POSTGRES_PASSWORD": unquote(url.password or "unused"),
         "POSTGRES_CONNECT_TIMEOUT": "2",  # also the wait for a pooled connection
-        "APPLICATION_RECORDER_TOPIC": "infrastructure.postgres_recorder:FailFastPostgresApplicationRecorder",
         "POSTGRES_LOCK_TIMEOUT": "5",
         "POSTGRES_PRE_PING": "y",
         "POSTGRES_POOL_SIZE": "4",

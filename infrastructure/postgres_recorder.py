@@ -1,4 +1,4 @@
-"""The library's PostgreSQL application recorder, failing fast when the database is gone.
+"""The library's PostgreSQL recorders, failing fast when the database is gone.
 
 eventsourcing 9.5 retries every failed insert and select 10 times (0.2 s apart), each waiting for a
 pooled connection up to the connect timeout: with PostgreSQL down, a send to a conversation not yet
@@ -6,7 +6,8 @@ in the cache (its events must be read) hung for about 14 s, an insert for most o
 call is tried again once, and only when it failed at once (a pooled connection that died while idle,
 replaced on the second try); a failure that took its time (no connection could be had) is final. So a
 client learns within the connect timeout (2 s) plus a little that nothing was stored, and can retry
-with the same client_message_id when the database is back.
+with the same client_message_id when the database is back. Every recorder the application makes
+fails fast: the events' and the snapshots' (a cold aggregate load reads its snapshot first).
 """
 
 import functools
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from eventsourcing.persistence import InterfaceError, OperationalError
-from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder, PostgresFactory
 
 F = TypeVar("F", bound=Callable[..., Any])
 QUICK_FAILURE_SECONDS = 0.5  # a failure faster than this is a broken connection: worth one more try
@@ -40,8 +41,20 @@ def fail_fast(method: F) -> F:
     return tried  # type: ignore[return-value]
 
 
+class FailFastPostgresAggregateRecorder(PostgresAggregateRecorder):
+    insert_events = fail_fast(PostgresAggregateRecorder.insert_events)
+    select_events = fail_fast(PostgresAggregateRecorder.select_events)
+
+
 class FailFastPostgresApplicationRecorder(PostgresApplicationRecorder):
     insert_events = fail_fast(PostgresApplicationRecorder.insert_events)
     select_events = fail_fast(PostgresApplicationRecorder.select_events)
     select_notifications = fail_fast(PostgresApplicationRecorder.select_notifications)
     max_notification_id = fail_fast(PostgresApplicationRecorder.max_notification_id)
+
+
+class FailFastPostgresFactory(PostgresFactory):
+    """`PERSISTENCE_MODULE` for PostgreSQL: the library's factory with the recorders above."""
+
+    aggregate_recorder_class = FailFastPostgresAggregateRecorder
+    application_recorder_class = FailFastPostgresApplicationRecorder

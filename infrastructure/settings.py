@@ -47,9 +47,27 @@ class Settings:
         path = Path(self.sqlite_path + ".jwt-secret")
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
+            write_private(path, secrets.token_urlsafe(48))
         return replace(self, jwt_secret=path.read_text().strip())
+
+
+def write_private(path: Path, text: str) -> None:
+    """Create `path` with `text`, readable by its owner only from the start (a chmod after writing would
+    leave it readable by others for a moment) and whole when it appears (written aside, then linked in
+    place); if another process made it first, theirs is kept."""
+    aside = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+    descriptor = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "w") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        try:
+            os.link(aside, path)
+        except FileExistsError:
+            pass
+    finally:
+        aside.unlink()
 
 
 def load_settings(env_file: str | None = ".env", environ: dict[str, str] | None = None) -> Settings:

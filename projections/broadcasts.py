@@ -1,8 +1,9 @@
 """Read-side handler: after a batch is projected, tell the affected sockets what changed.
 
-Runs in the projector's thread, after the batch committed, so every event it emits is already
-reflected by the read models. Emission itself is handed to an Emitter (the socket server's loop
-locally, or a Redis-backed manager when several processes share rooms).
+Runs in the broadcaster's thread (projections/broadcast_thread.py), which the projector hands each
+batch's changes once the batch has committed, so every event it emits is already reflected by the
+read models. Emission itself is handed to an Emitter (the socket server's loop locally, or a
+Redis-backed manager when several processes share rooms).
 """
 
 from datetime import datetime, timezone

@@ -2,8 +2,11 @@
 when the typist sends in that conversation, or when their last socket disconnects."""
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from uuid import UUID
+
+log = logging.getLogger("parley.typing")
 
 TYPING_SECONDS = 6.0
 MAX_TYPING_PER_USER = 20  # bounds the timers one client can hold
@@ -16,6 +19,7 @@ class TypingTracker:
         self.announce = announce
         self.seconds = seconds
         self._timers: dict[UUID, dict[UUID, asyncio.TimerHandle]] = {}  # user -> conversation -> expiry
+        self._expiring: set[asyncio.Task[None]] = set()  # the loop keeps only weak references to tasks
 
     async def start(self, user_id: UUID, conversation_id: UUID) -> None:
         timers = self._timers.setdefault(user_id, {})
@@ -46,5 +50,17 @@ class TypingTracker:
     def is_typing(self, user_id: UUID, conversation_id: UUID) -> bool:
         return conversation_id in self._timers.get(user_id, {})
 
+    @property
+    def expiring(self) -> int:
+        """Expiries still announcing."""
+        return len(self._expiring)
+
     def _expire(self, user_id: UUID, conversation_id: UUID) -> None:
-        asyncio.get_running_loop().create_task(self.stop(user_id, conversation_id))
+        task = asyncio.get_running_loop().create_task(self.stop(user_id, conversation_id))
+        self._expiring.add(task)
+        task.add_done_callback(self._expired)
+
+    def _expired(self, task: "asyncio.Task[None]") -> None:
+        self._expiring.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            log.warning("could not announce the end of a typing state: %r", error)

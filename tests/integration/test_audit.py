@@ -102,6 +102,13 @@ def test_time_travel_matches_what_the_live_read_models_said_at_the_time(containe
         assert travelled_view(conversation_at(app, container.positions, conversation, position)) == seen
         assert travelled_view(conversation_at(app, container.positions, conversation, moment)) == seen
 
+    # The members are the contract's User shape, as the live read models give it (created_at included).
+    with container.db.transaction(commit=False) as cur:
+        live = container.queries.reads.summaries(cur, [str(conversation)], lambda ids: set())[str(conversation)]
+    live_users = sorted((m["user"] for m in next(iter(live.values()))["members"]), key=lambda u: u["id"])
+    travelled = conversation_at(app, container.positions, conversation, None)
+    assert sorted((m["user"] for m in travelled["members"]), key=lambda u: u["id"]) == live_users
+
 
 def test_filtered_exports_pick_a_conversation_or_a_users_activity_and_leave_secrets_out(container: Container) -> None:
     work = run_workload(container.app, users=6, messages=60)

@@ -3,6 +3,8 @@
 import asyncio
 from uuid import UUID, uuid4
 
+import pytest
+
 from interfaces.sockets.typing import MAX_TYPING_PER_USER, TypingTracker
 
 
@@ -39,3 +41,21 @@ async def test_one_user_cannot_hold_more_than_the_bound_of_typing_states() -> No
     assert [c for _, c, typing in said if not typing] == conversations[:5]  # the oldest ended first
     await tracker.stop_all(user)
     assert not any(tracker.is_typing(user, c) for c in conversations)
+
+
+async def test_an_expiry_whose_announcement_fails_still_ends_the_state_and_is_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def announce(user: UUID, conversation: UUID, is_typing: bool) -> None:
+        if not is_typing:
+            raise ConnectionError("Redis is down")
+
+    tracker = TypingTracker(announce, seconds=0.05)
+    user, conversation = uuid4(), uuid4()
+    await tracker.start(user, conversation)
+    assert tracker.is_typing(user, conversation)
+    deadline = asyncio.get_running_loop().time() + 5
+    while tracker.is_typing(user, conversation) or tracker.expiring:
+        assert asyncio.get_running_loop().time() < deadline, "the typing state never ended"
+        await asyncio.sleep(0.01)
+    assert "could not announce the end of a typing state" in caplog.text
