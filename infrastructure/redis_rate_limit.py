@@ -4,9 +4,16 @@ One hash per bucket, `<prefix>:rate:<limit>:<key>` = {tokens, at (ms, Redis's cl
 are one Lua script, so two processes taking at once cannot both spend the last token. A bucket
 expires once it would have refilled: a full bucket is the same as none. Same arithmetic as
 `TokenBuckets` (infrastructure/rate_limit.py).
+
+While Redis cannot be reached, each process limits with buckets of its own (`TokenBuckets`, the same
+rate and burst): a request is never failed, nor held up, because Redis is down, and the limits still
+hold, per process (with N processes a user may get up to N times the burst). When Redis answers again
+the shared buckets take over; a restarted Redis has forgotten them, so everyone starts with a full one.
 """
 
-from infrastructure.rate_limit import Buckets, BucketsFactory
+from redis import RedisError
+
+from infrastructure.rate_limit import Buckets, BucketsFactory, TokenBuckets
 from infrastructure.redis_clients import RedisClients
 
 # KEYS: the bucket. ARGV: rate per second, burst, 1 to take a token (0 to look). Returns the wait in ms.
@@ -38,6 +45,7 @@ class RedisBuckets(Buckets):
         self.rate = rate_per_second
         self.burst = burst
         self._take = redis.asyncio.register_script(TAKE)
+        self.local = TokenBuckets(rate_per_second, burst)  # while Redis is down
 
     async def wait_ms(self, key: str) -> int:
         return await self._run(key, take=False)
@@ -48,8 +56,17 @@ class RedisBuckets(Buckets):
     async def _run(self, key: str, take: bool) -> int:
         if self.rate <= 0:  # limiting disabled
             return 0
-        bucket = self.redis.key("rate", self.name, key)
-        return int(await self._take(keys=[bucket], args=[repr(self.rate), self.burst, 1 if take else 0]))
+        outage = self.redis.outage
+        if not outage.skip():
+            bucket = self.redis.key("rate", self.name, key)
+            try:
+                wait = int(await self._take(keys=[bucket], args=[repr(self.rate), self.burst, 1 if take else 0]))
+            except RedisError as error:
+                outage.failed(error)
+            else:
+                outage.succeeded()
+                return wait
+        return self.local.take(key) if take else self.local.wait_ms(key)
 
 
 def redis_buckets(redis: RedisClients) -> BucketsFactory:
