@@ -7,10 +7,9 @@ from typing import Any
 
 import socketio
 
-from infrastructure.redis_clients import TIMEOUT_SECONDS
+from interfaces.sockets.redis_manager import RedisPublisher
 
 log = logging.getLogger("parley.emitter")
-REDIS_OPTIONS = {"socket_timeout": TIMEOUT_SECONDS, "socket_connect_timeout": TIMEOUT_SECONDS}
 
 
 class LoopEmitter:
@@ -51,12 +50,12 @@ class RedisEmitter:
     """`emit` for a process without sockets (`parley projections run`): publishes each event on the
     Socket.IO channel in Redis, where every server process's Redis manager hears it and hands it to
     its own sockets in that room ("emitting from external processes" in python-socketio). Called from
-    the projector's thread, in order; the sync client blocks that thread only."""
+    the broadcaster's thread, in order; the sync client blocks that thread only, for TIMEOUT_SECONDS at
+    most (infrastructure/redis_clients.py). While Redis is down the events are dropped at once, and
+    clients catch up with `get_messages(after_seq=...)` (interfaces/sockets/redis_manager.py)."""
 
     def __init__(self, url: str, channel: str) -> None:
-        self.manager = socketio.RedisManager(
-            url, channel=channel, write_only=True, redis_options=dict(REDIS_OPTIONS)
-        )
+        self.manager = RedisPublisher(url, channel)  # bounded; drops events while Redis is down
 
     def emit(self, event: str, payload: Any, room: str) -> None:
         self.manager.emit(event, payload, namespace="/", room=room)

@@ -12,11 +12,12 @@ import socketio
 
 from infrastructure.logs import context_id
 from infrastructure.settings import Settings
-from interfaces.errors import Unauthorized
+from interfaces.errors import Unauthorized, describe
 from interfaces.http.common import NO_SUCH_USER, token_user
 from interfaces.runner import Runner
 from interfaces.sockets.handlers import SocketEvents
 from interfaces.sockets.json_codec import OrjsonJson
+from interfaces.sockets.redis_manager import SocketRedisManager
 from interfaces.sockets.sessions import Sessions
 from interfaces.sockets.typing import TypingTracker
 from projections.broadcasts import conversation_room, user_room
@@ -28,10 +29,10 @@ log = logging.getLogger("parley.sockets")
 
 def create_socket_server(settings: Settings) -> socketio.AsyncServer:
     """With PARLEY_REDIS_URL, rooms are shared through Redis: an emit to a room reaches its sockets
-    in every server process (python-socketio's AsyncRedisManager)."""
+    in every server process (python-socketio's AsyncRedisManager, bounded: interfaces/sockets/redis_manager.py)."""
     manager = None
     if settings.redis_url:
-        manager = socketio.AsyncRedisManager(settings.redis_url, channel=f"{settings.redis_prefix}:socketio")
+        manager = SocketRedisManager(settings.redis_url, channel=f"{settings.redis_prefix}:socketio")
     return socketio.AsyncServer(
         async_mode="asgi",
         client_manager=manager,
@@ -73,6 +74,9 @@ class SocketApi:
         self.events.register()
 
     async def connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        """Accept the socket, or refuse it with `connect_error` {code, message}: `unauthorized` for its
+        token, `internal` when the server fails (the store unreachable). Any other exception would leave
+        the client without an answer until its own timeout (python-socketio sends nothing then)."""
         context_id.set(f"socket:{sid}")
         token = handshake_token(environ, auth)
         try:
@@ -86,14 +90,17 @@ class SocketApi:
             message = str(error)
             log.info("socket refused: %s", message)
             raise refused(message) from None
+        except Exception as error:
+            raise failed(error) from None
         connections, online = start
         self.sessions.add(sid, user_id)
         try:
             await self.sio.enter_room(sid, user_room(user_id))
             came_online = await self.presence.join(user_id, sid)
-        except Exception:  # (Redis is unreachable) refused: no disconnect will follow
+        except Exception as error:  # refused: no disconnect will follow (an unreachable Redis is not a reason
+            # to refuse, and does not raise here: presence does without it, the heartbeat records the socket later)
             self.sessions.remove(sid)
-            raise
+            raise failed(error) from None
         log.info("socket connected for user %s", user_id)
         if came_online:
             await self.announce_presence(user_id, "online", connections)
@@ -139,24 +146,35 @@ class SocketApi:
                 await self.disconnect(sid)
 
     async def _beat(self, seconds: float) -> None:
+        """Keeps presence true: a heartbeat that fails (it does not for Redis being down: that only
+        degrades it) is tried again next time; one announcement that fails does not lose the others."""
         while True:
             await asyncio.sleep(seconds)
             try:
                 changes = await self.presence.heartbeat()
-                for user_id in changes.online:
-                    await self.announce_presence(user_id, "online")
-                for user_id in changes.offline:
-                    await self.announce_presence(user_id, "offline")
             except Exception:
                 log.exception("presence heartbeat failed; trying again in %.0fs", seconds)
+                continue
+            for user_id, status in [(u, "online") for u in changes.online] + [(u, "offline") for u in changes.offline]:
+                try:
+                    await self.announce_presence(user_id, status)
+                except Exception:
+                    log.exception("could not announce that user %s is %s", user_id, status)
 
 
-def refused(message: str) -> socketio.exceptions.ConnectionRefusedError:
+def refused(message: str, code: str = "unauthorized") -> socketio.exceptions.ConnectionRefusedError:
     """The refusal's packet carries {code, message} both as its `data` (what socket.io-client exposes as
     `err.data`) and at its top level (what python-socketio hands the `connect_error` handler)."""
     error = socketio.exceptions.ConnectionRefusedError(message)
-    error.error_args = {"message": message, "code": "unauthorized", "data": {"code": "unauthorized", "message": message}}
+    error.error_args = {"message": message, "code": code, "data": {"code": code, "message": message}}
     return error
+
+
+def failed(error: Exception) -> socketio.exceptions.ConnectionRefusedError:
+    """A handshake that failed on the server's side, as a refusal with the contract's error (`internal`,
+    logged with its correlation id, unless the error is one the contract names)."""
+    _, body = describe(error)
+    return refused(body["message"], body["code"])
 
 
 def presence(user_id: UUID, status: str, at: str) -> dict[str, Any]:
