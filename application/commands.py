@@ -10,6 +10,7 @@ two users are still connected) or refuses on a stale copy. So those checks read 
 the store, and a refusal made on cached aggregates is confirmed on fresh ones before it stands.
 """
 
+import logging
 import random
 import threading
 import time
@@ -39,6 +40,7 @@ from domain.errors import (
 from domain.messages import ClientMessageKey, message_id_for, normalize_body
 from domain.users import User, Username, normalize_display_name, normalize_username
 
+log = logging.getLogger("parley.commands")
 A = TypeVar("A", bound=Aggregate)
 T = TypeVar("T")
 ATTEMPTS = 16
@@ -235,6 +237,14 @@ class Parley(Application):
         super().close()
 
     # -- helpers ----------------------------------------------------------------------------------
+    def _take_snapshots(self, processing_event: Any) -> None:
+        """A snapshot only shortens later loads, and it is taken after the events are stored: one that
+        cannot be stored (a full disk) must not fail a save that stands. The next interval takes one."""
+        try:
+            super()._take_snapshots(processing_event)
+        except Exception as error:
+            log.warning("snapshot not stored (%s: %s); the events are", type(error).__name__, error)
+
     def notify(self, new_events: list[Any]) -> None:
         super().notify(new_events)
         for listener in self.save_listeners:

@@ -108,6 +108,38 @@ async def test_a_full_disk_refuses_writes_clearly_and_the_same_process_resumes_o
     )
 
 
+async def test_a_send_refused_for_a_full_disk_was_not_stored_even_when_its_snapshot_was_due(tmp_path: Path) -> None:
+    """The 499th message of a conversation brings it to version 500, where the application takes a
+    snapshot after storing the events. With room for the events but none for the snapshot, the send
+    is stored: its sender must not be told "nothing was stored" (a snapshot only speeds up loads)."""
+    snapshot_interval = 500  # Parley.snapshotting_intervals[Conversation]
+    with small_tmpfs(tmp_path / "disk", size="8m") as disk:
+        url = f"sqlite:///{disk / 'parley.db'}"
+        server = ServerProcess(url)
+        try:
+            server.start()
+            chat = await Chat.open(server, disk)
+            sender = chat.senders[0]
+            burst = await asyncio.gather(*(sender.send(f"m{n}") for n in range(snapshot_interval - 2)))
+            assert all(ack["ok"] for ack in burst)  # the conversation is at version 499
+            # (That many writes pass SQLite's automatic checkpoint, at 1000 pages of WAL.)
+            await empty_the_wal(disk / "parley.db")
+            await asyncio.to_thread(fill, disk / "filler")
+            for _ in range(64):  # space comes back a page at a time until the 499th message is stored
+                release(disk / "filler", PAGE)
+                if (await sender.send("x" * 2000))["ok"]:
+                    break
+            assert len(chat.acked) == snapshot_interval - 1, "no send was stored as space came back"
+            assert sender.refusals, "the disk was never full"
+            sender.check_answers()
+            await chat.close()
+        finally:
+            server.stop()
+        # Exactly the acknowledged messages are stored: a send refused as "nothing was stored" was not.
+        stored = assert_acknowledged_exactly_once(url, chat.conversation, chat.acked)
+        assert stored == len(chat.acked), f"{stored - len(chat.acked)} refused sends were stored anyway"
+
+
 @dataclass
 class Chat:
     """Alice and Bob chatting on a server whose database lives on `disk`; a third socket of Bob's
