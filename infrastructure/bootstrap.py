@@ -67,6 +67,10 @@ class Container:
             self.position.start()
 
     def close(self) -> None:
+        """Stop in the order data flows: the writer settles what is queued, then the projector stops,
+        then the broadcaster publishes what it holds, then the store closes."""
+        if self.app.group_commit is not None:
+            self.app.group_commit.close()  # again in app.close(): a no-op by then
         if not self.projecting:
             self.position.stop()
         self.projector.stop()

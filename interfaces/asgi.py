@@ -1,7 +1,11 @@
 """The ASGI application: Socket.IO at /socket.io/, the HTTP API, and the web client at /."""
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import logging
+import threading
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import socketio
@@ -15,21 +19,36 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from infrastructure.bootstrap import Container
+from interfaces.drain import Drain
 from interfaces.errors import EXPECTED_ERRORS, NotFound
 from interfaces.http import accounts, connections, conversations, health
 from interfaces.http.common import error_response
 from interfaces.http.middleware import RequestIds
 from interfaces.runner import Runner
 from interfaces.sockets.emitter import LoopEmitter
+from interfaces.sockets.gate import EventGate
 from interfaces.sockets.server import SocketApi, create_socket_server, listen_to_redis
 
 WEB_DIST = Path(__file__).parent / "web" / "dist"
+SOCKETS_STOP_SECONDS = 1.0  # the last sockets' users marked offline (else their presence expires)
+CLOSE_SECONDS = 1.5  # the container: writer, projector, broadcaster, store
+log = logging.getLogger("parley.shutdown")
 
 
-def create_app(container: Container, sio: socketio.AsyncServer, emitter: LoopEmitter) -> socketio.ASGIApp:
+@dataclass
+class Served:
+    """The ASGI application, and what its server runs before closing the sockets on a stop."""
+
+    asgi: socketio.ASGIApp
+    drain: Drain
+
+
+def create_app(container: Container, sio: socketio.AsyncServer, emitter: LoopEmitter) -> Served:
     run = Runner(container)
     sockets = SocketApi(sio, run)
     sockets.register()
+    gate = EventGate()
+    gate.guard(sio)  # in front of every handler: a stopping server refuses new ones, lets the others end
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -40,11 +59,20 @@ def create_app(container: Container, sio: socketio.AsyncServer, emitter: LoopEmi
         try:
             yield
         finally:
-            await sockets.stop()
+            # By now the drain ran and the sockets are closed (graceful_server.py): what is left is
+            # stopped within a bound, each step whatever the one before did.
+            try:
+                async with asyncio.timeout(SOCKETS_STOP_SECONDS):
+                    await sockets.stop()
+            except TimeoutError:
+                log.warning("shutting down: presence not cleared in time (it expires by itself)")
             await emitter.stop()
-            await to_thread.run_sync(container.close)
+            if not await in_daemon_thread(container.close, CLOSE_SECONDS):
+                log.warning("shutting down: the store was not closed within %.1f s", CLOSE_SECONDS)
             if container.redis:
-                await container.redis.aclose()
+                with contextlib.suppress(Exception):
+                    async with asyncio.timeout(1):
+                        await container.redis.aclose()
 
     routes = [*accounts.routes, *connections.routes, *conversations.routes, *health.routes]
     routes.append(Route("/api/{rest:path}", api_not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]))
@@ -60,10 +88,33 @@ def create_app(container: Container, sio: socketio.AsyncServer, emitter: LoopEmi
         },
     )
     http.state.runner = run
-    return socketio.ASGIApp(sio, other_asgi_app=http)
+    return Served(socketio.ASGIApp(sio, other_asgi_app=http), Drain(container, sio, gate, emitter))
 
 
-def build(container: Container) -> socketio.ASGIApp:
+async def in_daemon_thread(function: Callable[[], None], timeout: float) -> bool:
+    """Run `function` in a daemon thread of its own and wait for it at most `timeout`: a call stuck on
+    a dead database neither holds the loop nor, being a daemon, the process's exit. True if it ended."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
+
+    def target() -> None:
+        try:
+            function()
+        except Exception:
+            log.exception("shutting down: %s failed", getattr(function, "__qualname__", function))
+        finally:
+            with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits any more
+                loop.call_soon_threadsafe(lambda: done.done() or done.set_result(None))
+
+    threading.Thread(target=target, name="closing", daemon=True).start()
+    try:
+        await asyncio.wait_for(done, timeout)
+    except TimeoutError:
+        return False
+    return True
+
+
+def build(container: Container) -> Served:
     """Wire a Socket.IO server and its emitter to the container (the emitter feeds the broadcaster)."""
     sio = create_socket_server(container.settings)
     emitter = LoopEmitter(sio)

@@ -106,6 +106,7 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from interfaces.asgi import build
+    from interfaces.graceful_server import HTTP_SECONDS, GracefulServer
 
     settings = load_settings()  # a bad setting is reported before anything else
     if not args.projections and not settings.redis_url:
@@ -119,9 +120,10 @@ def serve(args: argparse.Namespace) -> int:
     check_redis(container)
     host, port = listener.getsockname()[:2]
     print(f"Parley is running on http://{host}:{port}", flush=True)
-    config = uvicorn.Config(build(container), log_level="warning", lifespan="on")
+    served = build(container)
+    config = uvicorn.Config(served.asgi, log_level="warning", lifespan="on", timeout_graceful_shutdown=HTTP_SECONDS)
     tune_for_serving()
-    uvicorn.Server(config).run(sockets=[listener])
+    GracefulServer(config, served.drain).run(sockets=[listener])  # SIGTERM: an orderly stop, then 0
     return 0
 
 
