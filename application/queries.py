@@ -34,7 +34,9 @@ class Queries:
         self.timeout = timeout
 
     def wait_for(self, position: int | None) -> None:
-        if position:
+        """Wait (bounded) until the read models reflect `position`; not while they cannot be updated
+        (the write is durable: its ack need not wait for a projector that is failing)."""
+        if position and not self.position.failing_for():
             self.position.wait(position, self.timeout)
 
     def is_online(self, user_ids: list[str]) -> set[str]:

@@ -66,7 +66,7 @@ class Runner:
         except TimeoutError:
             raise RequestTimedOut(f"No answer within {self.deadline:.0f} s.") from None
         position = getattr(result, "position", None)
-        if position:
+        if position and not self.container.projector.failing_for():  # (see Queries.wait_for)
             reached = asyncio.wrap_future(self.container.projector.reached(position))
             try:
                 await asyncio.wait_for(reached, self.container.settings.read_your_writes_timeout)

@@ -1,5 +1,8 @@
 """/healthz (the process runs) and /readyz (the store answers and the read models are caught up)."""
 
+import os
+from pathlib import Path
+
 import anyio
 from anyio import to_thread
 from starlette.requests import Request
@@ -9,6 +12,7 @@ from starlette.routing import Route
 from interfaces.http.common import runner
 
 CATCH_UP_SECONDS = 2.0
+MIN_FREE_BYTES = 1024 * 1024  # SQLite: below this, writes are about to fail (or already do)
 FAILURE_GRACE_SECONDS = 1.0  # one failed batch (a lost race with an online rebuild's swap) is not an outage
 
 
@@ -27,6 +31,9 @@ async def readyz(request: Request) -> JSONResponse:
 
     if position.failing_for() > FAILURE_GRACE_SECONDS:  # it cannot reach the store: no need to wait to know
         return JSONResponse({"status": "unavailable", "reason": type(position.failure).__name__}, status_code=503)
+    settings = run.container.settings
+    if settings.is_sqlite and free_bytes(settings.sqlite_path) < MIN_FREE_BYTES:
+        return JSONResponse({"status": "unavailable", "reason": "disk full"}, status_code=503)
     report: dict[str, object] = {"status": "unavailable", "reason": "the database did not answer in time"}
     try:
         with anyio.move_on_after(CATCH_UP_SECONDS + 1):
@@ -37,3 +44,12 @@ async def readyz(request: Request) -> JSONResponse:
 
 
 routes = [Route("/healthz", healthz), Route("/readyz", readyz)]
+
+
+def free_bytes(database_path: str) -> int:
+    """Bytes an unprivileged writer can still use on the filesystem of the SQLite database."""
+    try:
+        stats = os.statvfs(Path(database_path).resolve().parent)
+    except OSError:
+        return MIN_FREE_BYTES  # cannot tell: let the store's own answer decide
+    return stats.f_bavail * stats.f_frsize

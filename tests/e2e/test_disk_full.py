@@ -207,7 +207,7 @@ class Chat:
             assert status in (500, 503) and body["error"]["code"] == "internal", (path, body)
             assert FULL in body["error"]["message"], (path, body)
         started = time.monotonic()
-        await ready(self.server.url)  # 200 or 503 as the projector fares, but an answer
+        assert not await ready(self.server.url), "/readyz said ready with no room left to write"
         assert time.monotonic() - started < FAILURE_ACK_SECONDS
         assert self.server.process is not None and self.server.process.poll() is None, "the server died"
 
