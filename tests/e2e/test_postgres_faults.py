@@ -98,6 +98,14 @@ async def test_postgres_cut_off_with_cold_caches_is_reported_within_5_s_and_the_
             refused.append(key)
         history = await s.call("get_messages", {"conversation_id": conversation}, timeout=ANY_ANSWER_SECONDS + 5)
         assert history["ok"] is False and history["error"]["code"] == "internal", history
+        newcomer = socketio.AsyncClient(reconnection=False)  # a new socket: refused, saying why, not left waiting
+        refusals: list[Any] = []
+        newcomer.on("connect_error", lambda data: refusals.append(data))
+        started = time.monotonic()
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await newcomer.connect(server.url, auth={"token": alice.token}, transports=["websocket"], wait_timeout=15)
+        assert time.monotonic() - started < DOWN_ANSWER_SECONDS
+        assert refusals and refusals[0]["code"] == "internal", refusals
         async with httpx.AsyncClient(timeout=15) as http:
             assert (await http.get(f"{server.url}/readyz")).status_code == 503
             assert (await http.get(f"{server.url}/healthz")).status_code == 200
