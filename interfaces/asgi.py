@@ -23,7 +23,7 @@ from interfaces.drain import Drain
 from interfaces.errors import EXPECTED_ERRORS, NotFound
 from interfaces.http import accounts, connections, conversations, health
 from interfaces.http.common import error_response
-from interfaces.http.middleware import RequestIds
+from interfaces.http.middleware import Deadline, RequestIds
 from interfaces.runner import Runner
 from interfaces.sockets.emitter import LoopEmitter
 from interfaces.sockets.gate import EventGate
@@ -79,7 +79,7 @@ def create_app(container: Container, sio: socketio.AsyncServer, emitter: LoopEmi
     routes += web_client_routes()
     http = Starlette(
         routes=routes,
-        middleware=[Middleware(RequestIds)],
+        middleware=[Middleware(RequestIds), Middleware(Deadline, seconds=container.settings.request_timeout_seconds)],
         lifespan=lifespan,
         exception_handlers={
             HTTPException: http_error,

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from application.unit_of_work import CommandTimedOut, ShuttingDown
 from domain import errors as domain
 from infrastructure.rate_limit import RateLimited
-from interfaces.runner import RequestTimedOut
+from interfaces.runner import Interrupted, RequestTimedOut
 from projections.reads import InvalidCursor
 
 log = logging.getLogger("parley.errors")
@@ -72,6 +72,7 @@ _UNAVAILABLE: list[tuple[type[BaseException], str]] = [
     (CommandTimedOut, "The server was too busy to store this in time; nothing was stored. Try again"),
     (RequestTimedOut, "The server did not answer in time. Try again (a retried send is never stored twice)"),
     (ShuttingDown, "The server is restarting; nothing was changed. Try again"),
+    (Interrupted, "The server is restarting; this may have been done: retry it (a retried send is never stored twice)"),
 ]
 
 

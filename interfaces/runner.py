@@ -24,6 +24,10 @@ class RequestTimedOut(Exception):
     with the same client_message_id is safe."""
 
 
+class Interrupted(Exception):
+    """The server stopped while this request ran: it may or may not have been done."""
+
+
 class Runner:
     def __init__(self, container: Container) -> None:
         self.container = container

@@ -9,11 +9,10 @@ from uuid import UUID
 import socketio
 from pydantic import BaseModel
 
-from application.unit_of_work import ShuttingDown
 from infrastructure.logs import context_id
 from interfaces.errors import NotFound, Unauthorized, describe
 from interfaces.http.conversations import check_one_direction
-from interfaces.runner import RequestTimedOut, Runner
+from interfaces.runner import Interrupted, RequestTimedOut, Runner
 from interfaces.schemas import (
     ConversationRef,
     GetConversations,
@@ -79,7 +78,7 @@ class SocketEvents:
             except TimeoutError:
                 return failure(RequestTimedOut(f"No answer within {self.deadline:.0f} s."))
             except asyncio.CancelledError:  # the server is stopping under this event: still answer
-                return failure(ShuttingDown("The server is restarting; this may not have been done."))
+                return failure(Interrupted("Stopped while it ran."))
             except Exception as error:
                 return failure(error)
 
