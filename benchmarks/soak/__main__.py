@@ -8,6 +8,8 @@ the soak would measure an overload instead of the faults.
 
 import argparse
 import asyncio
+import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -64,6 +66,12 @@ async def run_load(args: argparse.Namespace, duration: float, window: float, ser
     load = Load(cast, metrics)
     faults: list[Fault] = []
     rss: list[RssSample] = []
+    loadavg: list[tuple[float, float]] = []
+    loop, me = asyncio.get_running_loop(), asyncio.current_task()
+    assert me is not None
+    for signum in (signal.SIGINT, signal.SIGTERM):  # stop cleanly: every process started is stopped
+        loop.add_signal_handler(signum, me.cancel)
+    tasks: list[asyncio.Task[None]] = []
     try:
         await load.connect()
         start = time.monotonic() + 1.0
@@ -77,9 +85,10 @@ async def run_load(args: argparse.Namespace, duration: float, window: float, ser
                 for name, pid in servers.pids().items():
                     if pid is not None and (kib := rss_kib(pid)) is not None:
                         rss.append(RssSample(now, name, pid, kib))
+                loadavg.append((now, round(os.getloadavg()[0], 2)))
                 if now >= next_window * window and next_window * window <= duration:
                     emit(window_record(next_window - 1, (next_window - 1) * window, next_window * window,
-                                       metrics, faults, rss))
+                                       metrics, faults, rss, loadavg))
                     next_window += 1
                 await asyncio.sleep(1.0 - (metrics.now() % 1.0))
 
@@ -94,19 +103,27 @@ async def run_load(args: argparse.Namespace, duration: float, window: float, ser
 
         sampler = asyncio.create_task(sample())
         injecting = asyncio.create_task(inject())
+        tasks += [sampler, injecting]
         await asyncio.sleep(max(0.0, end - time.monotonic()))
         await injecting
         await load.drain(args.drain_seconds)
         sampler.cancel()
         unreachable = await load.final_catch_up(min(60.0, max(10.0, args.drain_seconds)))
-        return {"metrics": metrics, "load": load, "faults": faults, "rss": rss, "unreachable": unreachable,
+        return {"metrics": metrics, "load": load, "faults": faults, "rss": rss, "loadavg": loadavg, "unreachable": unreachable,
                 "unacked": load.unacked(), "sent": sum(c.sent for c in load.clients)}
     finally:
+        for task in tasks:
+            task.cancel()
         await load.close()
+
+
+def interrupted(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
+    signal.signal(signal.SIGTERM, interrupted)  # during setup and checks: unwind, stopping what was started
     duration = args.seconds if args.seconds else args.minutes * 60
     window = min(60.0, args.fault_every)
     info = machine()
@@ -119,7 +136,11 @@ def main(argv: list[str] | None = None) -> int:
         injector = Injector(db, redis_server, servers, args.down_seconds)
         import uvloop
 
-        ran = uvloop.run(run_load(args, duration, window, servers, injector, cast))
+        try:
+            ran = uvloop.run(run_load(args, duration, window, servers, injector, cast))
+        except asyncio.CancelledError:
+            print("stopped: a signal", file=sys.stderr, flush=True)
+            return 130  # the topology's context stops every process on the way out
         metrics, load, faults, rss = ran["metrics"], ran["load"], ran["faults"], ran["rss"]
         stored = checks.read_store(servers.database_url, cast.conversations)
         verdicts = checks.check_store(load, stored)
@@ -132,7 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     recoveries = {i: recovery_seconds(f, metrics, args.rate, until) for i, (f, until) in enumerate(zip(faults, ends))}
     for i, fault in enumerate(faults):
         emit({"record": "fault", **fault.record(), "recovery_s": recoveries[i]})
-    windows = [window_record(i, i * window, min(duration, (i + 1) * window), metrics, faults, rss, recoveries)
+    windows = [window_record(i, i * window, min(duration, (i + 1) * window), metrics, faults, rss, ran["loadavg"],
+                             recoveries)
                for i in range(int(-(-duration // window)))]
     verdicts["every_fault_recovered"] = {
         "ok": all(r is not None for r in recoveries.values()) and not any(f.error for f in faults),

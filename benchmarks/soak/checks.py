@@ -26,7 +26,10 @@ class Stored:
 
 
 def read_store(database_url: str, conversations: list[str]) -> Stored:
-    from infrastructure.bootstrap import bootstrap
+    try:
+        from interfaces.bootstrap import bootstrap
+    except ImportError:  # before bootstrap moved to interfaces/
+        from infrastructure.bootstrap import bootstrap  # type: ignore[no-redef]
     from infrastructure.settings import Settings
 
     container = bootstrap(Settings(database_url=database_url, jwt_secret=JWT_SECRET), projecting=False)

@@ -73,7 +73,8 @@ def recovery_seconds(fault: Fault, metrics: Metrics, rate: float, until: float) 
 
 
 def window_record(index: int, start: float, end: float, metrics: Metrics, faults: list[Fault],
-                  rss: list[RssSample], recoveries: dict[int, float | None] | None = None) -> dict[str, Any]:
+                  rss: list[RssSample], loadavg: list[tuple[float, float]],
+                  recoveries: dict[int, float | None] | None = None) -> dict[str, Any]:
     """One window [start, end) seconds since the load began."""
     span = end - start
     attempt = [ms for t, ms, _, _ in metrics.acks if start <= t < end]
@@ -97,6 +98,7 @@ def window_record(index: int, start: float, end: float, metrics: Metrics, faults
         "reconnects": sum(1 for t in metrics.reconnects if start <= t < end),
         "caught_up_messages": sum(n for t, _, n in metrics.catch_ups if start <= t < end),
         "rss_mib": last_rss,
+        "loadavg_1m_max": max((v for t, v in loadavg if start <= t < end), default=None),  # the machine is shared
     }
 
 
@@ -147,7 +149,7 @@ def emit(record: dict[str, Any]) -> dict[str, Any]:
 def table(windows: list[dict[str, Any]], window_seconds: float) -> str:
     unit = "minute" if window_seconds == 60 else f"window ({window_seconds:g} s)"
     lines = [f"| {unit} | fault (at s) | acked/s | ack p50 / p99 ms | due -> ack p99 ms | failed sends | "
-             "recovery s | RSS a / b / projector MiB |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "recovery s | RSS a / b / projector MiB | load avg |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for w in windows:
         faults = ", ".join(f"{f['fault']} ({f['at_s']:g})" + (f" **{f['error']}**" if f.get("error") else "")
                            for f in w["faults"]) or "-"
@@ -156,7 +158,8 @@ def table(windows: list[dict[str, Any]], window_seconds: float) -> str:
         failed = ", ".join(f"{code} {n}" for code, n in sorted(w["failures"].items())) or "0"
         rss = " / ".join(str(w["rss_mib"].get(n, "-")) for n in ("server_a", "server_b", "projector"))
         lines.append(f"| {w['window'] + 1} | {faults} | {w['acked_per_s']:g} | {w['ack_ms']['p50']} / "
-                     f"{w['ack_ms']['p99']} | {w['due_to_ack_ms']['p99']} | {failed} | {recovery} | {rss} |")
+                     f"{w['ack_ms']['p99']} | {w['due_to_ack_ms']['p99']} | {failed} | {recovery} | {rss} | "
+                     f"{w['loadavg_1m_max']} |")
     return "\n".join(lines)
 
 
