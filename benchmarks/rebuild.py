@@ -44,7 +44,7 @@ from domain.connections import Connection
 from domain.conversations import DIRECT, Conversation, direct_conversation_id
 from domain.messages import ClientMessageKey, message_id_for
 from domain.users import User, Username
-from infrastructure.bootstrap import Container, bootstrap
+from interfaces.bootstrap import Container, bootstrap
 from infrastructure.settings import Settings
 from projections.rebuild import rebuild
 from projections.tables import LIVE_PREFIX

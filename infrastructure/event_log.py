@@ -2,51 +2,31 @@
 
 - Where each event of an aggregate sits in the log (its notification id): the event store returns an
   aggregate's events without their log positions; time travel to a position needs them.
-- A window of the log as plain rows, for the projector's readers: the library's `select_notifications`
+- A window of the log as plain rows, for the projector's readers (the recorders' `select_window`,
+  projections/ports.py: WindowedRecorder): the library's `select_notifications`
   builds a Notification and a UUID per row (on SQLite about 10 us per event returned with a topic
   filter, three times the query itself; on PostgreSQL, with its dict rows, a quarter of a reader's
   time), and reading the log is the larger half of a rebuild.
 """
 
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import ApplicationRecorder, Notification
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
-from infrastructure.sql import SqlDatabase
+from projections.ports import SqlDatabase, StoredRow
 
 
-class StoredRow(NamedTuple):
-    """A stored event as the projector's readers take it (Notification's fields; the id as text)."""
-
-    id: int
-    originator_id: str
-    originator_version: int
-    topic: str
-    state: bytes
-
-    def notification(self) -> Notification:
-        return Notification(
-            id=self.id, originator_id=UUID(self.originator_id), originator_version=self.originator_version,
-            topic=self.topic, state=self.state,
-        )
-
-
-def select_window(
-    recorder: ApplicationRecorder, start: int, stop: int, topics: Sequence[str]
-) -> Sequence[StoredRow | Notification]:
-    """The events after `start` up to `stop` of these topics, in log order."""
-    if isinstance(recorder, PostgresApplicationRecorder):
-        return _postgres_window(recorder, start, stop, topics)
-    if not isinstance(recorder, SQLiteApplicationRecorder):  # another store: the library's own query
-        return recorder.select_notifications(start=start, limit=stop - start, stop=stop, topics=list(topics),
-                                             inclusive_of_start=False)
-    statement = (  # the SQLite recorder numbers notifications by rowid and keeps ids as hex
+def sqlite_window(
+    recorder: SQLiteApplicationRecorder, start: int, stop: int, topics: Sequence[str]
+) -> list[StoredRow]:
+    """The events after `start` up to `stop` of these topics, in log order (the SQLite recorder numbers
+    notifications by rowid and keeps ids as hex)."""
+    statement = (
         f"SELECT rowid, originator_id, originator_version, topic, state FROM {recorder.events_table_name} "
         f"WHERE rowid > ? AND rowid <= ? AND topic IN ({', '.join('?' * len(topics))}) ORDER BY rowid"
     )
@@ -55,7 +35,7 @@ def select_window(
         return [StoredRow(row[0], _hyphenated(row[1]), row[2], row[3], row[4]) for row in cursor.fetchall()]
 
 
-def _postgres_window(
+def postgres_window(
     recorder: PostgresApplicationRecorder, start: int, stop: int, topics: Sequence[str]
 ) -> list[StoredRow]:
     """As the library's query, but rows as tuples with the id as text: its dict rows, Notifications and

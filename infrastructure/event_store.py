@@ -13,7 +13,7 @@ def persistence_env(settings: Settings) -> dict[str, str]:
     if settings.is_sqlite:
         return {
             **TRANSCODER,
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "PERSISTENCE_MODULE": "infrastructure.sqlite_recorder:ParleySQLiteFactory",
             "SQLITE_DBNAME": settings.sqlite_path,
             "SQLITE_LOCK_TIMEOUT": "10",
         }

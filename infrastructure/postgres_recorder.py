@@ -12,11 +12,14 @@ fails fast: the events' and the snapshots' (a cold aggregate load reads its snap
 
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from eventsourcing.persistence import InterfaceError, OperationalError
 from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder, PostgresFactory
+
+from infrastructure.event_log import postgres_window
+from projections.ports import StoredRow
 
 F = TypeVar("F", bound=Callable[..., Any])
 QUICK_FAILURE_SECONDS = 0.5  # a failure faster than this is a broken connection: worth one more try
@@ -51,6 +54,10 @@ class FailFastPostgresApplicationRecorder(PostgresApplicationRecorder):
     select_events = fail_fast(PostgresApplicationRecorder.select_events)
     select_notifications = fail_fast(PostgresApplicationRecorder.select_notifications)
     max_notification_id = fail_fast(PostgresApplicationRecorder.max_notification_id)
+
+    def select_window(self, start: int, stop: int, topics: Sequence[str]) -> list[StoredRow]:
+        """The read side's port (projections/ports.py: WindowedRecorder)."""
+        return postgres_window(self, start, stop, topics)
 
 
 class FailFastPostgresFactory(PostgresFactory):

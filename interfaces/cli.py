@@ -10,7 +10,7 @@ import sys
 
 from application.audit import ImportRefused
 from domain.errors import DomainError
-from infrastructure.bootstrap import Container, bootstrap
+from interfaces.bootstrap import Container, bootstrap
 from infrastructure.gc_tuning import tune_for_serving
 from interfaces import audit_cli
 from infrastructure.log_listener import LogListener

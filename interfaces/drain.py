@@ -16,7 +16,7 @@ import anyio
 import socketio
 from anyio import to_thread
 
-from infrastructure.bootstrap import Container
+from interfaces.bootstrap import Container
 from interfaces.sockets.emitter import LoopEmitter
 from interfaces.sockets.gate import EventGate
 

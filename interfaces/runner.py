@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import anyio
 from anyio import to_thread
 
-from infrastructure.bootstrap import Container
+from interfaces.bootstrap import Container
 
 T = TypeVar("T")
 

@@ -9,7 +9,7 @@ Redis-backed manager when several processes share rooms).
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
-from infrastructure.sql import SqlDatabase
+from projections.ports import SqlDatabase
 from projections.changes import Change, ConnectionChanged, ConversationChanged, MarkerMoved, MessageAdded
 from projections.reads import IsOnline, ReadModelReads
 from projections.shapes import iso

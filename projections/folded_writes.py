@@ -12,7 +12,7 @@ Members and their delivery markers are loaded once per batch for the conversatio
 tracked in memory through it, so each receipt still reports whether it moved a marker.
 """
 
-from infrastructure.sql import SqlCursor
+from projections.ports import SqlCursor
 from projections.event_rows import MessageRow
 
 Member = tuple[str, str]  # (conversation id, user id)

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import ApplicationRecorder
+from eventsourcing.persistence import ApplicationRecorder, Notification
 
-from infrastructure.event_log import select_window
 from projections.event_rows import EventRows, MessageRow, ReceiptRow
+from projections.ports import StoredRow, WindowedRecorder
 
 
 @dataclass(frozen=True)
@@ -154,3 +154,15 @@ def _read_log(
         app.close()
     except BaseException:
         out.put(traceback.format_exc(limit=5))
+
+
+def select_window(
+    recorder: ApplicationRecorder, start: int, stop: int, topics: Sequence[str]
+) -> Sequence[StoredRow | Notification]:
+    """The events after `start` up to `stop` of these topics, in log order: through the recorder's own
+    window query where it has one (WindowedRecorder), else the library's generic one."""
+    if isinstance(recorder, WindowedRecorder):
+        return recorder.select_window(start, stop, topics)
+    return recorder.select_notifications(
+        start=start, limit=stop - start, stop=stop, topics=list(topics), inclusive_of_start=False
+    )

@@ -19,7 +19,7 @@ from concurrent.futures import Future
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError
 
-from infrastructure.sql import SqlDatabase, SqlCursor
+from projections.ports import SqlDatabase, SqlCursor
 from projections.changes import Change
 from projections.event_rows import EventRows
 from projections.log_reader import Batch, ReaderProcess, read_batch

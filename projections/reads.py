@@ -4,9 +4,9 @@ import base64
 from collections.abc import Callable
 from typing import Any
 
-from infrastructure.sql import SqlCursor
+from projections.ports import SqlCursor
 from projections import shapes
-from projections.shapes import Row
+from projections.shapes import ConversationSummary, Row
 
 IsOnline = Callable[[list[str]], set[str]]
 
@@ -101,7 +101,9 @@ class ReadModelReads:
         last = page[-1] if page and len(rows) > limit else None
         return listed, encode_cursor(last["activity_at"], last["conversation_id"]) if last else None
 
-    def summaries(self, cur: SqlCursor, conversation_ids: list[str], is_online: IsOnline) -> dict[str, dict[str, Row]]:
+    def summaries(
+        self, cur: SqlCursor, conversation_ids: list[str], is_online: IsOnline
+    ) -> dict[str, dict[str, ConversationSummary]]:
         """{conversation_id: {member user_id: ConversationSummary as that member sees it}}."""
         if not conversation_ids:
             return {}
@@ -125,22 +127,17 @@ class ReadModelReads:
         by_conversation: dict[str, list[Row]] = {}
         for m in members:
             by_conversation.setdefault(m["conversation_id"], []).append(m)
-        result: dict[str, dict[str, Row]] = {}
+        result: dict[str, dict[str, ConversationSummary]] = {}
         for c in conversations:
             its_members = by_conversation.get(c["id"], [])
             last = last_messages.get(c["last_message_id"])
-            base = {
-                "id": c["id"],
-                "kind": c["kind"],
-                "title": c["title"],
-                "members": [shapes.member(m, m["user_id"] in online) for m in its_members],
-                "last_message": shapes.message(last, shapes.message_status(last["sender_id"], last["seq"], its_members))
-                if last
-                else None,
-                "last_message_at": c["last_message_at"],
-                "created_at": c["created_at"],
+            members_shown = [shapes.member(m, m["user_id"] in online) for m in its_members]
+            last_shown = (
+                shapes.message(last, shapes.message_status(last["sender_id"], last["seq"], its_members)) if last else None
+            )
+            result[c["id"]] = {
+                m["user_id"]: shapes.summary(c, members_shown, last_shown, m["unread_count"]) for m in its_members
             }
-            result[c["id"]] = {m["user_id"]: {**base, "unread_count": m["unread_count"]} for m in its_members}
         return result
 
     def member_ids(self, cur: SqlCursor, conversation_id: str) -> list[str]:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from eventsourcing.application import Application
 from eventsourcing.persistence import OperationalError
 
-from infrastructure.sql import SqlDatabase
+from projections.ports import SqlDatabase
 from projections.projector import Projector
 from projections.tables import LIVE_PREFIX, TABLES, drop_tables, rename_tables
 

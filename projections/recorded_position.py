@@ -10,7 +10,7 @@ import logging
 import threading
 import time
 
-from infrastructure.sql import SqlDatabase
+from projections.ports import SqlDatabase
 from projections.projector import Projector
 
 log = logging.getLogger("parley.position")

@@ -1,26 +1,163 @@
-"""Read-model rows -> the contract's shapes (section 3 of the wire contract)."""
+"""The contract's shapes (section 3 of the wire contract), each declared once, and the one function
+that builds each from read-model rows.
+
+Each shape is a TypedDict that pydantic understands: the HTTP and socket documents
+(`/api/openapi.json`, `/api/asyncapi.json`), the web client's TypeScript types and the tests'
+contract checks are all generated from these declarations (interfaces/contract.py), while the hot
+path builds plain dicts (a pydantic model's construction and dump cost about 9 us per Message against
+0.8 us for the dict, several times per send). mypy checks every builder against its shape.
+
+Fields of contract v2 that a later change will fill (mentions, roles, mention counts) are
+`NotRequired` until the server produces them; the others v2 added are sent with the values that hold
+while no message can be edited, deleted, reacted to or carry attachments.
+"""
 
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import ConfigDict, with_config
+from typing_extensions import NotRequired, TypedDict
 
 Row = dict[str, Any]
+Timestamp = str  # ISO 8601 in UTC: see `iso`
+Uuid = str
+MessageStatus = Literal["sent", "delivered", "read"]
+Role = Literal["owner", "admin", "member"]
+
+STRICT = ConfigDict(extra="forbid", strict=True)
 
 
-def iso(moment: datetime) -> str:
+@with_config(STRICT)
+class User(TypedDict):
+    id: Uuid
+    username: str | None
+    display_name: str
+    created_at: Timestamp
+    deleted: bool
+
+
+@with_config(STRICT)
+class Connection(TypedDict):
+    id: Uuid
+    requester: User
+    addressee: User
+    status: Literal["pending", "connected", "declined", "removed"]
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+@with_config(STRICT)
+class Quote(TypedDict):
+    id: Uuid
+    seq: int
+    sender_id: Uuid
+    body: str
+    deleted: bool
+
+
+@with_config(STRICT)
+class Reaction(TypedDict):
+    emoji: str
+    user_ids: list[Uuid]
+
+
+@with_config(STRICT)
+class SystemChange(TypedDict):
+    type: Literal["member_added", "member_removed", "member_left", "renamed", "role_changed"]
+    actor_id: Uuid
+    user_ids: list[Uuid]
+    title: str | None
+    role: Role | None
+
+
+@with_config(STRICT)
+class Attachment(TypedDict):
+    id: Uuid
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    width: int | None
+    height: int | None
+    url: str
+    thumbnail_url: str | None
+
+
+@with_config(STRICT)
+class Message(TypedDict):
+    id: Uuid
+    conversation_id: Uuid
+    seq: int
+    sender_id: Uuid
+    kind: Literal["text", "system"]
+    body: str
+    client_message_id: Uuid
+    sent_at: Timestamp
+    edited_at: Timestamp | None
+    deleted: bool
+    reply_to: Quote | None
+    mentions: NotRequired[list[Uuid]]
+    reactions: list[Reaction]
+    attachments: list[Attachment]
+    system: SystemChange | None
+    status: MessageStatus
+
+
+@with_config(STRICT)
+class Member(TypedDict):
+    user: User
+    role: NotRequired[Role]
+    last_delivered_seq: int
+    last_read_seq: int
+    online: bool
+
+
+@with_config(STRICT)
+class ConversationSummary(TypedDict):
+    id: Uuid
+    kind: Literal["direct", "group"]
+    title: str | None
+    members: list[Member]
+    former_members: list[User]
+    role: NotRequired[Role | None]
+    left: bool
+    muted_until: Timestamp | None
+    last_message: Message | None
+    last_message_at: Timestamp | None
+    unread_count: int
+    mention_count: NotRequired[int]
+    created_at: Timestamp
+
+
+@with_config(STRICT)
+class SearchResult(TypedDict):
+    message: Message
+    conversation_id: Uuid
+    highlights: list[list[int]]
+
+
+SHAPES: tuple[type, ...] = (
+    User, Connection, Quote, Reaction, SystemChange, Attachment, Message, Member, ConversationSummary, SearchResult,
+)
+
+
+def iso(moment: datetime) -> Timestamp:
     """Fixed-width ISO 8601 in UTC: sorts as text the same as in time."""
     return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
 
-def user(row: Row, prefix: str = "") -> Row:
+# -- the one builder of each shape ------------------------------------------------------------------
+def user(row: Row, prefix: str = "") -> User:
     return {
         "id": row[f"{prefix}id"],
         "username": row[f"{prefix}username"],
         "display_name": row[f"{prefix}display_name"],
         "created_at": row[f"{prefix}created_at"],
+        "deleted": False,
     }
 
 
-def connection(row: Row) -> Row:
+def connection(row: Row) -> Connection:
     return {
         "id": row["id"],
         "requester": user(row, "requester_"),
@@ -31,20 +168,29 @@ def connection(row: Row) -> Row:
     }
 
 
-def message(row: Row, status: str) -> Row:
+def message(row: Row, status: MessageStatus) -> Message:
+    """From a `messages` row (or anything with its columns: id, conversation_id, seq, sender_id, body,
+    client_message_id, sent_at)."""
     return {
         "id": row["id"],
         "conversation_id": row["conversation_id"],
         "seq": row["seq"],
         "sender_id": row["sender_id"],
+        "kind": "text",
         "body": row["body"],
         "client_message_id": row["client_message_id"],
         "sent_at": row["sent_at"],
+        "edited_at": None,
+        "deleted": False,
+        "reply_to": None,
+        "reactions": [],
+        "attachments": [],
+        "system": None,
         "status": status,
     }
 
 
-def message_status(sender_id: str, seq: int, members: list[Row]) -> str:
+def message_status(sender_id: str, seq: int, members: list[Row]) -> MessageStatus:
     """For the sender's eyes: read once every other member read it, delivered once every other got it."""
     others = [m for m in members if m["user_id"] != sender_id]
     if all(m["last_read_seq"] >= seq for m in others):
@@ -54,10 +200,29 @@ def message_status(sender_id: str, seq: int, members: list[Row]) -> str:
     return "sent"
 
 
-def member(row: Row, online: bool) -> Row:
+def member(row: Row, online: bool) -> Member:
     return {
         "user": user(row, "user_"),
         "last_delivered_seq": row["last_delivered_seq"],
         "last_read_seq": row["last_read_seq"],
         "online": online,
+    }
+
+
+def summary(
+    conversation: Row, members: list[Member], last_message: Message | None, unread_count: int
+) -> ConversationSummary:
+    """A conversation as one member sees it (`unread_count` is theirs)."""
+    return {
+        "id": conversation["id"],
+        "kind": conversation["kind"],
+        "title": conversation["title"],
+        "members": members,
+        "former_members": [],
+        "left": False,
+        "muted_until": None,
+        "last_message": last_message,
+        "last_message_at": conversation["last_message_at"],
+        "unread_count": unread_count,
+        "created_at": conversation["created_at"],
     }

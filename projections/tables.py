@@ -1,7 +1,7 @@
 """The read-model tables. Portable SQL for SQLite and PostgreSQL; every name carries a prefix so a
 second set can be built beside the live one."""
 
-from infrastructure.sql import SqlCursor
+from projections.ports import SqlCursor
 
 LIVE_PREFIX = "rm_"
 

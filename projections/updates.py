@@ -7,7 +7,7 @@ from typing import Any
 from domain.connections import CONNECTED, DECLINED, PENDING, REMOVED, Connection
 from domain.conversations import Conversation
 from domain.users import User
-from infrastructure.sql import SqlCursor
+from projections.ports import SqlCursor
 from projections.changes import Change, ConnectionChanged, ConversationChanged, MarkerMoved, MessageAdded
 from projections.event_rows import ROWS_FROM_EVENTS, MessageRow, ReceiptRow, topics_of
 from projections.folded_writes import FoldedWrites

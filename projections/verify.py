@@ -5,7 +5,7 @@ from typing import Any
 
 from eventsourcing.application import Application
 
-from infrastructure.sql import SqlDatabase
+from projections.ports import SqlDatabase
 from projections.projector import Projector
 from projections.tables import LIVE_PREFIX, TABLES, drop_tables
 

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from application.history import conversation_at
+from projections.history import conversation_at
 from domain.errors import ConversationNotFound, InvalidInput
 from interfaces.http.common import current_user, ok, query, runner
 from interfaces.moments import parse_at

@@ -32,7 +32,7 @@ async def chat_pair(url: str, a_name: str = "alice", b_name: str = "bob") -> tup
 
 def stored_messages(database_url: str, conversation: str) -> list[dict[str, Any]]:
     """Every MessageSent in the event store for the conversation, read from the events themselves."""
-    from infrastructure.bootstrap import bootstrap
+    from interfaces.bootstrap import bootstrap
     from infrastructure.settings import Settings
 
     container = bootstrap(Settings(database_url=database_url, jwt_secret="t" * 40))
@@ -177,7 +177,7 @@ def test_projection_killed_mid_batch_resumes_from_its_position_with_nothing_skip
 ) -> None:
     """SIGKILL the projector process in the middle of its batches; the next one resumes and ends equal
     to a rebuild from the events."""
-    from infrastructure.bootstrap import bootstrap
+    from interfaces.bootstrap import bootstrap
     from infrastructure.settings import Settings
     from projections.verify import verify
     from tests.support.fakes import PlainPasswords

@@ -150,7 +150,7 @@ async def spend_until_refused(sockets: list[Socket], conversation: str, most: in
 def check_the_store(cluster: Cluster, conversation: str, acked: dict[str, int]) -> None:
     """Every acknowledged message stored exactly once with its seq, seqs gap-free, and `parley
     projections verify` clean."""
-    from infrastructure.bootstrap import bootstrap
+    from interfaces.bootstrap import bootstrap
     from infrastructure.settings import Settings
 
     container = bootstrap(Settings(database_url=cluster.database_url, jwt_secret="t" * 40))

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from infrastructure.bootstrap import Container, bootstrap
+from interfaces.bootstrap import Container, bootstrap
 from infrastructure.settings import Settings
 from tests.support.databases import database
 from tests.support.fakes import PlainPasswords

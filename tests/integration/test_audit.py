@@ -10,8 +10,8 @@ from uuid import UUID
 import pytest
 
 from application.audit import Filters, ImportRefused, export_events, import_events
-from application.history import conversation_at
-from infrastructure.bootstrap import Container, bootstrap
+from projections.history import conversation_at
+from interfaces.bootstrap import Container, bootstrap
 from infrastructure.settings import Settings
 from tests.integration.test_rebuild import dump
 from tests.support.databases import database

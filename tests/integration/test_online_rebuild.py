@@ -5,7 +5,7 @@ import time
 from collections.abc import Callable
 from uuid import uuid4
 
-from infrastructure.bootstrap import Container
+from interfaces.bootstrap import Container
 from projections.rebuild import rebuild
 from projections.tables import LIVE_PREFIX
 from projections.verify import verify

@@ -6,7 +6,7 @@ import psycopg
 import pytest
 from psycopg_pool import ConnectionPool
 
-from infrastructure.bootstrap import bootstrap
+from interfaces.bootstrap import bootstrap
 from infrastructure.pg_pool import CheckWhenIdle
 from infrastructure.settings import Settings
 from tests.support.databases import POSTGRES_ADMIN_URL, postgres_database

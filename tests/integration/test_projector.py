@@ -7,7 +7,7 @@ from uuid import uuid4
 
 import pytest
 
-from infrastructure.bootstrap import Container
+from interfaces.bootstrap import Container
 from projections.event_rows import MessageRow
 from projections.projector import Projector
 from projections.tables import LIVE_PREFIX

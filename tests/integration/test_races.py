@@ -7,7 +7,7 @@ from uuid import uuid4
 
 from domain.conversations import Conversation
 from domain.errors import UsernameTaken
-from infrastructure.bootstrap import Container
+from interfaces.bootstrap import Container
 
 THREADS = 8
 

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from infrastructure.bootstrap import Container
+from interfaces.bootstrap import Container
 from projections import projector as projector_module
 from projections.rebuild import rebuild
 from projections.tables import LIVE_PREFIX, TABLES

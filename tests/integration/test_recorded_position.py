@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from infrastructure.bootstrap import Container, bootstrap
+from interfaces.bootstrap import Container, bootstrap
 from infrastructure.settings import Settings
 from projections.recorded_position import RecordedPosition
 from tests.support.fakes import PlainPasswords

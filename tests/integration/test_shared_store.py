@@ -10,7 +10,7 @@ import pytest
 
 from application.commands import Parley
 from domain.errors import NotConnected
-from infrastructure.bootstrap import Container
+from interfaces.bootstrap import Container
 
 
 def two_processes(make_container: Callable[[], Container]) -> tuple[Parley, Parley]:

@@ -6,7 +6,7 @@ from uuid import UUID, uuid4
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from infrastructure.bootstrap import Container
+from interfaces.bootstrap import Container
 from projections.tables import LIVE_PREFIX
 
 MEMBERS = 3

@@ -10,7 +10,7 @@ from typing import Any
 
 def stored_messages(database_url: str, conversation: str) -> list[dict[str, Any]]:
     """Every MessageSent in the event store for the conversation, read from the events themselves."""
-    from infrastructure.bootstrap import bootstrap
+    from interfaces.bootstrap import bootstrap
     from infrastructure.settings import Settings
 
     container = bootstrap(Settings(database_url=database_url, jwt_secret="t" * 40))

@@ -9,6 +9,7 @@ from eventsourcing.application import Application
 
 from domain.conversations import Conversation
 from domain.errors import ConversationNotFound, NotAMember
+from projections import shapes
 from projections.shapes import iso, message_status
 
 
@@ -57,11 +58,10 @@ def conversation_at(
     for member_id, marker in zip(started.member_ids, markers):
         user = app.repository.get(member_id)
         unread = sum(1 for m in messages if m.seq > marker["last_read_seq"] and m.sender_id != member_id)
+        shown = {"id": str(member_id), "username": user.username, "display_name": user.display_name,
+                 "created_at": iso(user.created_on)}
         members.append({
-            "user": {
-                "id": str(member_id), "username": user.username, "display_name": user.display_name,
-                "created_at": iso(user.created_on),
-            },
+            "user": shapes.user(shown),
             "last_delivered_seq": marker["last_delivered_seq"],
             "last_read_seq": marker["last_read_seq"],
             "unread_count": unread,
@@ -73,11 +73,14 @@ def conversation_at(
         "as_of": {"version": events[-1].originator_version, "timestamp": iso(events[-1].timestamp)},
         "members": members,
         "messages": [
-            {
-                "id": str(m.message_id), "conversation_id": str(conversation_id), "seq": m.seq,
-                "sender_id": str(m.sender_id), "body": m.body, "client_message_id": str(m.client_message_id),
-                "sent_at": iso(m.timestamp), "status": message_status(str(m.sender_id), m.seq, markers),
-            }
+            shapes.message(
+                {
+                    "id": str(m.message_id), "conversation_id": str(conversation_id), "seq": m.seq,
+                    "sender_id": str(m.sender_id), "body": m.body, "client_message_id": str(m.client_message_id),
+                    "sent_at": iso(m.timestamp),
+                },
+                message_status(str(m.sender_id), m.seq, markers),
+            )
             for m in messages
         ],
     }

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from eventsourcing.postgres import PostgresDatastore
 
 from application.commands import Parley
-from application.queries import Queries
+from projections.queries import Queries
 from infrastructure.event_log import EventPositions
 from infrastructure.event_store import persistence_env
 from application.ports import PasswordHasher

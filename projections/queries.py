@@ -10,7 +10,7 @@ from uuid import UUID
 from application.ports import PasswordHasher, Presence, ReadModelPosition
 from domain.errors import ConversationNotFound, InvalidCredentials, InvalidInput, NotAMember
 from domain.users import normalize_username
-from infrastructure.sql import SqlDatabase
+from projections.ports import SqlDatabase
 from projections.reads import ReadModelReads
 
 Row = dict[str, Any]

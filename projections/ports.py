@@ -1,0 +1,63 @@
+"""What the read side needs from the outside, as ports: a SQL database for the read-model tables
+(adapted to SQLite and PostgreSQL by infrastructure/sql.py), and windows of the event log as plain
+rows (infrastructure/sqlite_recorder.py and postgres_recorder.py). The read side imports no adapter."""
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from typing import Any, NamedTuple, Protocol, runtime_checkable
+from uuid import UUID
+
+from eventsourcing.persistence import Notification
+
+
+class SqlCursor(Protocol):
+    """Read-model SQL written once for both engines: `?` placeholders, rows as dicts."""
+
+    engine: str
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> "SqlCursor": ...
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
+
+    def insert_many(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None: ...
+
+    def execute_values(self, sql: str, types: Sequence[str], rows: Sequence[Sequence[Any]], chunk: int = 500) -> None: ...
+
+    def fetchone(self) -> dict[str, Any] | None: ...
+
+    def fetchall(self) -> list[dict[str, Any]]: ...
+
+    @property
+    def rowcount(self) -> int: ...
+
+
+class SqlDatabase(Protocol):
+    engine: str  # "sqlite" or "postgres"
+
+    def transaction(self, *, commit: bool) -> AbstractContextManager[SqlCursor]: ...
+
+    def vacuum(self, tables: Sequence[str]) -> None: ...
+
+
+class StoredRow(NamedTuple):
+    """A stored event as the projector's readers take it (Notification's fields; the id as text)."""
+
+    id: int
+    originator_id: str
+    originator_version: int
+    topic: str
+    state: bytes
+
+    def notification(self) -> Notification:
+        return Notification(
+            id=self.id, originator_id=UUID(self.originator_id), originator_version=self.originator_version,
+            topic=self.topic, state=self.state,
+        )
+
+
+@runtime_checkable
+class WindowedRecorder(Protocol):
+    """An application recorder that reads a window of the log as plain rows, faster than the library's
+    `select_notifications` (which builds a Notification and a UUID per row)."""
+
+    def select_window(self, start: int, stop: int, topics: Sequence[str]) -> Sequence[StoredRow]: ...
