@@ -46,7 +46,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 def make_clients(servers: Topology, args: argparse.Namespace) -> tuple[Cast, dict[str, Any]]:
     """Pairs with one user on each server (every message crosses processes through Redis) and one group
     whose members alternate between the servers."""
-    people, info = make_cast(servers.a.url, args.pairs, args.group - 1)
+    with servers.setup_server() as setup:
+        people, info = make_cast(setup.url, args.pairs, args.group - 1)
     urls = (servers.a.url, servers.b.url)
     pair_rate = args.rate * (1 - args.group_share) / max(1, args.pairs) / 2
     group_rate = args.rate * args.group_share / args.group

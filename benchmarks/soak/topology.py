@@ -208,6 +208,17 @@ class Topology:
         self.b.start(timeout=60)
         return self
 
+    @contextlib.contextmanager
+    def setup_server(self) -> Iterator[ServerProcess]:
+        """A third server, stopped before the load, for registering users and starting conversations:
+        the two measured servers then start the load alike (argon2 leaves a process ~150 MB larger,
+        and a process that created the aggregates it caches served sends far slower; see the README)."""
+        server = ServerProcess(self.database_url, self.env, args=("--no-projections",)).start(timeout=60)
+        try:
+            yield server
+        finally:
+            server.stop()
+
     def restart_projector(self) -> None:
         """ProjectorProcess.start waits for its start line in the log: a new log for each start."""
         self.projector.log_path = Path(tempfile.mkstemp(prefix="parley-projector-", suffix=".log")[1])
