@@ -4,6 +4,7 @@ when the typist sends in that conversation, or when their last socket disconnect
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 from uuid import UUID
 
 log = logging.getLogger("parley.typing")
@@ -12,14 +13,42 @@ TYPING_SECONDS = 6.0
 MAX_TYPING_PER_USER = 20  # bounds the timers one client can hold
 
 Announce = Callable[[UUID, UUID, bool], Awaitable[None]]  # (user, conversation, is_typing)
+Expiry = Callable[[], Awaitable[None]]
+
+
+class Timer(Protocol):
+    def cancel(self) -> None: ...
+
+
+class Clock(Protocol):
+    """Where the tracker's expiries are scheduled: the event loop in the server, a clock a test
+    advances by hand in tests/unit/test_typing.py (so "6 s later" takes no time there)."""
+
+    def call_later(self, delay: float, expire: Expiry) -> Timer: ...
+
+
+class LoopClock:
+    """The running event loop's timers; each expiry runs as a task of its own, kept here until it is
+    done (the loop holds only weak references to tasks)."""
+
+    def __init__(self) -> None:
+        self._running: set[asyncio.Task[None]] = set()
+
+    def call_later(self, delay: float, expire: Expiry) -> Timer:
+        return asyncio.get_running_loop().call_later(delay, self._run, expire)
+
+    def _run(self, expire: Expiry) -> None:
+        task = asyncio.get_running_loop().create_task(expire())
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
 
 
 class TypingTracker:
-    def __init__(self, announce: Announce, seconds: float = TYPING_SECONDS) -> None:
+    def __init__(self, announce: Announce, seconds: float = TYPING_SECONDS, clock: Clock | None = None) -> None:
         self.announce = announce
         self.seconds = seconds
-        self._timers: dict[UUID, dict[UUID, asyncio.TimerHandle]] = {}  # user -> conversation -> expiry
-        self._expiring: set[asyncio.Task[None]] = set()  # the loop keeps only weak references to tasks
+        self.clock: Clock = clock or LoopClock()
+        self._timers: dict[UUID, dict[UUID, Timer]] = {}  # user -> conversation -> expiry
 
     async def start(self, user_id: UUID, conversation_id: UUID) -> None:
         timers = self._timers.setdefault(user_id, {})
@@ -29,8 +58,7 @@ class TypingTracker:
         elif len(timers) >= MAX_TYPING_PER_USER:
             oldest = next(iter(timers))
             await self.stop(user_id, oldest)
-        loop = asyncio.get_running_loop()
-        timers[conversation_id] = loop.call_later(self.seconds, self._expire, user_id, conversation_id)
+        timers[conversation_id] = self.clock.call_later(self.seconds, lambda: self._expire(user_id, conversation_id))
         if not already:
             await self.announce(user_id, conversation_id, True)
 
@@ -50,17 +78,9 @@ class TypingTracker:
     def is_typing(self, user_id: UUID, conversation_id: UUID) -> bool:
         return conversation_id in self._timers.get(user_id, {})
 
-    @property
-    def expiring(self) -> int:
-        """Expiries still announcing."""
-        return len(self._expiring)
-
-    def _expire(self, user_id: UUID, conversation_id: UUID) -> None:
-        task = asyncio.get_running_loop().create_task(self.stop(user_id, conversation_id))
-        self._expiring.add(task)
-        task.add_done_callback(self._expired)
-
-    def _expired(self, task: "asyncio.Task[None]") -> None:
-        self._expiring.discard(task)
-        if not task.cancelled() and (error := task.exception()) is not None:
+    async def _expire(self, user_id: UUID, conversation_id: UUID) -> None:
+        """The state has ended (`stop` forgets it before it announces) even when telling the room fails."""
+        try:
+            await self.stop(user_id, conversation_id)
+        except Exception as error:
             log.warning("could not announce the end of a typing state: %r", error)
