@@ -1,6 +1,5 @@
 """Receipts, unread counts, typing and presence, seen by two people on two devices each."""
 
-import asyncio
 import time
 from typing import Any
 
@@ -61,12 +60,13 @@ async def test_receipts_move_forward_only_and_reach_every_socket(server: ServerP
         "unread_count": 0,
     }
     assert await b[0].call("mark_as_delivered", {"conversation_id": conversation, "up_to_seq": 2}) == {"ok": True}
-    await asyncio.sleep(0.5)
-    assert all(s.pending("messages_read") == [] and s.pending("messages_delivered") == [] for s in a + b)
     history = await a[0].call("get_messages", {"conversation_id": conversation})
     assert [m["status"] for m in history["messages"]] == ["read", "read", "read"]
 
     assert (await a[0].send(conversation, "one more"))["ok"]
+    for s in a + b:  # its message_new is the sentinel: receipts of those marks would have come before it
+        assert [m["seq"] for m in await s.arrived_before("message_new", lambda m: m["seq"] == 4)] == [1, 2, 3]
+        assert s.pending("messages_read") == [] and s.pending("messages_delivered") == []
     summary = await b[0].next_matching("conversation_updated", lambda c: c["last_message"]["seq"] == 4)
     assert summary["unread_count"] == 1
     marks = await b[0].call("mark_as_read", {"conversation_id": conversation, "up_to_seq": "4"})
@@ -127,10 +127,12 @@ async def test_typing_reaches_others_not_the_typist_and_ends_by_itself(server: S
     await a[0].call("typing_start", {"conversation_id": conversation})
     assert (await b[1].next("typing"))["is_typing"] is True
     await a[0].disconnect()
-    await asyncio.sleep(0.5)
-    assert b[1].pending("typing") == []
+    # Still typing, so from the other socket typing_start only extends it (had it ended, it would say true again).
+    assert await a[1].call("typing_start", {"conversation_id": conversation}) == {"ok": True}
     await a[1].disconnect()
-    assert (await b[1].next("typing", timeout=2))["is_typing"] is False
+    # The sentinel: Alice going offline, said by the handler of her last socket after it ended her typing.
+    await b[1].next_matching("presence", lambda p: p["user_id"] == alice.id and p["status"] == "offline")
+    assert [t["is_typing"] for t in b[1].pending("typing")] == [False]
 
     outsider = Person(server.url, "eve").register()
     se = await Socket(outsider).connect()
@@ -152,21 +154,22 @@ async def test_presence_counts_devices_and_tells_only_connections(server: Server
     second = await Socket(alice).connect()  # a second device: still one "online"
     # the new socket is told who of its connections is online right now
     assert (await second.next("presence"))["user_id"] == bob.id
-    await first.disconnect()
-    await asyncio.sleep(0.5)
-    assert watcher.pending("presence") == []
+    await first.disconnect()  # one device of two: nothing to say
     await second.disconnect()
-    offline = await watcher.next("presence")
+    offline = await watcher.next("presence")  # the first thing the watcher hears: the last one's offline
     assert offline["user_id"] == alice.id and offline["status"] == "offline" and offline["last_seen_at"]
     assert outsider.pending("presence") == []
 
     # Member.online reflects presence when a summary is built.
     again = await Socket(alice).connect()
+    # The sentinel: back online is the next thing the watcher hears, so "offline" was said once.
+    back = await watcher.arrived_before("presence", lambda p: p["user_id"] == alice.id and p["status"] == "online")
+    assert back == []
     conversation = (await again.call("start_conversation", {"user_ids": [bob.id]}))["conversation"]
     members: dict[str, Any] = {m["user"]["id"]: m["online"] for m in conversation["members"]}
     assert members == {alice.id: True, bob.id: True}
     await watcher.disconnect()
-    await asyncio.sleep(0.3)
+    await again.next_matching("presence", lambda p: p["user_id"] == bob.id and p["status"] == "offline")
     listed = (await again.call("get_conversations"))["conversations"][0]
     assert {m["user"]["id"]: m["online"] for m in listed["members"]} == {alice.id: True, bob.id: False}
     await close(again, outsider)

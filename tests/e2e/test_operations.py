@@ -37,7 +37,6 @@ async def test_an_operator_verifies_rebuilds_under_load_exports_and_travels_in_t
         assert (await (a if n % 2 else b).send(conversation, f"before {n}"))["ok"]
     await b.call("mark_as_read", {"conversation_id": conversation, "up_to_seq": 10})
     position_then = httpx.get(f"{server.url}/readyz").json()["position"]
-    time.sleep(0.01)
 
     status = parley(server, "projections", "status")
     assert status.returncode == 0 and "read_models" in status.stdout and status.stdout.split()[-1] == "0"

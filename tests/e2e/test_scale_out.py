@@ -18,6 +18,7 @@ from tests.support.clients import Person, Socket
 from tests.support.databases import postgres_database
 from tests.support.redis import REDIS_URL, redis_prefix
 from tests.support.server import ProjectorProcess, ServerProcess
+from tests.support.waiting import until
 
 PRESENCE_TTL_SECONDS = 1.5
 
@@ -152,10 +153,13 @@ async def test_presence_crosses_processes_and_a_user_on_two_processes_is_online_
     await c1.disconnect()  # her socket on B remains: no offline
     await c2.disconnect()  # her last socket: offline, once
     assert (await d.next_matching("presence", lambda e: e["user_id"] == carol.id))["status"] == "offline"
-    await asyncio.sleep(0.3)  # anything announced twice would have arrived by now
-    assert carols(d.pending("presence")) == []
     listed = await d.call("get_conversations")
     assert {m["user"]["id"]: m["online"] for m in listed["conversations"][0]["members"]}[carol.id] is False
+    # The sentinel: her coming back is the next thing dave hears of her, so "offline" was said once.
+    c3 = await Socket(carol).connect()
+    back = await d.arrived_before("presence", lambda e: e["user_id"] == carol.id and e["status"] == "online")
+    assert carols(back) == []
+    await c3.disconnect()
     await d.disconnect()
     await d_late.disconnect()
 
@@ -232,12 +236,10 @@ async def test_killing_a_server_process_loses_nothing_acknowledged(own_cluster: 
                 acked[key] = ack["message"]["seq"]
 
     tasks = [asyncio.create_task(send_until_stopped(s)) for s in senders]
-    while len(acked) < 40:
-        await asyncio.sleep(0.02)
+    await until(lambda: len(acked) >= 40, "40 sends acknowledged", 30)
     cluster.a.kill()  # SIGKILL: no shutdown; its sockets never say goodbye
     acked_at_kill = len(acked)
-    while len(acked) < acked_at_kill + 20:  # B goes on
-        await asyncio.sleep(0.02)
+    await until(lambda: len(acked) >= acked_at_kill + 20, "B goes on acknowledging sends", 30)
     stop.set()
     await asyncio.gather(*tasks)
 

@@ -399,9 +399,8 @@ async def test_join_and_leave_are_per_socket_while_conversation_updated_reaches_
             "conversation_updated", lambda x: x["last_message"] is not None and x["last_message"]["seq"] == 2
         )
         assert updated["unread_count"] == 0  # bob's own view
-        await asyncio.sleep(0.5)
+        # The summaries of seq 2 that a1 and a3 got above were sent after its message_new (Socket.arrived_before).
         assert a1.pending("message_new") == [] and a3.pending("message_new") == []
-        assert c.pending("message_new") == [] and c.pending("conversation_updated") == []
         # Carol, not a member, cannot listen in by joining either.
         assert_error(await c.call("join_conversation", {"conversation_id": conversation}), "not_a_member")
 
@@ -410,12 +409,14 @@ async def test_join_and_leave_are_per_socket_while_conversation_updated_reaches_
         history = await a1.call("get_messages", {"conversation_id": conversation})
         assert [m["seq"] for m in history["messages"]] == [1, 2, 3]
         assert (await b.next("message_new"))["id"] == three["id"]
-        await asyncio.sleep(0.3)
-        assert a1.pending("message_new") == []
 
         await joined(a1, conversation_id=conversation)
         four = await send_ok(b, conversation, "four")
-        assert (await a1.next("message_new")) == four
+        assert await a1.arrived_before("message_new", lambda m: m == four) == []  # not "three", sent while out
+        # Carol heard nothing of it all: a conversation started with her afterwards is the first thing she hears.
+        with_carol = await direct_conversation(a2, carol)
+        assert await c.arrived_before("conversation_updated", lambda x: x["id"] == with_carol) == []
+        assert c.pending("message_new") == []
     finally:
         await disconnect(a1, a2, a3, b, c)
 
@@ -468,8 +469,9 @@ async def test_send_message_normalises_the_body_and_enforces_its_length_in_code_
         assert [m["body"] for m in history["messages"]] == expected_bodies
         over_http = Api(server.url).get(f"/api/conversations/{conversation}/messages", bob, params={"limit": 200})
         assert [m["body"] for m in over_http.json()["messages"]] == expected_bodies
-        await asyncio.sleep(0.3)
-        assert b.pending("message_new") == []
+        last = await send_ok(a, conversation, "the end")
+        assert last["seq"] == len(stored) + 1  # the refused bodies took no seq
+        assert await b.arrived_before("message_new", lambda m: m["id"] == last["id"]) == []  # and emitted nothing
     finally:
         await disconnect(a, b)
 
@@ -539,14 +541,15 @@ async def test_concurrent_sends_get_gap_free_seqs_delivered_in_order_to_every_jo
             received = [await s.next("message_new", timeout=10) for _ in range(40)]
             assert [m["seq"] for m in received] == list(range(1, 41)), [m["seq"] for m in received]
             assert [m["id"] for m in received] == [by_seq[i]["id"] for i in range(1, 41)]
-        await asyncio.sleep(0.3)
-        assert a1.pending("message_new") == [] and b.pending("message_new") == []
 
         history = await b.call("get_messages", {"conversation_id": conversation, "limit": 200})
         assert [(m["seq"], m["id"], m["body"]) for m in history["messages"]] == [
             (i, by_seq[i]["id"], by_seq[i]["body"]) for i in range(1, 41)
         ]
         assert history["has_more"] is False
+        last = await send_ok(a2, conversation, "after all")  # nothing was sent twice: this comes next
+        for s in (a1, a2, b):
+            assert await s.arrived_before("message_new", lambda m: m["id"] == last["id"]) == []
     finally:
         await disconnect(a1, a2, b)
 

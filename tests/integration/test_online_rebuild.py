@@ -9,6 +9,7 @@ from interfaces.bootstrap import Container
 from projections.rebuild import rebuild
 from projections.tables import LIVE_PREFIX
 from projections.verify import verify
+from tests.support.waiting import until_sync
 from tests.support.workload import run_workload
 
 
@@ -42,6 +43,7 @@ def test_an_online_rebuild_under_live_sending_loses_and_duplicates_nothing(
     stop = threading.Event()
     sent: list[int] = []
     empty_reads: list[int] = []
+    reads: list[int] = []
     failed_reads: list[Exception] = []
 
     def send() -> None:
@@ -57,6 +59,7 @@ def test_an_online_rebuild_under_live_sending_loses_and_duplicates_nothing(
             except Exception as error:  # a client would have got an error during the rebuild
                 failed_reads.append(error)
                 continue
+            reads.append(1)
             if not page:
                 empty_reads.append(1)
             time.sleep(0.005)
@@ -66,9 +69,10 @@ def test_an_online_rebuild_under_live_sending_loses_and_duplicates_nothing(
         thread.start()
     try:
         operator = make_container()  # plays `parley projections rebuild` in another process
-        time.sleep(0.3)
+        until_sync(lambda: len(sent) >= 5 and len(reads) >= 5, "clients sending and reading before the rebuild")
         rebuild(operator.app, operator.db, batch_size=50)
-        time.sleep(0.3)
+        swapped = len(sent), len(reads)
+        until_sync(lambda: len(sent) >= swapped[0] + 5 and len(reads) >= swapped[1] + 5, "... and after the swap")
     finally:
         stop.set()
         for thread in threads:

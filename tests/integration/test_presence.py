@@ -4,7 +4,7 @@ also when that socket's process was killed."""
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -12,8 +12,17 @@ from infrastructure.presence import LocalPresence, Presence
 from infrastructure.redis_clients import RedisClients
 from infrastructure.redis_presence import RedisPresence
 from tests.support.redis import REDIS_URL, redis_prefix
+from tests.support.waiting import until
 
 TTL = 0.5
+
+
+def expired(presence: RedisPresence, user: UUID, sid: str) -> bool:
+    """Whether the socket's time has passed on Redis's own clock (the one the scripts read): the TTL
+    is Redis's, so the test polls it rather than sleeping past it on its own clock."""
+    score = presence.redis.sync.zscore(presence.expiries, f"{user}|{sid}")
+    seconds, microseconds = presence.redis.sync.time()
+    return score is not None and seconds * 1000 + microseconds // 1000 > score
 
 
 @pytest.fixture
@@ -75,7 +84,7 @@ async def test_the_sockets_of_a_killed_process_expire_and_their_user_goes_offlin
     await survivor.join(also_elsewhere, "s2")
     # `killed` never beats again; the others do.
     assert (await survivor.heartbeat()).offline == []
-    await asyncio.sleep(TTL + 0.1)
+    await until(lambda: expired(killed, alone, "k1") and expired(killed, also_elsewhere, "k2"), "the TTL passing", 5)
     assert await survivor.join(also_elsewhere, "s2") is False  # (a beat of survivor's that does not sweep)
     changes = await asyncio.gather(survivor.heartbeat(), third.heartbeat())
     assert sorted(u for c in changes for u in c.offline) == [alone]  # announced by one of them
@@ -90,10 +99,13 @@ async def test_heartbeats_keep_sockets_alive_and_revive_one_swept_while_its_proc
     user, sleeper = uuid4(), uuid4()
     await alive.join(user, "a1")
     await stalled.join(sleeper, "z1")
-    offline = []
-    for _ in range(5):
-        await asyncio.sleep(TTL / 3)
-        offline += (await alive.heartbeat()).offline
+    offline: list[UUID] = []
+
+    async def beat() -> bool:  # alive beats, well within the TTL, until stalled's socket is swept
+        offline.extend((await alive.heartbeat()).offline)
+        return bool(offline)
+
+    await until(beat, "the stalled process's socket swept", 5)  # z1 joined after a1: a1's first TTL is over too
     assert offline == [sleeper]  # swept by alive's heartbeats; alive's own user stays online
     assert other.online([user, sleeper]) == {user}
     changes = await stalled.heartbeat()  # it wakes up: its socket is still connected

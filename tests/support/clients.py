@@ -2,6 +2,7 @@
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,6 +99,42 @@ class Socket:
                     return item
 
         return await asyncio.wait_for(find(), timeout)
+
+    async def arrived_before(self, event: str, sentinel: Callable[[Any], bool], timeout: float = 10) -> list[Any]:
+        """Every `event` received before the first one `sentinel` matches (that one is consumed too).
+
+        How a test shows that something did NOT happen without sleeping for "long enough": after the
+        action that must cause nothing, it causes a sentinel that this socket receives on the same
+        ordered path, waits for it, and asserts that nothing came before it. Once the sentinel is here,
+        anything the action could have caused is here too, because the server sends in order:
+
+        - broadcasts (message_new, receipts, conversation_updated, connection_updated, the presence of
+          newly connected people) leave one thread in log order, through one task per process
+          (interfaces/sockets/emitter.py) or one Redis channel, and python-socketio queues each packet
+          on the socket's websocket before it starts the next emit. A command acknowledged before the
+          sentinel's command is sent is earlier in the log, so its broadcasts are sent first. Within
+          one published set of batches, messages and receipts go out before summaries, and summaries
+          before connections (projections/broadcasts.py): so a sentinel `message_new` settles earlier
+          messages and receipts; a `conversation_updated` of ANOTHER conversation (one summary per
+          conversation per set) also settles earlier summaries.
+        - events a handler emits itself (typing, presence on connect and disconnect) are queued before
+          that handler returns; a sentinel emitted by a later handler on the same process comes after.
+          A disconnect has no acknowledgement, so a sentinel after one is ordered by the state it
+          changed (the user's last socket is counted only after the earlier ones left).
+
+        Other events on the same ordered path can be checked with `pending` once this returns.
+        """
+        before: list[Any] = []
+
+        async def find() -> None:
+            while not sentinel(item := await self.events[event].get()):
+                before.append(item)
+
+        try:
+            await asyncio.wait_for(find(), timeout)
+        except TimeoutError:
+            raise AssertionError(f"no sentinel {event} within {timeout}s; received before it: {before}") from None
+        return before
 
     def pending(self, event: str) -> list[Any]:
         items = []
