@@ -21,7 +21,7 @@ from starlette.staticfiles import StaticFiles
 from interfaces.bootstrap import Container
 from interfaces.drain import Drain
 from interfaces.errors import EXPECTED_ERRORS, NotFound
-from interfaces.http import accounts, connections, conversations, health
+from interfaces.http import accounts, connections, conversations, documents, health
 from interfaces.http.common import error_response
 from interfaces.http.middleware import Deadline, RequestIds
 from interfaces.runner import Runner
@@ -74,7 +74,7 @@ def create_app(container: Container, sio: socketio.AsyncServer, emitter: LoopEmi
                     async with asyncio.timeout(1):
                         await container.redis.aclose()
 
-    routes = [*accounts.routes, *connections.routes, *conversations.routes, *health.routes]
+    routes = [*accounts.routes, *connections.routes, *conversations.routes, *health.routes, *documents.routes]
     routes.append(Route("/api/{rest:path}", api_not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]))
     routes += web_client_routes()
     http = Starlette(

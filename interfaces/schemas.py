@@ -3,7 +3,7 @@
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
 
 
 class Payload(BaseModel):
@@ -43,7 +43,17 @@ class ConversationPage(Payload):
     before: text(200) | None = None
 
 
-class MessagePage(Payload):
+class OneDirection(Payload):
+    """A page of history goes one way: before a seq, or after one."""
+
+    @model_validator(mode="after")
+    def one_direction(self) -> "OneDirection":
+        if getattr(self, "before_seq", None) is not None and getattr(self, "after_seq", None) is not None:
+            raise ValueError("give before_seq or after_seq, not both")
+        return self
+
+
+class MessagePage(OneDirection):
     before_seq: Annotated[int, Field(ge=0)] | None = None
     after_seq: Annotated[int, Field(ge=0)] | None = None
     limit: Annotated[int, Field(ge=1, le=200)] = 50
@@ -70,7 +80,7 @@ class GetConversations(Payload):
     before: text(200) | None = None
 
 
-class GetMessages(Payload):
+class GetMessages(OneDirection):
     conversation_id: UUID
     before_seq: Seq | None = None
     after_seq: Seq | None = None

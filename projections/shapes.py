@@ -12,15 +12,33 @@ Fields of contract v2 that a later change will fill (mentions, roles, mention co
 while no message can be edited, deleted, reacted to or carry attachments.
 """
 
+import re
 from datetime import datetime, timezone
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+from uuid import UUID
 
-from pydantic import ConfigDict, with_config
+from pydantic import AfterValidator, ConfigDict, WithJsonSchema, with_config
 from typing_extensions import NotRequired, TypedDict
 
 Row = dict[str, Any]
-Timestamp = str  # ISO 8601 in UTC: see `iso`
-Uuid = str
+ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|\+00:00)$")
+
+
+def _uuid(value: str) -> str:
+    if str(UUID(value)) != value:
+        raise ValueError("a UUID in its canonical lower-case form")
+    return value
+
+
+def _utc(value: str) -> str:
+    if not ISO_UTC.match(value):
+        raise ValueError("an ISO 8601 timestamp in UTC (Z or +00:00)")
+    return value
+
+
+# Validated (by the tests and the documents; the hot path builds them without validating).
+Timestamp = Annotated[str, AfterValidator(_utc), WithJsonSchema({"type": "string", "format": "date-time"})]
+Uuid = Annotated[str, AfterValidator(_uuid), WithJsonSchema({"type": "string", "format": "uuid"})]
 MessageStatus = Literal["sent", "delivered", "read"]
 Role = Literal["owner", "admin", "member"]
 

@@ -8,9 +8,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from domain.errors import InvalidInput
+from interfaces.auth import NO_SUCH_USER, token_user
 from interfaces.errors import Unauthorized, describe
 from interfaces.runner import Runner
-from infrastructure.tokens import InvalidToken
 
 M = TypeVar("M", bound=BaseModel)
 MAX_BODY_BYTES = 64 * 1024
@@ -47,22 +47,11 @@ async def current_user(request: Request) -> UUID:
     return await authenticate(runner(request), token.strip())
 
 
-NO_SUCH_USER = "Invalid access token: no such user."
-
-
 async def authenticate(run: Runner, token: str) -> UUID:
-    user_id = token_user(run, token)
+    user_id = token_user(run.container.tokens, token)
     if await run.call(run.container.queries.user, user_id) is None:
         raise Unauthorized(NO_SUCH_USER)
     return user_id
-
-
-def token_user(run: Runner, token: str) -> UUID:
-    """The user a token was signed for (the signature and expiry checked; not yet whether they exist)."""
-    try:
-        return run.container.tokens.verify(token)
-    except InvalidToken as error:
-        raise Unauthorized(f"Invalid access token: {error}.") from None
 
 
 def ok(payload: dict[str, Any], status: int = 200) -> JSONResponse:

@@ -7,7 +7,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from projections.history import conversation_at
-from domain.errors import ConversationNotFound, InvalidInput
+from domain.errors import ConversationNotFound
 from interfaces.http.common import current_user, ok, query, runner
 from interfaces.moments import parse_at
 from interfaces.schemas import ConversationPage, MessagePage
@@ -25,7 +25,6 @@ async def list_messages(request: Request) -> JSONResponse:
     user_id = await current_user(request)
     conversation_id = _conversation_id(request)
     page = query(request, MessagePage)
-    check_one_direction(page.before_seq, page.after_seq)
     run = runner(request)
     messages, has_more = await run.call(
         run.container.queries.messages, conversation_id, user_id, page.before_seq, page.after_seq, page.limit
@@ -51,11 +50,6 @@ def _conversation_id(request: Request) -> UUID:
         return UUID(request.path_params["id"])
     except ValueError:
         raise ConversationNotFound("No such conversation.") from None
-
-
-def check_one_direction(before_seq: int | None, after_seq: int | None) -> None:
-    if before_seq is not None and after_seq is not None:
-        raise InvalidInput("Give before_seq or after_seq, not both.")
 
 
 routes = [

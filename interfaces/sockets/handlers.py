@@ -11,7 +11,6 @@ from pydantic import BaseModel
 
 from infrastructure.logs import context_id
 from interfaces.errors import NotFound, Unauthorized, describe
-from interfaces.http.conversations import check_one_direction
 from interfaces.runner import Interrupted, RequestTimedOut, Runner
 from interfaces.schemas import (
     ConversationRef,
@@ -136,7 +135,6 @@ class SocketEvents:
         return {"ok": True, "conversations": conversations, "next_cursor": next_cursor}
 
     async def get_messages(self, user_id: UUID, sid: str, data: GetMessages) -> Ack:
-        check_one_direction(data.before_seq, data.after_seq)
         messages, has_more = await self.run.call(
             self.queries.messages, data.conversation_id, user_id, data.before_seq, data.after_seq, data.limit
         )

@@ -13,7 +13,7 @@ import socketio
 from infrastructure.logs import context_id
 from infrastructure.settings import Settings
 from interfaces.errors import Unauthorized, describe
-from interfaces.http.common import NO_SUCH_USER, token_user
+from interfaces.auth import NO_SUCH_USER, token_user
 from interfaces.runner import Runner
 from interfaces.sockets.handlers import SocketEvents
 from interfaces.sockets.json_codec import OrjsonJson
@@ -82,7 +82,7 @@ class SocketApi:
         try:
             if not token:
                 raise Unauthorized("Missing access token: connect with auth {token}.")
-            user_id = token_user(self.run, token)
+            user_id = token_user(self.run.container.tokens, token)
             start = await self.run.call(self.run.container.queries.socket_start, user_id)  # one read, one hop
             if start is None:
                 raise Unauthorized(NO_SUCH_USER)

@@ -1,0 +1,299 @@
+"""The wire contract's messages, declared once: what each socket event takes and acknowledges, what
+each server event carries, what each HTTP endpoint takes and answers. The shapes they carry are
+projections/shapes.py's; the requests are interfaces/schemas.py's.
+
+From these declarations come the published documents (interfaces/api_documents.py: OpenAPI 3.1 at
+`/api/openapi.json`, AsyncAPI 3 at `/api/asyncapi.json`), the web client's TypeScript types (through
+the JSON Schema written by `python -m interfaces.contract_schema`), and the tests' checks of every
+payload (tests/support/contract.py validates against them).
+"""
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, TypeAdapter, with_config
+from typing_extensions import NotRequired, TypedDict
+
+from interfaces import schemas
+from projections.shapes import (
+    SHAPES,
+    STRICT,
+    Connection,
+    ConversationSummary,
+    Message,
+    Reaction,
+    Timestamp,
+    User,
+    Uuid,
+)
+
+
+# -- errors -------------------------------------------------------------------------------------------
+ErrorCode = Literal[
+    "unauthorized", "forbidden", "validation_error", "not_found", "not_a_member", "not_connected",
+    "user_not_found", "username_taken", "invalid_credentials", "connection_exists", "invalid_state",
+    "rate_limited", "too_large", "internal",
+]
+
+
+@with_config(STRICT)
+class Error(TypedDict):
+    code: ErrorCode
+    message: str
+    retry_after_ms: NotRequired[int]
+
+
+@with_config(STRICT)
+class ErrorBody(TypedDict):
+    """Every HTTP error's body."""
+
+    error: Error
+
+
+@with_config(STRICT)
+class Refused(TypedDict):
+    """Every socket event's ack when it fails."""
+
+    ok: Literal[False]
+    error: Error
+
+
+# -- socket acks (on success) ---------------------------------------------------------------------------
+@with_config(STRICT)
+class Done(TypedDict):
+    ok: Literal[True]
+
+
+@with_config(STRICT)
+class ConversationAck(TypedDict):
+    ok: Literal[True]
+    conversation: ConversationSummary
+
+
+@with_config(STRICT)
+class MessageAck(TypedDict):
+    ok: Literal[True]
+    message: Message
+
+
+@with_config(STRICT)
+class ConversationsAck(TypedDict):
+    ok: Literal[True]
+    conversations: list[ConversationSummary]
+    next_cursor: str | None
+
+
+@with_config(STRICT)
+class MessagesAck(TypedDict):
+    ok: Literal[True]
+    messages: list[Message]
+    has_more: bool
+
+
+@with_config(STRICT)
+class ReadAck(TypedDict):
+    ok: Literal[True]
+    unread_count: int
+
+
+# -- server events ----------------------------------------------------------------------------------
+@with_config(STRICT)
+class Typing(TypedDict):
+    conversation_id: Uuid
+    user_id: Uuid
+    is_typing: bool
+
+
+@with_config(STRICT)
+class Presence(TypedDict):
+    user_id: Uuid
+    status: Literal["online", "offline"]
+    last_seen_at: Timestamp
+
+
+@with_config(STRICT)
+class MessagesDelivered(TypedDict):
+    conversation_id: Uuid
+    user_id: Uuid
+    up_to_seq: int
+    delivered_at: Timestamp
+
+
+@with_config(STRICT)
+class MessagesRead(TypedDict):
+    conversation_id: Uuid
+    user_id: Uuid
+    up_to_seq: int
+    read_at: Timestamp
+
+
+@with_config(STRICT)
+class ReactionsUpdated(TypedDict):
+    conversation_id: Uuid
+    message_id: Uuid
+    reactions: list[Reaction]
+
+
+@dataclass(frozen=True)
+class ServerEvent:
+    name: str
+    payload: Any
+    to: str  # who gets it (the contract's section 2.2)
+
+
+SERVER_EVENTS = [
+    ServerEvent("message_new", Message, "sockets that joined the conversation"),
+    ServerEvent("conversation_updated", ConversationSummary, "every socket of every member (user rooms)"),
+    ServerEvent("connection_updated", Connection, "every socket of both parties"),
+    ServerEvent("messages_delivered", MessagesDelivered, "sockets that joined the conversation"),
+    ServerEvent("messages_read", MessagesRead, "sockets that joined the conversation"),
+    ServerEvent("typing", Typing, "sockets that joined the conversation, except every socket of the typist"),
+    ServerEvent("presence", Presence, "every socket of each user connected to the subject"),
+]
+
+
+def presence(user_id: Any, status: Literal["online", "offline"], at: str) -> Presence:
+    return {"user_id": str(user_id), "status": status, "last_seen_at": at}
+
+
+def typing(conversation_id: Any, user_id: Any, is_typing: bool) -> Typing:
+    return {"conversation_id": str(conversation_id), "user_id": str(user_id), "is_typing": is_typing}
+
+
+# -- socket events (client to server) ------------------------------------------------------------------
+@dataclass(frozen=True)
+class ClientEvent:
+    name: str
+    payload: type[BaseModel]
+    ack: Any
+
+
+CLIENT_EVENTS = [
+    ClientEvent("start_conversation", schemas.StartConversation, ConversationAck),
+    ClientEvent("join_conversation", schemas.ConversationRef, ConversationAck),
+    ClientEvent("leave_conversation", schemas.ConversationRef, Done),
+    ClientEvent("send_message", schemas.SendMessage, MessageAck),
+    ClientEvent("get_conversations", schemas.GetConversations, ConversationsAck),
+    ClientEvent("get_messages", schemas.GetMessages, MessagesAck),
+    ClientEvent("mark_as_delivered", schemas.MarkUpTo, Done),
+    ClientEvent("mark_as_read", schemas.MarkUpTo, ReadAck),
+    ClientEvent("typing_start", schemas.ConversationRef, Done),
+    ClientEvent("typing_stop", schemas.ConversationRef, Done),
+]
+
+
+# -- HTTP bodies -----------------------------------------------------------------------------------------
+@with_config(STRICT)
+class UserBody(TypedDict):
+    user: User
+
+
+@with_config(STRICT)
+class SignedIn(TypedDict):
+    access_token: str
+    token_type: Literal["bearer"]
+    expires_in: int
+    refresh_token: NotRequired[str]
+    refresh_expires_in: NotRequired[int]
+    user: User
+
+
+@with_config(STRICT)
+class UsersBody(TypedDict):
+    users: list[User]
+
+
+@with_config(STRICT)
+class ConnectionBody(TypedDict):
+    connection: Connection
+
+
+@with_config(STRICT)
+class ConnectionsBody(TypedDict):
+    connections: list[Connection]
+
+
+@with_config(STRICT)
+class ConversationsBody(TypedDict):
+    conversations: list[ConversationSummary]
+    next_cursor: str | None
+
+
+@with_config(STRICT)
+class MessagesBody(TypedDict):
+    messages: list[Message]
+    has_more: bool
+
+
+@with_config(ConfigDict(extra="allow"))
+class Status(TypedDict):
+    status: str
+
+
+@with_config(ConfigDict(extra="allow"))
+class History(TypedDict):
+    """A conversation as it was (time travel): its summary, members and messages of then."""
+
+    conversation: dict[str, Any]
+    as_of: dict[str, Any]
+    members: list[dict[str, Any]]
+    messages: list[Message]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str
+    summary: str
+    answers: dict[int, Any]  # status -> body
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    authenticated: bool = True
+
+
+ENDPOINTS = [
+    Endpoint("POST", "/api/auth/register", "Create an account", {201: UserBody, 409: ErrorBody, 422: ErrorBody},
+             schemas.Register, authenticated=False),
+    Endpoint("POST", "/api/auth/login", "Sign in", {200: SignedIn, 401: ErrorBody, 429: ErrorBody},
+             schemas.Login, authenticated=False),
+    Endpoint("GET", "/api/users/me", "The caller", {200: UserBody, 401: ErrorBody}),
+    Endpoint("GET", "/api/users", "Find users by username prefix", {200: UsersBody, 401: ErrorBody, 422: ErrorBody},
+             query=schemas.UserSearch),
+    Endpoint("POST", "/api/connections", "Ask someone to connect",
+             {201: ConnectionBody, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody, 429: ErrorBody},
+             schemas.RequestConnection),
+    Endpoint("POST", "/api/connections/{id}/accept", "Accept a request",
+             {200: ConnectionBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody}),
+    Endpoint("POST", "/api/connections/{id}/decline", "Decline a request",
+             {200: ConnectionBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody}),
+    Endpoint("DELETE", "/api/connections/{id}", "Remove a connection",
+             {200: ConnectionBody, 403: ErrorBody, 404: ErrorBody}),
+    Endpoint("GET", "/api/connections", "The caller's connections", {200: ConnectionsBody, 401: ErrorBody}),
+    Endpoint("GET", "/api/conversations", "The caller's conversations, newest activity first",
+             {200: ConversationsBody, 401: ErrorBody, 422: ErrorBody}, query=schemas.ConversationPage),
+    Endpoint("GET", "/api/conversations/{id}/messages", "A page of a conversation's messages",
+             {200: MessagesBody, 403: ErrorBody, 404: ErrorBody, 422: ErrorBody}, query=schemas.MessagePage),
+    Endpoint("GET", "/api/conversations/{id}/history", "A conversation as it was at a moment or log position",
+             {200: History, 403: ErrorBody, 404: ErrorBody, 422: ErrorBody}),
+    Endpoint("GET", "/healthz", "The process runs", {200: Status}, authenticated=False),
+    Endpoint("GET", "/readyz", "The store answers and the read models are caught up", {200: Status, 503: Status},
+             authenticated=False),
+]
+
+
+# -- validators (the tests' contract checks) ---------------------------------------------------------
+_ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
+
+
+def adapter(shape: Any) -> TypeAdapter[Any]:
+    """A cached validator of `shape` (strict: unknown fields refused, formats checked)."""
+    if shape not in _ADAPTERS:
+        _ADAPTERS[shape] = TypeAdapter(shape)
+    return _ADAPTERS[shape]
+
+
+ALL_SHAPES: tuple[Any, ...] = (
+    *SHAPES, Error, ErrorBody, Refused, Typing, Presence, MessagesDelivered, MessagesRead, ReactionsUpdated,
+    Done, ConversationAck, MessageAck, ConversationsAck, MessagesAck, ReadAck,
+    UserBody, SignedIn, UsersBody, ConnectionBody, ConnectionsBody, ConversationsBody, MessagesBody, Status, History,
+)
