@@ -1,7 +1,7 @@
 """The load generator's worker side: jobs that run in client worker processes, each job many
 lightweight clients (benchmarks/wire_client.py) on one uvloop event loop.
 
-The suite (benchmarks/suite.py) hands each worker a job (a plain dict) and a `Sync`: the worker
+The suite (benchmarks/suite/) hands each worker a job (a plain dict) and a `Sync`: the worker
 connects its clients, reports ready, waits for the plan (wall-clock times chosen by the suite once
 every worker is ready, so all workers start, drop or stop together), runs it, and returns a dict
 of counts and latency samples. Latencies are measured on CLOCK_MONOTONIC (`time.monotonic`), which

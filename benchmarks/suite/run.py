@@ -1,0 +1,111 @@
+"""One database: its cast, then every workload not skipped, each next to its ceiling; the summary."""
+
+import json
+import os
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+from benchmarks.suite.cast import make_cast
+from benchmarks.suite.config import ROOT, TARGETS, Config
+from benchmarks.suite.fanout import workload_fanout
+from benchmarks.suite.idle import workload_idle
+from benchmarks.suite.pairs import workload_pairs, workload_pairs_open
+from benchmarks.suite.pool import Pool
+from benchmarks.suite.rebuild import workload_rebuild
+from benchmarks.suite.report import Recorder, verdicts
+from benchmarks.suite.scale_out import workload_two_processes
+from benchmarks.suite.storm import workload_storm
+from benchmarks.suite.topology import parley, relay
+from tests.support.databases import database
+
+
+def run_database(db: str, cfg: Config, info: dict[str, Any]) -> dict[str, Any]:
+    rec = Recorder(db, cfg, info)
+    summary: dict[str, Any] = {"targets": TARGETS}
+    pool = Pool(cfg.workers + 1)
+    failed = True
+    try:
+        with tempfile.TemporaryDirectory(prefix="parley-suite-") as tmp, database(db, Path(tmp)) as database_url:
+            relay_best: dict[str, Any] = {}
+            relay_fanout: dict[str, Any] = {}
+            parley_best: dict[str, Any] = {}
+            with parley(database_url) as server:
+                cast, setup = make_cast(server.url, max(cfg.pair_levels), cfg.group_members)
+            rec.emit({"workload": "setup", **setup})
+            if "a" not in cfg.skip or "b" not in cfg.skip:
+                with relay() as r:
+                    pids = {"server": r.pid}
+                    if "a" not in cfg.skip:
+                        relay_best = workload_pairs(rec, pool, cfg, None, r.url, pids, "bare relay (ceiling)")
+                    if "b" not in cfg.skip:
+                        tokens = ["relay"] * cfg.group_members
+                        relay_fanout = workload_fanout(rec, pool, cfg, r.url, pids, "bare relay (ceiling)", "relay",
+                                                       tokens, str(uuid.uuid4()))
+            with parley(database_url) as server:
+                pids = {"server": server.process.pid}  # type: ignore[union-attr]
+                if "a" not in cfg.skip:
+                    parley_best = workload_pairs(rec, pool, cfg, cast, server.url, pids, f"parley ({db})")
+                    half = parley_best["acked_sends_per_second"] / 2
+                    open_pairs = parley_best["pairs"]
+                    parley_open = workload_pairs_open(rec, pool, cfg, cast, server.url, pids, f"parley ({db})", half,
+                                                      open_pairs)
+                    summary["a_pairs"] = {
+                        "relay_acked_sends_per_second": relay_best.get("acked_sends_per_second"),
+                        "relay_pairs": relay_best.get("pairs"),
+                        "parley_acked_sends_per_second": parley_best["acked_sends_per_second"],
+                        "parley_pairs": parley_best["pairs"],
+                        "parley_p99_ack_ms_at_max": parley_best["send_to_ack_ms"]["p99"],
+                        "share_of_relay": round(parley_best["acked_sends_per_second"] / relay_best["acked_sends_per_second"], 3)
+                        if relay_best else None,
+                        "half_rate_offered": round(half, 1),
+                        "parley_p99_send_to_message_new_ms_at_half_rate": parley_open["send_to_message_new_ms"]["p99"],
+                        "parley_p50_send_to_message_new_ms_at_half_rate": parley_open["send_to_message_new_ms"]["p50"],
+                        "parley_errors": {**parley_best["errors"], **parley_open["errors"]},
+                    }
+                if "b" not in cfg.skip:
+                    fan = workload_fanout(rec, pool, cfg, server.url, pids, f"parley ({db})", cast.hub.token,
+                                          [m.token for m in cast.members], cast.group)
+                    summary["b_fanout"] = {
+                        "relay_deliveries_per_second": relay_fanout.get("deliveries_per_second"),
+                        "parley_deliveries_per_second": fan["deliveries_per_second"],
+                        "share_of_relay": round(fan["deliveries_per_second"] / relay_fanout["deliveries_per_second"], 3)
+                        if relay_fanout else None,
+                        "relay_p99_to_last_member_ms": relay_fanout.get("to_last_member_ms", {}).get("p99"),
+                        "parley_p99_to_last_member_ms": fan["to_last_member_ms"]["p99"],
+                        "parley_p99_per_delivery_ms": fan["per_delivery_ms"]["p99"],
+                        "complete": fan["deliveries_received"] == fan["deliveries_expected"],
+                    }
+                if "d" not in cfg.skip:
+                    storm = workload_storm(rec, pool, cfg, cast, server.url, pids)
+                    summary["d_storm"] = {k: storm[k] for k in ("followers", "nothing_missed", "missing_messages",
+                                                                "followers_behind_head", "behind_after_grace",
+                                                                "all_at_head_after_stop_ms", "reconnect_errors")}
+                    summary["d_storm"]["p99_catch_up_ms"] = storm["catch_up_ms"]["p99"]
+            if "c" not in cfg.skip:
+                tokens = [p.token for p in cast.everyone]
+                with relay() as r:
+                    relay_idle = workload_idle(rec, pool, cfg, r.url, r.pid, "bare relay (reference)", ["relay"], 0)
+                with parley(database_url) as server:  # a fresh process: its RSS before is its start-up RSS
+                    idle = workload_idle(rec, pool, cfg, server.url, server.process.pid, f"parley ({db})", tokens,  # type: ignore[union-attr]
+                                         len(tokens))
+                summary["c_idle"] = {"sockets": idle["sockets"], "users": idle["users"],
+                                     "kib_per_socket": idle["kib_per_socket"],
+                                     "relay_kib_per_socket": relay_idle["kib_per_socket"]}
+            if "2" not in cfg.skip:
+                two = workload_two_processes(rec, pool, cfg, cast, database_url, parley_best)
+                summary["two_processes"] = {k: two.get(k) for k in ("skipped", "pairs", "one_process_acked_sends_per_second",
+                                                                    "acked_sends_per_second", "gain_over_one_process")}
+        if "e" not in cfg.skip:
+            rebuild = workload_rebuild(rec, cfg, db)
+            summary["e_rebuild"] = {k: rebuild.get(k) for k in ("events", "raw_read_per_second", "rebuild_per_second",
+                                                                "rebuild_share_of_raw_read", "rebuild_rss_mib", "error")}
+        failed = False
+    finally:
+        pool.close(failed)
+    summary["verdicts"] = verdicts(summary)
+    summary["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    path = rec.save(summary)
+    print(json.dumps({"database": db, "summary": summary, "results_file": str(path.relative_to(ROOT))}), flush=True)
+    return summary
