@@ -22,7 +22,11 @@ build_web_client() {
   if [ ! -d "$web/node_modules" ] || [ "$web/package-lock.json" -nt "$web/node_modules" ]; then
     (cd "$web" && npm ci --no-audit --no-fund --loglevel=error)
   fi
-  if [ ! -f "$web/dist/index.html" ] || [ -n "$(find "$web/src" "$web/index.html" -newer "$web/dist/index.html" 2>/dev/null | head -n 1)" ]; then
+  # Rebuild when a source, the contract's JSON Schema (src/api/contract.schema.json: the generated
+  # types come from it), the type generator or the build configuration is newer than the last build.
+  if [ ! -f "$web/dist/index.html" ] || [ -n "$(find "$web/src" "$web/src/api/contract.schema.json" "$web/scripts" \
+      "$web/index.html" "$web/package.json" "$web/package-lock.json" "$web/vite.config.ts" "$web/tsconfig.json" \
+      -newer "$web/dist/index.html" 2>/dev/null | head -n 1)" ]; then
     (cd "$web" && npm run build --silent)
   fi
 }

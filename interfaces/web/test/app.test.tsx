@@ -39,10 +39,10 @@ describe('App', () => {
     localStorage.setItem('parley.session', JSON.stringify({ token: 'jwt-9', user: me }));
     vi.stubGlobal(
       'fetch',
-      vi.fn(async (url: string) => {
-        if (url === '/api/users/me') return jsonResponse(200, { user: me });
-        if (url === '/api/connections') return jsonResponse(200, { connections: [] });
-        return jsonResponse(404, { error: { code: 'not_found', message: 'nope' } });
+      vi.fn((url: string) => {
+        if (url === '/api/users/me') return Promise.resolve(jsonResponse(200, { user: me }));
+        if (url === '/api/connections') return Promise.resolve(jsonResponse(200, { connections: [] }));
+        return Promise.resolve(jsonResponse(404, { error: { code: 'not_found', message: 'nope' } }));
       }),
     );
     const c = summary([member(me), member(bob)], {
@@ -64,7 +64,7 @@ describe('App', () => {
     });
     socket.responders.mark_as_delivered = () => ({ ok: true });
     socket.responders.mark_as_read = () => ({ ok: true, unread_count: 0 });
-    await act(async () => socket.serverAccepts());
+    await act(() => Promise.resolve(socket.serverAccepts()));
 
     expect(screen.getByRole('status', { name: 'Connection state' }).textContent).toBe('Connected');
     const nav = screen.getByRole('navigation', { name: 'Conversations' });
@@ -81,7 +81,7 @@ describe('App', () => {
     localStorage.setItem('parley.session', JSON.stringify({ token: 'old', user: me }));
     vi.stubGlobal(
       'fetch',
-      vi.fn(async () => jsonResponse(401, { error: { code: 'unauthorized', message: 'Token expired' } })),
+      vi.fn(() => Promise.resolve(jsonResponse(401, { error: { code: 'unauthorized', message: 'Token expired' } }))),
     );
     render(<App />);
     expect(await screen.findByRole('button', { name: 'Sign in' })).toBeTruthy();

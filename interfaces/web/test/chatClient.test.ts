@@ -8,7 +8,7 @@ import { member, message, summary, user } from './fixtures';
 const me = user('alice');
 const bob = user('bob');
 
-const fakeApi = { listConnections: async () => ({ connections: [] }) } as unknown as Api;
+const fakeApi = { listConnections: () => Promise.resolve({ connections: [] }) } as unknown as Api;
 
 async function setup(opts: { visible?: boolean } = {}) {
   const socket = new FakeSocket();

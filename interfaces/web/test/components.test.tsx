@@ -25,7 +25,7 @@ afterEach(() => {
 function makeClient() {
   const socket = new FakeSocket();
   socket.responders.get_conversations = () => ({ ok: true, conversations: [], next_cursor: null });
-  const api = { listConnections: async () => ({ connections: [] }) } as unknown as Api;
+  const api = { listConnections: () => Promise.resolve({ connections: [] }) } as unknown as Api;
   const client = new ChatClient({ token: 't', me, onUnauthorized: vi.fn(), createSocket: () => socket, api, isVisible: () => false });
   return { client, socket };
 }
@@ -36,11 +36,13 @@ function withClient(client: ChatClient, ui: ReactNode) {
 
 describe('AuthScreen', () => {
   it('shows the server message in an alert when sign-in fails', async () => {
-    const fetchMock = vi.fn(async () =>
-      new Response(JSON.stringify({ error: { code: 'invalid_credentials', message: 'Wrong username or password.' } }), {
-        status: 401,
-        headers: { 'Content-Type': 'application/json' },
-      }),
+    const fetchMock = vi.fn(() =>
+      Promise.resolve(
+        new Response(JSON.stringify({ error: { code: 'invalid_credentials', message: 'Wrong username or password.' } }), {
+          status: 401,
+          headers: { 'Content-Type': 'application/json' },
+        }),
+      ),
     );
     vi.stubGlobal('fetch', fetchMock);
     const onSignedIn = vi.fn();
@@ -114,8 +116,9 @@ describe('ChatWindow', () => {
     const input = screen.getByRole('textbox', { name: 'Message' });
     await userEvent.type(input, 'line one{Shift>}{Enter}{/Shift}line two');
     expect((input as HTMLTextAreaElement).value).toBe('line one\nline two');
-    await act(async () => {
+    await act(() => {
       fireEvent.keyDown(input, { key: 'Enter' });
+      return Promise.resolve();
     });
     expect(socket.sent('send_message')[0]).toMatchObject({ conversation_id: c.id, body: 'line one\nline two' });
     expect((input as HTMLTextAreaElement).value).toBe('');

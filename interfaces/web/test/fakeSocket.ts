@@ -1,6 +1,8 @@
+import type { AckOf, ClientEventName, PayloadOf } from '../src/socket/events';
 import type { Listener, SocketLike } from '../src/socket/socketLike';
 
-type Responder = (payload: any) => unknown;
+/** Per client event, the ack its server would send (typed by the contract); undefined: no ack. */
+type Responders = { [E in ClientEventName]?: (payload: PayloadOf<E>) => AckOf<E> | undefined };
 
 /**
  * A stand-in for a socket.io-client Socket. Acks come from `responders` (per event name) on a
@@ -11,8 +13,8 @@ export class FakeSocket implements SocketLike {
   active = true;
   connectCalls = 0;
   disconnectCalls = 0;
-  readonly emitted: { event: string; payload: any }[] = [];
-  readonly responders: Record<string, Responder> = {};
+  readonly emitted: { event: string; payload: unknown }[] = [];
+  readonly responders: Responders = {};
   private readonly handlers = new Map<string, Set<Listener>>();
 
   on(event: string, listener: Listener): this {
@@ -31,7 +33,7 @@ export class FakeSocket implements SocketLike {
   emit(event: string, ...args: unknown[]): this {
     const [payload, ack] = args;
     this.emitted.push({ event, payload });
-    const respond = this.responders[event];
+    const respond = this.responders[event as ClientEventName] as ((payload: unknown) => unknown) | undefined;
     if (respond && typeof ack === 'function') {
       const result = respond(payload);
       if (result !== undefined) void Promise.resolve().then(() => (ack as Listener)(result));
@@ -92,7 +94,8 @@ export class FakeSocket implements SocketLike {
     this.fire('disconnect', 'transport close');
   }
 
-  sent(event: string): any[] {
-    return this.emitted.filter((e) => e.event === event).map((e) => e.payload);
+  /** The payloads emitted for a client event, as the client typed them. */
+  sent<E extends ClientEventName>(event: E): PayloadOf<E>[] {
+    return this.emitted.filter((e) => e.event === event).map((e) => e.payload as PayloadOf<E>);
   }
 }

@@ -56,10 +56,11 @@ describe('SocketService', () => {
 
     socket.responders.get_conversations = () => ({ ok: true, conversations: [c], next_cursor: null });
     socket.responders.join_conversation = () => ({ ok: true, conversation: c });
-    socket.responders.get_messages = (p: { after_seq?: number; limit?: number }) => {
+    socket.responders.get_messages = (p) => {
       const stored = all.slice(0, known);
-      if (p.after_seq === undefined) return { ok: true, messages: stored.slice(-50), has_more: false };
-      const newer = stored.filter((m) => m.seq > p.after_seq!);
+      const after = p.after_seq;
+      if (after === undefined || after === null) return { ok: true, messages: stored.slice(-50), has_more: false };
+      const newer = stored.filter((m) => m.seq > after);
       return { ok: true, messages: newer.slice(0, 2), has_more: newer.length > 2 };
     };
 
@@ -87,8 +88,8 @@ describe('SocketService', () => {
     const c = summary([member(me), member(bob)]);
     socket.responders.get_conversations = () => ({ ok: true, conversations: [c], next_cursor: null });
     socket.responders.join_conversation = () => ({ ok: true, conversation: c });
-    socket.responders.get_messages = (p: { after_seq?: number }) =>
-      p.after_seq === undefined
+    socket.responders.get_messages = (p) =>
+      p.after_seq === undefined || p.after_seq === null
         ? { ok: true, messages: [message(c.id, 1, bob), message(c.id, 2, bob)], has_more: false }
         : { ok: true, messages: [3, 4, 5].map((s) => message(c.id, s, bob)).filter((m) => m.seq > p.after_seq!), has_more: false };
 

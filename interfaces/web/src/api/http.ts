@@ -1,11 +1,24 @@
-import type { ApiErrorBody, Connection, User } from './types';
+import type {
+  ConnectionBody,
+  ConnectionsBody,
+  ErrorBody,
+  Login,
+  Register,
+  RequestConnection,
+  SignedIn,
+  UserBody,
+  UsersBody,
+} from './contract.gen';
+
+/** An HTTP error's code: the server's (contract `Error`), or the client's own for no usable answer. */
+export type ApiErrorCode = ErrorBody['error']['code'] | 'network_error' | 'http_error';
 
 /** An error answered by the server (or a network failure, status 0). */
 export class ApiError extends Error {
   readonly status: number;
-  readonly code: string;
+  readonly code: ApiErrorCode;
 
-  constructor(status: number, code: string, message: string) {
+  constructor(status: number, code: ApiErrorCode, message: string) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
@@ -42,7 +55,7 @@ async function request<T>(method: string, path: string, opts: RequestOptions = {
     }
   }
   if (!response.ok) {
-    const err = (data as { error?: ApiErrorBody } | null)?.error;
+    const err = (data as Partial<ErrorBody> | null)?.error;
     throw new ApiError(
       response.status,
       err?.code ?? (response.status === 401 ? 'unauthorized' : 'http_error'),
@@ -52,33 +65,25 @@ async function request<T>(method: string, path: string, opts: RequestOptions = {
   return data as T;
 }
 
-export interface LoginResult {
-  access_token: string;
-  token_type: 'bearer';
-  expires_in: number;
-  user: User;
-}
-
 export const api = {
   register: (username: string, password: string, display_name?: string) =>
-    request<{ user: User }>('POST', '/api/auth/register', {
-      body: display_name ? { username, password, display_name } : { username, password },
+    request<UserBody>('POST', '/api/auth/register', {
+      body: (display_name ? { username, password, display_name } : { username, password }) satisfies Register,
     }),
   login: (username: string, password: string) =>
-    request<LoginResult>('POST', '/api/auth/login', { body: { username, password } }),
-  me: (token: string) => request<{ user: User }>('GET', '/api/users/me', { token }),
+    request<SignedIn>('POST', '/api/auth/login', { body: { username, password } satisfies Login }),
+  me: (token: string) => request<UserBody>('GET', '/api/users/me', { token }),
   searchUsers: (token: string, query: string) =>
-    request<{ users: User[] }>('GET', `/api/users?query=${encodeURIComponent(query)}`, { token }),
-  listConnections: (token: string) =>
-    request<{ connections: Connection[] }>('GET', '/api/connections', { token }),
+    request<UsersBody>('GET', `/api/users?query=${encodeURIComponent(query)}`, { token }),
+  listConnections: (token: string) => request<ConnectionsBody>('GET', '/api/connections', { token }),
   requestConnection: (token: string, username: string) =>
-    request<{ connection: Connection }>('POST', '/api/connections', { token, body: { username } }),
+    request<ConnectionBody>('POST', '/api/connections', { token, body: { username } satisfies RequestConnection }),
   acceptConnection: (token: string, id: string) =>
-    request<{ connection: Connection }>('POST', `/api/connections/${encodeURIComponent(id)}/accept`, { token }),
+    request<ConnectionBody>('POST', `/api/connections/${encodeURIComponent(id)}/accept`, { token }),
   declineConnection: (token: string, id: string) =>
-    request<{ connection: Connection }>('POST', `/api/connections/${encodeURIComponent(id)}/decline`, { token }),
+    request<ConnectionBody>('POST', `/api/connections/${encodeURIComponent(id)}/decline`, { token }),
   removeConnection: (token: string, id: string) =>
-    request<{ connection: Connection }>('DELETE', `/api/connections/${encodeURIComponent(id)}`, { token }),
+    request<ConnectionBody>('DELETE', `/api/connections/${encodeURIComponent(id)}`, { token }),
 };
 
 export type Api = typeof api;

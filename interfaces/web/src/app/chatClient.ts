@@ -1,5 +1,6 @@
 import { api as defaultApi, ApiError, type Api } from '../api/http';
 import type { Connection, User } from '../api/types';
+import type { StartConversation } from '../api/contract.gen';
 import { createSocket as defaultCreateSocket } from '../socket/createSocket';
 import { SocketService } from '../socket/socketService';
 import type { SocketFactory } from '../socket/socketLike';
@@ -144,8 +145,8 @@ export class ChatClient {
     this.socket.emitVolatile('typing_stop', { conversation_id: conversationId });
   }
 
-  /** Opens (or creates) a direct or group conversation; resolves with its id. */
-  async startConversation(userIds: string[], title?: string): Promise<string> {
+  /** Opens (or creates) a direct or group conversation with at least one other user; resolves with its id. */
+  async startConversation(userIds: StartConversation['user_ids'], title?: string): Promise<string> {
     const ack = await this.socket.request(
       'start_conversation',
       title ? { user_ids: userIds, title } : { user_ids: userIds },

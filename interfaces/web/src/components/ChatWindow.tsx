@@ -3,6 +3,7 @@ import { useChat, useChatState } from '../app/context';
 import { openConversationRoute } from '../app/route';
 import { conversationTitle, otherMembers, timeline, typingNames } from '../state/selectors';
 import type { ConversationMessages, OutgoingMessage } from '../state/types';
+import { handleOf } from '../util/handle';
 import { Avatar } from './Avatar';
 import { Composer } from './Composer';
 import { MessageBubble } from './MessageBubble';
@@ -85,7 +86,7 @@ export function ChatWindow({ conversationId }: { conversationId: string }) {
       : others[0] && presence[others[0].user.id] === 'online'
         ? 'Active now'
         : others[0]
-          ? `@${others[0].user.username}`
+          ? handleOf(others[0].user)
           : '';
   const nameOf = (userId: string) =>
     summary?.members.find((m) => m.user.id === userId)?.user.display_name ?? 'Someone';

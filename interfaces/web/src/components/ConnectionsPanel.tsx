@@ -3,6 +3,7 @@ import { useChat, useChatState } from '../app/context';
 import { openConversationRoute } from '../app/route';
 import type { User } from '../api/types';
 import { peopleLists } from '../state/connections';
+import { handleOf } from '../util/handle';
 import { Avatar } from './Avatar';
 import { StatusIndicator } from './StatusIndicator';
 import { UserSuggestions, useUserSuggestions } from './UserSuggestions';
@@ -98,7 +99,7 @@ export function ConnectionsPanel() {
               <Avatar name={c.requester.display_name} seed={c.requester.id} size={32} />
               <span className="person-name">
                 {c.requester.display_name}
-                <small>@{c.requester.username} wants to connect</small>
+                <small>{handleOf(c.requester)} wants to connect</small>
               </span>
               <span className="person-actions">
                 <button type="button" disabled={busy} onClick={() => void run(() => client.acceptConnection(c.id))}>
@@ -142,7 +143,7 @@ export function ConnectionsPanel() {
               </span>
               <span className="person-name">
                 {user.display_name}
-                <small>@{user.username}</small>
+                <small>{handleOf(user)}</small>
               </span>
               <span className="person-actions">
                 <button type="button" disabled={busy} onClick={() => void openDirect(user)}>

@@ -2,6 +2,7 @@ import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { useChat, useChatState } from '../app/context';
 import { openConversationRoute } from '../app/route';
 import { peopleLists } from '../state/connections';
+import { handleOf } from '../util/handle';
 
 /** Picks two or more connected users and an optional title, then starts a group conversation. */
 export function NewGroupDialog({ onClose }: { onClose: () => void }) {
@@ -31,14 +32,15 @@ export function NewGroupDialog({ onClose }: { onClose: () => void }) {
 
   const onSubmit = async (e: FormEvent) => {
     e.preventDefault();
-    if (picked.size < 2) {
+    const [first, ...others] = picked;
+    if (first === undefined || others.length === 0) {
       setError('Pick at least two people for a group.');
       return;
     }
     setBusy(true);
     setError(null);
     try {
-      const id = await client.startConversation([...picked], title.trim() || undefined);
+      const id = await client.startConversation([first, ...others], title.trim() || undefined);
       onClose();
       openConversationRoute(id);
     } catch (err) {
@@ -68,7 +70,7 @@ export function NewGroupDialog({ onClose }: { onClose: () => void }) {
               <label key={user.id} className="check">
                 <input type="checkbox" checked={picked.has(user.id)} onChange={() => toggle(user.id)} />
                 <span>
-                  {user.display_name} <small>@{user.username}</small>
+                  {user.display_name} <small>{handleOf(user)}</small>
                 </span>
               </label>
             ))}

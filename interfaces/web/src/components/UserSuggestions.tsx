@@ -1,19 +1,22 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { useChat } from '../app/context';
 import type { User } from '../api/types';
 
+type NamedUser = User & { username: string };
+
 const SUGGEST_DELAY_MS = 250;
 
-/** Users whose username starts with `query` (GET /api/users?query=), fetched after a short pause. */
+/**
+ * Users whose username starts with `query` (GET /api/users?query=), fetched after a short pause. Until
+ * the answer for the current query arrives, the last answer is shown, less the users it no longer fits
+ * (derived here rather than cleared from the effect, which would render twice).
+ */
 export function useUserSuggestions(query: string): User[] {
   const client = useChat();
   const [users, setUsers] = useState<User[]>([]);
+  const q = query.trim();
   useEffect(() => {
-    const q = query.trim();
-    if (q === '') {
-      setUsers([]);
-      return;
-    }
+    if (q === '') return;
     let cancelled = false;
     const timer = setTimeout(() => {
       client.searchUsers(q).then(
@@ -25,8 +28,11 @@ export function useUserSuggestions(query: string): User[] {
       cancelled = true;
       clearTimeout(timer);
     };
-  }, [client, query]);
-  return users;
+  }, [client, q]);
+  return useMemo(() => {
+    const prefix = q.toLowerCase();
+    return prefix === '' ? [] : users.filter((u) => u.username?.startsWith(prefix));
+  }, [users, q]);
 }
 
 interface Props {
@@ -36,10 +42,12 @@ interface Props {
 
 /** Usernames to pick from under the Add connection field (a plain list, so the field stays a textbox). */
 export function UserSuggestions({ users, onPick }: Props) {
-  if (users.length === 0) return null;
+  // An erased user has no username to pick (and is never found by one).
+  const named = users.filter((u): u is NamedUser => u.username !== null);
+  if (named.length === 0) return null;
   return (
     <ul className="suggestions" aria-label="Suggestions">
-      {users.slice(0, 6).map((u) => (
+      {named.slice(0, 6).map((u) => (
         <li key={u.id}>
           <button
             type="button"

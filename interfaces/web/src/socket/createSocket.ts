@@ -1,5 +1,5 @@
 import { io } from 'socket.io-client';
-import type { SocketFactory, SocketLike } from './socketLike';
+import type { SocketFactory } from './socketLike';
 
 /**
  * The real socket: same origin as the page, path /socket.io/, default transports, the JWT in the
@@ -14,4 +14,4 @@ export const createSocket: SocketFactory = (token) =>
     reconnectionDelay: 1000,
     reconnectionDelayMax: 10000,
     randomizationFactor: 0.5,
-  }) as unknown as SocketLike;
+  });

@@ -1,84 +1,70 @@
-// Socket.IO events of the Parley contract, section 2.
-import type { Connection, ConversationSummary, Message } from '../api/types';
+// Socket.IO events of the Parley contract, section 2: every payload, ack and server event is a type
+// generated from the server's JSON Schemas (../api/contract.gen.ts); only the event names are listed here.
+import type {
+  Connection,
+  ConversationAck,
+  ConversationRef,
+  ConversationsAck,
+  ConversationSummary,
+  Done,
+  Error as ContractError,
+  GetConversations,
+  GetMessages,
+  MarkUpTo,
+  Message,
+  MessageAck,
+  MessagesAck,
+  MessagesDelivered,
+  MessagesRead,
+  Presence,
+  ReactionsUpdated,
+  ReadAck,
+  SendMessage,
+  StartConversation,
+  Typing,
+} from '../api/contract.gen';
 
-export interface AckError {
-  code: string;
-  message: string;
-  retry_after_ms?: number;
-  [extra: string]: unknown;
+/** Codes the client makes itself for a request that got no usable ack (never sent by the server). */
+export type ClientErrorCode = 'offline' | 'timeout' | 'bad_ack';
+
+/** An ack's error: the server's (contract `Error`), or one of the client's own. */
+export type AckError = Omit<ContractError, 'code'> & { code: ContractError['code'] | ClientErrorCode };
+
+/** A failed ack: the contract's `Refused`, widened to the client's own codes. */
+export interface Failed {
+  ok: false;
+  error: AckError;
 }
 
-/** The single acknowledgement object of every client-to-server event. */
-export type Ack<T> = ({ ok: true } & T) | { ok: false; error: AckError };
-
-type Empty = Record<never, never>;
-
 export interface ClientEvents {
-  start_conversation: {
-    payload: { user_ids: string[]; title?: string };
-    result: { conversation: ConversationSummary };
-  };
-  join_conversation: {
-    payload: { conversation_id: string };
-    result: { conversation: ConversationSummary };
-  };
-  leave_conversation: { payload: { conversation_id: string }; result: Empty };
-  send_message: {
-    payload: { conversation_id: string; client_message_id: string; body: string };
-    result: { message: Message };
-  };
-  typing_start: { payload: { conversation_id: string }; result: Empty };
-  typing_stop: { payload: { conversation_id: string }; result: Empty };
-  get_conversations: {
-    payload: { limit?: number; before?: string };
-    result: { conversations: ConversationSummary[]; next_cursor: string | null };
-  };
-  get_messages: {
-    payload: { conversation_id: string; before_seq?: number; after_seq?: number; limit?: number };
-    result: { messages: Message[]; has_more: boolean };
-  };
-  mark_as_delivered: { payload: { conversation_id: string; up_to_seq: number }; result: Empty };
-  mark_as_read: {
-    payload: { conversation_id: string; up_to_seq: number };
-    result: { unread_count: number };
-  };
+  start_conversation: { payload: StartConversation; ack: ConversationAck };
+  join_conversation: { payload: ConversationRef; ack: ConversationAck };
+  leave_conversation: { payload: ConversationRef; ack: Done };
+  send_message: { payload: SendMessage; ack: MessageAck };
+  typing_start: { payload: ConversationRef; ack: Done };
+  typing_stop: { payload: ConversationRef; ack: Done };
+  get_conversations: { payload: GetConversations; ack: ConversationsAck };
+  get_messages: { payload: GetMessages; ack: MessagesAck };
+  mark_as_delivered: { payload: MarkUpTo; ack: Done };
+  mark_as_read: { payload: MarkUpTo; ack: ReadAck };
 }
 
 export type ClientEventName = keyof ClientEvents;
 export type PayloadOf<E extends ClientEventName> = ClientEvents[E]['payload'];
-export type AckOf<E extends ClientEventName> = Ack<ClientEvents[E]['result']>;
-
-export interface ReceiptEvent {
-  conversation_id: string;
-  user_id: string;
-  up_to_seq: number;
-  delivered_at?: string;
-  read_at?: string;
-}
-
-export interface TypingEvent {
-  conversation_id: string;
-  user_id: string;
-  is_typing: boolean;
-}
-
-export interface PresenceEvent {
-  user_id: string;
-  status: 'online' | 'offline';
-  last_seen_at?: string | null;
-}
+/** The single acknowledgement object of a client-to-server event. */
+export type AckOf<E extends ClientEventName> = ClientEvents[E]['ack'] | Failed;
 
 export interface ServerEvents {
   message_new: Message;
+  message_updated: Message;
+  reactions_updated: ReactionsUpdated;
   conversation_updated: ConversationSummary;
-  messages_delivered: ReceiptEvent;
-  messages_read: ReceiptEvent;
-  typing: TypingEvent;
-  presence: PresenceEvent;
+  messages_delivered: MessagesDelivered;
+  messages_read: MessagesRead;
+  typing: Typing;
+  presence: Presence;
   connection_updated: Connection;
 }
 
-export interface ConnectErrorData {
-  code: string;
-  message: string;
-}
+/** The `data` of a refused handshake (`connect_error`). */
+export type ConnectErrorData = Pick<ContractError, 'code' | 'message'>;

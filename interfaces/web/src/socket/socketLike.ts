@@ -2,7 +2,9 @@
  * The small part of a socket.io-client `Socket` that the service uses.
  * Tests inject a fake implementing this interface.
  */
-// any: socket.io listeners receive whatever the server sends; handlers narrow it.
+// any, not unknown: a listener declares the payload type of its event (as socket.io-client's own
+// listener type does); with unknown[] no typed handler would be assignable.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
 export type Listener = (...args: any[]) => void;
 
 export interface SocketLike {

@@ -9,7 +9,8 @@ export const TYPING_TTL_MS = 6000;
 export interface ChatStore {
   getState(): ChatState;
   dispatch(action: ChatAction): void;
-  subscribe(listener: () => void): () => void;
+  /** A plain function (no `this`), so that it can be handed to useSyncExternalStore as is. */
+  subscribe: (listener: () => void) => () => void;
 }
 
 /**

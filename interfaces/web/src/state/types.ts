@@ -1,8 +1,9 @@
+import type { Presence } from '../api/contract.gen';
 import type { Connection, ConversationSummary, Message, User } from '../api/types';
 
 export type ConnectionState = 'connecting' | 'online' | 'reconnecting' | 'offline';
 
-export type PresenceStatus = 'online' | 'offline';
+export type PresenceStatus = Presence['status'];
 
 /** A message typed here whose send has not been acknowledged yet (or failed). */
 export interface OutgoingMessage {
