@@ -40,19 +40,19 @@ class Filters:
         return self == Filters()
 
 
-def export_events(app: Application, filters: Filters = Filters()) -> Iterator[dict[str, Any]]:
+def export_events(app: Application[Any], filters: Filters = Filters()) -> Iterator[dict[str, Any]]:
     """Yield the matching events in log order. A filtered export leaves secrets (password hashes) out."""
     involvement = _Involvement(filters.user) if filters.user else None
     position = 0
     while notifications := app.recorder.select_notifications(start=position, limit=PAGE, inclusive_of_start=False):
         for notification in notifications:
-            event = app.mapper.to_domain_event(notification)
+            event: Any = app.mapper.to_domain_event(notification)
             position = notification.id
             if involvement is not None and not involvement.includes(event):
                 continue
             if filters.conversation and event.originator_id != filters.conversation:
                 continue
-            if filters.since and event.timestamp < filters.since or filters.until and event.timestamp > filters.until:
+            if (filters.since and event.timestamp < filters.since) or (filters.until and event.timestamp > filters.until):
                 continue
             yield record(notification.id, event, redact=not filters.whole_store)
 
@@ -84,7 +84,7 @@ def check_export(records: Iterable[dict[str, Any]]) -> int:
     return checker.line
 
 
-def import_events(app: Application, records: Iterable[dict[str, Any]], batch: int = PAGE) -> int:
+def import_events(app: Application[Any], records: Iterable[dict[str, Any]], batch: int = PAGE) -> int:
     """Append a whole-store export to an empty store, checking order and versions; return the count."""
     if app.recorder.max_notification_id():
         raise ImportRefused("The event store is not empty: import only into a new database.")

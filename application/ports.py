@@ -13,8 +13,3 @@ class PasswordHasher(Protocol):
 class Presence(Protocol):
     def online(self, user_ids: list[UUID]) -> set[UUID]: ...
 
-
-class ReadModelPosition(Protocol):
-    """How far the read models have applied the event log."""
-
-    def wait(self, position: int, timeout: float) -> bool: ...

@@ -213,22 +213,22 @@ class GroupCommit:
             # on its own, on fresh aggregates.
             for pending in group:
                 if self._live([pending]):  # each in turn: the deadline may pass while others run
-                    self._settle(pending, lambda p=pending: self._alone(p.command))
+                    self._settle(pending, self._alone)
             return
         except Exception as error:  # the store is down: nothing of the group was saved
             for pending in group:
                 pending.settle(error=error)
             return
-        for pending, result, error in results:
-            if error is not None:
-                pending.settle(error=error)
+        for pending, result, refusal in results:
+            if refusal is not None:
+                pending.settle(error=refusal)
             else:
                 pending.settle(with_position(result, position))
 
     @staticmethod
-    def _settle(pending: _Pending[Any], run: Callable[[], Any]) -> None:
+    def _settle(pending: _Pending[Any], alone: Callable[[Command[Any]], Any]) -> None:
         try:
-            result = run()
+            result = alone(pending.command)
         except Exception as error:
             pending.settle(error=error)
         else:

@@ -102,6 +102,12 @@ class Conversation(Aggregate):
         if user_id not in self.member_ids:
             raise NotAMember("You are not a member of this conversation.")
 
+    @property
+    def pair(self) -> tuple[UUID, UUID]:
+        """The two people of a direct conversation."""
+        first, second = self.member_ids
+        return first, second
+
     def other_member(self, user_id: UUID) -> UUID:
         """The other person of a direct conversation."""
         return next(m for m in self.member_ids if m != user_id)

@@ -9,7 +9,7 @@
   time), and reading the log is the larger half of a rebuild.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -58,7 +58,7 @@ class EventPositions:
         self.db = db
         if db.engine == "postgres":
             self._sql = f"SELECT originator_version, notification_id FROM {events_table} WHERE originator_id = ?"
-            self._id = str
+            self._id: Callable[[UUID], str] = str
         else:  # the SQLite recorder keeps UUIDs as hex and numbers notifications by rowid
             self._sql = f"SELECT originator_version, rowid AS notification_id FROM {events_table} WHERE originator_id = ?"
             self._id = lambda value: UUID(str(value)).hex

@@ -4,7 +4,6 @@ from urllib.parse import unquote, urlsplit
 
 from infrastructure.settings import Settings
 
-
 # The library's JSON format, decoded faster (infrastructure/transcoder.py).
 TRANSCODER = {"TRANSCODER_TOPIC": "infrastructure.transcoder:OrjsonTranscoder"}
 

@@ -5,7 +5,7 @@ import json
 import logging
 import sys
 import traceback
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 context_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("parley_context_id", default=None)
 
@@ -13,7 +13,7 @@ context_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("parley_
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, object] = {
-            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),

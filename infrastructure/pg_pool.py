@@ -31,9 +31,9 @@ class CheckWhenIdle:
         self._handed_out[connection] = now
 
 
-def check_when_idle(pool: ConnectionPool) -> None:
+def check_when_idle(pool: "ConnectionPool[Any]") -> None:
     """Replace the pool's check-every-time (the library's pre-ping) with CheckWhenIdle. psycopg_pool
     takes its check only at construction, and the library builds the pool: the attribute is set here,
     and left alone if this psycopg_pool keeps it elsewhere (every connection is then checked, as before)."""
     if getattr(pool, "_check", None) is ConnectionPool.check_connection:
-        pool._check = CheckWhenIdle()  # type: ignore[attr-defined]
+        pool._check = CheckWhenIdle()

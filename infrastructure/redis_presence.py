@@ -132,7 +132,7 @@ class RedisPresence:
                 self.outage.failed(error)
             else:
                 self.outage.succeeded()
-                return [s.decode() for s in found]
+                return [s.decode() if isinstance(s, bytes) else str(s) for s in found]
         return [sid for sid, user in list(self._local.items()) if user == user_id]
 
     def online(self, user_ids: list[UUID]) -> set[UUID]:
@@ -148,7 +148,7 @@ class RedisPresence:
             self.outage.failed(error)
             return set()
         self.outage.succeeded()
-        return {u for u, count in zip(user_ids, counts) if count}
+        return {u for u, count in zip(user_ids, counts, strict=True) if count}
 
     async def heartbeat(self) -> PresenceChanges:
         """Re-score this process's sockets (one that a sweep took while this process stalled, or that a
@@ -177,7 +177,7 @@ class RedisPresence:
                             client=pipe,
                         )
                     results = await pipe.execute()
-                came = [user_id for (_, user_id), result in zip(local, results) if result]
+                came = [user_id for (_, user_id), result in zip(local, results, strict=True) if result]
             left = list(self._left.items())
             gone: list[UUID] = []
             if left:
@@ -189,7 +189,7 @@ class RedisPresence:
                     results = await pipe.execute()
                 for sid, _ in left:
                     self._left.pop(sid, None)
-                gone = [user_id for (_, user_id), result in zip(left, results) if result]
+                gone = [user_id for (_, user_id), result in zip(left, results, strict=True) if result]
         while True:
             count, *users = await self._sweep(keys=[self.expiries], args=[self._user_key(""), SWEEP_BATCH])
             gone += [UUID(u.decode()) for u in users]

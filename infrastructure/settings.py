@@ -28,6 +28,8 @@ class Settings:
     read_your_writes_timeout: float = 5.0
     request_timeout_seconds: float = 10.0  # every socket event and HTTP request is answered within this
     presence_ttl_seconds: float = 30.0  # a killed process's sockets stop counting as online after this
+    metrics_port: int | None = None  # Prometheus /metrics on a port of its own; off when unset
+    metrics_host: str = "127.0.0.1"
 
     @property
     def is_sqlite(self) -> bool:
@@ -89,11 +91,18 @@ def load_settings(env_file: str | None = ".env", environ: dict[str, str] | None 
             request_timeout_seconds=config(
                 "PARLEY_REQUEST_TIMEOUT_SECONDS", cast=float, default=Settings.request_timeout_seconds
             ),
+            metrics_port=optional_int(config("PARLEY_METRICS_PORT", default="")),
+            metrics_host=config("PARLEY_METRICS_HOST", default=Settings.metrics_host),
         )
     except ValueError as error:
         raise SettingsError(f"Bad setting: {error}") from None
     validate(settings)
     return settings
+
+
+def optional_int(value: str) -> int | None:
+    """An integer setting that an empty value turns off."""
+    return int(value) if value.strip() else None
 
 
 def validate(settings: Settings) -> None:
@@ -118,4 +127,7 @@ def validate(settings: Settings) -> None:
         raise SettingsError("PARLEY_PRESENCE_TTL_SECONDS must be at least 1")
     if settings.request_timeout_seconds < 2 or settings.request_timeout_seconds <= settings.read_your_writes_timeout:
         raise SettingsError("PARLEY_REQUEST_TIMEOUT_SECONDS must be at least 2 and above the read-your-writes wait (5)")
-
+    if settings.metrics_port is not None and not 1 <= settings.metrics_port <= 65535:
+        raise SettingsError("PARLEY_METRICS_PORT must be a port number (1-65535), or unset to serve no metrics")
+    if not settings.metrics_host.strip() or any(c.isspace() for c in settings.metrics_host):
+        raise SettingsError("PARLEY_METRICS_HOST must be an address to listen on, such as 127.0.0.1")

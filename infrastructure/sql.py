@@ -11,8 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from eventsourcing.postgres import PostgresDatastore
-from eventsourcing.sqlite import SQLiteDatastore
-
+from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore
 
 # Page cache of a connection that writes the read models. SQLite's default (2 MiB) is smaller than the
 # index pages a busy projector touches; with it, every message insert into the (conversation_id, seq)
@@ -59,7 +58,7 @@ class SqlCursor:
             arrays = ", ".join(f"%s::{kind}[]" for kind in types)
             names = ", ".join(f"column{i}" for i in range(1, len(types) + 1))
             statement = sql.replace("(VALUES) AS v", f"unnest({arrays}) AS v({names})")
-            self._raw.execute(statement, [list(column) for column in zip(*rows)], prepare=True)
+            self._raw.execute(statement, [list(column) for column in zip(*rows, strict=True)], prepare=True)
             return
         row = "(" + ", ".join(f"CAST(? AS {kind.upper()})" for kind in types) + ")"
         for i in range(0, len(rows), chunk):
@@ -76,7 +75,7 @@ class SqlCursor:
 
     @property
     def rowcount(self) -> int:
-        return self._raw.rowcount
+        return int(self._raw.rowcount)
 
 
 class SqlDatabase:
@@ -93,7 +92,7 @@ class SqlDatabase:
                 yield cursor
             return
         with self.datastore.transaction(commit=commit) as raw:
-            if self.engine == "sqlite":
+            if isinstance(raw, SQLiteCursor):
                 yield SqlCursor(raw.sqlite_cursor, self.engine)
             else:
                 yield SqlCursor(raw, self.engine)

@@ -1,6 +1,7 @@
 """Access tokens: HS256 JWTs whose subject is the user id."""
 
 import time
+from typing import ClassVar
 from uuid import UUID
 
 import jwt
@@ -11,13 +12,13 @@ class InvalidToken(Exception):
 
 
 class Tokens:
-    ALGORITHMS = ["HS256"]
+    ALGORITHMS: ClassVar[list[str]] = ["HS256"]
 
     def __init__(self, secret: str, ttl_seconds: int) -> None:
         self._secret = secret
         self.ttl_seconds = ttl_seconds
 
-    def issue(self, user_id: UUID) -> str:
+    def issue(self, user_id: UUID | str) -> str:
         now = int(time.time())
         claims = {"sub": str(user_id), "iat": now, "exp": now + self.ttl_seconds}
         return jwt.encode(claims, self._secret, algorithm="HS256")

@@ -12,17 +12,18 @@ import socketio
 from anyio import to_thread
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
-from starlette.middleware import Middleware
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from interfaces.bootstrap import Container
 from interfaces.drain import Drain
 from interfaces.errors import EXPECTED_ERRORS, NotFound
 from interfaces.http import accounts, connections, conversations, documents, health
-from interfaces.http.common import error_response
+from interfaces.http.common import HttpServices, error_response
+from interfaces.http.health import Readiness
 from interfaces.http.middleware import Deadline, RequestIds
 from interfaces.runner import Runner
 from interfaces.sockets.emitter import LoopEmitter
@@ -44,8 +45,12 @@ class Served:
 
 
 def create_app(container: Container, sio: socketio.AsyncServer, emitter: LoopEmitter) -> Served:
-    run = Runner(container)
-    sockets = SocketApi(sio, run)
+    run = Runner(
+        container.settings, container.queries, container.projector if container.projecting else None,
+        submits=container.app.submits_without_blocking,
+    )
+    sockets = SocketApi(sio, run, container.app, container.queries, container.tokens, container.presence,
+                        container.limits)
     sockets.register()
     gate = EventGate()
     gate.guard(sio)  # in front of every handler: a stopping server refuses new ones, lets the others end
@@ -74,7 +79,7 @@ def create_app(container: Container, sio: socketio.AsyncServer, emitter: LoopEmi
                     async with asyncio.timeout(1):
                         await container.redis.aclose()
 
-    routes = [*accounts.routes, *connections.routes, *conversations.routes, *health.routes, *documents.routes]
+    routes: list[BaseRoute] = [*accounts.routes, *connections.routes, *conversations.routes, *health.routes, *documents.routes]
     routes.append(Route("/api/{rest:path}", api_not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]))
     routes += web_client_routes()
     http = Starlette(
@@ -87,8 +92,18 @@ def create_app(container: Container, sio: socketio.AsyncServer, emitter: LoopEmi
             Exception: error_response,  # anything else: `internal` with a correlation id
         },
     )
-    http.state.runner = run
+    http.state.services = HttpServices(
+        run, container.app, container.queries, container.tokens, container.limits, container.positions
+    )
+    http.state.readiness = Readiness(
+        container.projector, container.position, container.settings.sqlite_path if container.settings.is_sqlite else None
+    )
     return Served(socketio.ASGIApp(sio, other_asgi_app=http), Drain(container, sio, gate, emitter))
+
+
+def settle(done: "asyncio.Future[None]") -> None:
+    if not done.done():
+        done.set_result(None)
 
 
 async def in_daemon_thread(function: Callable[[], None], timeout: float) -> bool:
@@ -104,7 +119,7 @@ async def in_daemon_thread(function: Callable[[], None], timeout: float) -> bool
             log.exception("shutting down: %s failed", getattr(function, "__qualname__", function))
         finally:
             with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits any more
-                loop.call_soon_threadsafe(lambda: done.done() or done.set_result(None))
+                loop.call_soon_threadsafe(settle, done)
 
     threading.Thread(target=target, name="closing", daemon=True).start()
     try:

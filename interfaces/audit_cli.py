@@ -10,10 +10,10 @@ from typing import Any, TextIO
 from uuid import UUID
 
 from application.audit import Filters, check_export, export_events, import_events
-from projections.history import conversation_at
 from interfaces.bootstrap import Container
 from interfaces.moments import parse_at, parse_moment
 from interfaces.progress import Progress
+from projections.history import conversation_at
 
 
 def add_commands(commands: Any, handler_for: Any) -> None:

@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from eventsourcing.postgres import PostgresDatastore
 
 from application.commands import Parley
-from projections.queries import Queries
+from application.ports import PasswordHasher
 from infrastructure.event_log import EventPositions
 from infrastructure.event_store import persistence_env
-from application.ports import PasswordHasher
 from infrastructure.passwords import Argon2Passwords
 from infrastructure.pg_pool import check_when_idle
 from infrastructure.presence import LocalPresence, Presence
@@ -25,6 +24,7 @@ from infrastructure.tokens import Tokens
 from projections.broadcast_thread import BroadcastThread
 from projections.broadcasts import Broadcaster, Emitter
 from projections.projector import Projector
+from projections.queries import Queries
 from projections.reads import ReadModelReads
 from projections.recorded_position import RecordedPosition
 from projections.tables import LIVE_PREFIX
@@ -91,9 +91,10 @@ def bootstrap(settings: Settings, *, passwords: PasswordHasher | None = None, pr
     app.passwords = passwords or Argon2Passwords()
     app.max_message_chars = settings.max_message_chars
     app.enable_group_commit(deadline_seconds=settings.request_timeout_seconds * 0.8)
-    if isinstance(app.factory.datastore, PostgresDatastore):
-        check_when_idle(app.factory.datastore.pool)  # the library's pre-ping, only where it is needed
-    db = SqlDatabase(app.factory.datastore)  # read models share the event store's database and pool
+    datastore = app.factory.datastore  # type: ignore[attr-defined]  # (the SQLite and PostgreSQL factories have one)
+    if isinstance(datastore, PostgresDatastore):
+        check_when_idle(datastore.pool)  # the library's pre-ping, only where it is needed
+    db = SqlDatabase(datastore)  # read models share the event store's database and pool
     projector = Projector(app, db, LIVE_PREFIX, relaxed_commit=True)
     projector.setup()
     app.save_listeners.append(projector.wake)
@@ -104,5 +105,5 @@ def bootstrap(settings: Settings, *, passwords: PasswordHasher | None = None, pr
     reads = ReadModelReads(LIVE_PREFIX)
     queries = Queries(db, reads, position, app.passwords, presence, settings.read_your_writes_timeout)
     tokens = Tokens(settings.jwt_secret or "", settings.token_ttl_seconds)
-    positions = EventPositions(db, app.recorder.events_table_name)
+    positions = EventPositions(db, app.recorder.events_table_name)  # type: ignore[attr-defined]
     return Container(settings, app, db, projector, queries, tokens, presence, limits, positions, position, redis)

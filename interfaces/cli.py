@@ -1,23 +1,24 @@
 """The `parley` command: serve, and operate the read models."""
 
 import argparse
-import signal
-import threading
-from collections.abc import Callable
 import logging
+import signal
 import socket
 import sys
+import threading
+from collections.abc import Callable
 
 from application.audit import ImportRefused
 from domain.errors import DomainError
-from interfaces.bootstrap import Container, bootstrap
 from infrastructure.gc_tuning import tune_for_serving
-from interfaces import audit_cli
 from infrastructure.log_listener import LogListener
 from infrastructure.logs import configure_logging
 from infrastructure.settings import SettingsError, load_settings
+from interfaces import audit_cli
+from interfaces.bootstrap import Container, bootstrap
 from interfaces.progress import Progress
-from projections.rebuild import REBUILD_BATCH, rebuild as rebuild_read_models
+from projections.rebuild import REBUILD_BATCH
+from projections.rebuild import rebuild as rebuild_read_models
 from projections.verify import verify as verify_read_models
 
 
@@ -58,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     configure_logging(logging.INFO)
     try:
-        return args.handler(args)
+        exit_status: int = args.handler(args)
+        return exit_status
     except SettingsError as error:
         return fail(str(error))
 

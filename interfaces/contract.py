@@ -9,10 +9,10 @@ payload (tests/support/contract.py validates against them).
 """
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NotRequired
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, with_config
-from typing_extensions import NotRequired, TypedDict
+from typing_extensions import TypedDict  # pydantic needs this one below Python 3.12
 
 from interfaces import schemas
 from projections.shapes import (
@@ -21,12 +21,12 @@ from projections.shapes import (
     Connection,
     ConversationSummary,
     Message,
-    Reaction,
-    Timestamp,
+    MessagesDelivered,
+    MessagesRead,
+    Presence,
     User,
     Uuid,
 )
-
 
 # -- errors -------------------------------------------------------------------------------------------
 ErrorCode = Literal[
@@ -37,7 +37,7 @@ ErrorCode = Literal[
 
 
 @with_config(STRICT)
-class Error(TypedDict):
+class ErrorDetail(TypedDict):
     code: ErrorCode
     message: str
     retry_after_ms: NotRequired[int]
@@ -47,7 +47,7 @@ class Error(TypedDict):
 class ErrorBody(TypedDict):
     """Every HTTP error's body."""
 
-    error: Error
+    error: ErrorDetail
 
 
 @with_config(STRICT)
@@ -55,7 +55,7 @@ class Refused(TypedDict):
     """Every socket event's ack when it fails."""
 
     ok: Literal[False]
-    error: Error
+    error: ErrorDetail
 
 
 # -- socket acks (on success) ---------------------------------------------------------------------------
@@ -104,36 +104,6 @@ class Typing(TypedDict):
     is_typing: bool
 
 
-@with_config(STRICT)
-class Presence(TypedDict):
-    user_id: Uuid
-    status: Literal["online", "offline"]
-    last_seen_at: Timestamp
-
-
-@with_config(STRICT)
-class MessagesDelivered(TypedDict):
-    conversation_id: Uuid
-    user_id: Uuid
-    up_to_seq: int
-    delivered_at: Timestamp
-
-
-@with_config(STRICT)
-class MessagesRead(TypedDict):
-    conversation_id: Uuid
-    user_id: Uuid
-    up_to_seq: int
-    read_at: Timestamp
-
-
-@with_config(STRICT)
-class ReactionsUpdated(TypedDict):
-    conversation_id: Uuid
-    message_id: Uuid
-    reactions: list[Reaction]
-
-
 @dataclass(frozen=True)
 class ServerEvent:
     name: str
@@ -150,10 +120,6 @@ SERVER_EVENTS = [
     ServerEvent("typing", Typing, "sockets that joined the conversation, except every socket of the typist"),
     ServerEvent("presence", Presence, "every socket of each user connected to the subject"),
 ]
-
-
-def presence(user_id: Any, status: Literal["online", "offline"], at: str) -> Presence:
-    return {"user_id": str(user_id), "status": status, "last_seen_at": at}
 
 
 def typing(conversation_id: Any, user_id: Any, is_typing: bool) -> Typing:
@@ -293,7 +259,7 @@ def adapter(shape: Any) -> TypeAdapter[Any]:
 
 
 ALL_SHAPES: tuple[Any, ...] = (
-    *SHAPES, Error, ErrorBody, Refused, Typing, Presence, MessagesDelivered, MessagesRead, ReactionsUpdated,
+    *SHAPES, ErrorDetail, ErrorBody, Refused, Typing,
     Done, ConversationAck, MessageAck, ConversationsAck, MessagesAck, ReadAck,
     UserBody, SignedIn, UsersBody, ConnectionBody, ConnectionsBody, ConversationsBody, MessagesBody, Status, History,
 )

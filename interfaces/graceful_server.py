@@ -32,7 +32,7 @@ from interfaces.drain import Drain
 log = logging.getLogger("parley.shutdown")
 
 DRAIN_SECONDS = 3.5  # in-flight events, group commit, projector, broadcasts (then 0.5 s of writes)
-HTTP_SECONDS = 1.0  # uvicorn's timeout_graceful_shutdown: HTTP requests still running
+HTTP_SECONDS = 1  # uvicorn's timeout_graceful_shutdown: HTTP requests still running
 THREADS_SECONDS = 0.5  # after the stop, for worker threads to finish their calls
 HARD_EXIT_SECONDS = 9.5  # from the signal: orchestrators commonly SIGKILL at 10 s
 

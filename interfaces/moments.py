@@ -1,6 +1,6 @@
 """`--at` and `?at=`: a log position (an integer) or a moment (ISO 8601; UTC when no offset is given)."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from domain.errors import InvalidInput
 
@@ -17,4 +17,4 @@ def parse_moment(text: str) -> datetime:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise InvalidInput(f"{text!r} is neither a log position nor an ISO 8601 time.") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

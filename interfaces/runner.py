@@ -14,7 +14,9 @@ from typing import Any, TypeVar
 import anyio
 from anyio import to_thread
 
-from interfaces.bootstrap import Container
+from infrastructure.settings import Settings
+from projections.projector import Projector
+from projections.queries import Queries
 
 T = TypeVar("T")
 
@@ -29,10 +31,15 @@ class Interrupted(Exception):
 
 
 class Runner:
-    def __init__(self, container: Container) -> None:
-        self.container = container
-        self.limiter = anyio.CapacityLimiter(container.settings.worker_threads)
-        self.deadline = container.settings.request_timeout_seconds
+    """`projector`: this process's, when it projects (sends then wait for it on the loop itself)."""
+
+    def __init__(self, settings: Settings, queries: Queries, projector: Projector | None, submits: bool) -> None:
+        self.queries = queries
+        self.projector = projector
+        self.submits = submits and projector is not None
+        self.limiter = anyio.CapacityLimiter(settings.worker_threads)
+        self.deadline = settings.request_timeout_seconds
+        self.read_your_writes_timeout = settings.read_your_writes_timeout
 
     async def call(self, function: Callable[..., T], *args: Any) -> T:
         """Run a blocking call (a query) in the pool."""
@@ -40,7 +47,7 @@ class Runner:
 
     async def command(self, function: Callable[..., T], *args: Any) -> T:
         """Run a command, then wait until the read models reflect it (read your writes)."""
-        queries = self.container.queries
+        queries = self.queries
 
         def run() -> T:
             result = function(*args)
@@ -56,11 +63,6 @@ class Runner:
         except TimeoutError:
             raise RequestTimedOut(f"No answer within {self.deadline:.0f} s.") from None
 
-    @property
-    def submits(self) -> bool:
-        """Whether sends can be queued from the loop (see `submitted`)."""
-        return self.container.app.submits_without_blocking and self.container.projecting
-
     async def submitted(self, future: "Future[T]") -> T:
         """Await a command queued for group commit, then read your writes, on the loop itself: no
         worker thread is taken and no thread hand-off is paid either way. The group commit answers
@@ -70,10 +72,11 @@ class Runner:
         except TimeoutError:
             raise RequestTimedOut(f"No answer within {self.deadline:.0f} s.") from None
         position = getattr(result, "position", None)
-        if position and not self.container.projector.failing_for():  # (see Queries.wait_for)
-            reached = asyncio.wrap_future(self.container.projector.reached(position))
+        projector = self.projector
+        if position and projector is not None and not projector.failing_for():  # (see Queries.wait_for)
+            reached = asyncio.wrap_future(projector.reached(position))
             try:
-                await asyncio.wait_for(reached, self.container.settings.read_your_writes_timeout)
+                await asyncio.wait_for(reached, self.read_your_writes_timeout)
             except TimeoutError:
                 pass  # as Queries.wait_for: bounded, then answer anyway (the write is durable)
         return result

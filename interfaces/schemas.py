@@ -1,6 +1,6 @@
 """Every request body and socket payload, as a strict pydantic model (unknown fields are refused)."""
 
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
@@ -13,34 +13,40 @@ class Payload(BaseModel):
 Seq = Annotated[StrictInt, Field(ge=0, le=2**53)]
 
 
-def text(max_length: int, min_length: int = 0) -> Any:
-    """A JSON string within the given length (pydantic refuses lone surrogates: not valid Unicode)."""
-    return Annotated[StrictStr, Field(min_length=min_length, max_length=max_length)]
+# JSON strings within lengths (pydantic refuses lone surrogates: not valid Unicode).
+Name = Annotated[StrictStr, Field(max_length=64)]  # a username as typed; the domain normalises it
+Password = Annotated[StrictStr, Field(min_length=8, max_length=256)]
+GivenPassword = Annotated[StrictStr, Field(max_length=256)]  # at sign-in: any length up to the bound
+DisplayName = Annotated[StrictStr, Field(max_length=256)]
+Prefix = Annotated[StrictStr, Field(min_length=1, max_length=32)]
+Cursor = Annotated[StrictStr, Field(max_length=200)]
+Title = Annotated[StrictStr, Field(max_length=1000)]
+Body = Annotated[StrictStr, Field(max_length=100_000)]  # the domain's own limit is checked after normalising
 
 
 # -- HTTP bodies and query strings ----------------------------------------------------------------
 class Register(Payload):
-    username: text(64)
-    password: text(256, 8)
-    display_name: text(256) | None = None
+    username: Name
+    password: Password
+    display_name: DisplayName | None = None
 
 
 class Login(Payload):
-    username: text(64)
-    password: text(256)
+    username: Name
+    password: GivenPassword
 
 
 class RequestConnection(Payload):
-    username: text(64)
+    username: Name
 
 
 class UserSearch(Payload):
-    query: text(32, 1)
+    query: Prefix
 
 
 class ConversationPage(Payload):
     limit: Annotated[int, Field(ge=1, le=100)] = 50
-    before: text(200) | None = None
+    before: Cursor | None = None
 
 
 class OneDirection(Payload):
@@ -62,7 +68,7 @@ class MessagePage(OneDirection):
 # -- Socket.IO payloads ---------------------------------------------------------------------------
 class StartConversation(Payload):
     user_ids: Annotated[list[UUID], Field(min_length=1, max_length=100)]
-    title: text(1000) | None = None
+    title: Title | None = None
 
 
 class ConversationRef(Payload):
@@ -72,12 +78,12 @@ class ConversationRef(Payload):
 class SendMessage(Payload):
     conversation_id: UUID
     client_message_id: UUID
-    body: text(100_000)
+    body: Body
 
 
 class GetConversations(Payload):
     limit: Annotated[StrictInt, Field(ge=1, le=100)] = 50
-    before: text(200) | None = None
+    before: Cursor | None = None
 
 
 class GetMessages(OneDirection):

@@ -6,13 +6,14 @@ read models. Emission itself is handed to an Emitter (the socket server's loop l
 Redis-backed manager when several processes share rooms).
 """
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from projections.ports import SqlDatabase
+from projections import shapes
 from projections.changes import Change, ConnectionChanged, ConversationChanged, MarkerMoved, MessageAdded
+from projections.ports import SqlDatabase
 from projections.reads import IsOnline, ReadModelReads
-from projections.shapes import iso
+from projections.shapes import Connection, iso
 
 
 class Emitter(Protocol):
@@ -57,14 +58,14 @@ class Broadcaster:
             if connection is not None:
                 self._connection_updated(connection)
 
-    def _connection_updated(self, connection: dict[str, Any]) -> None:
+    def _connection_updated(self, connection: Connection) -> None:
         parties = [connection["requester"]["id"], connection["addressee"]["id"]]
         for party in parties:
             self.emitter.emit("connection_updated", connection, user_room(party))
         if connection["status"] == "connected":  # newly connected people learn each other's presence
-            now = iso(datetime.now(timezone.utc))
+            now = iso(datetime.now(UTC))
             online = self.is_online(parties)
             for party, other in (parties, parties[::-1]):
                 if party in online:
-                    presence = {"user_id": party, "status": "online", "last_seen_at": now}
+                    presence = shapes.presence(party, "online", now)
                     self.emitter.emit("presence", presence, user_room(other))

@@ -1,7 +1,8 @@
 """What a projected batch changed, for the read-side handlers that tell connected clients."""
 
 from dataclasses import dataclass
-from typing import Any
+
+from projections.shapes import Message, MessagesDelivered, MessagesRead
 
 
 @dataclass(frozen=True)
@@ -18,7 +19,7 @@ class ConversationChanged:
 
 @dataclass(frozen=True)
 class MessageAdded:
-    message: dict[str, Any]  # the contract's Message shape, as first sent
+    message: Message  # as first sent
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class MarkerMoved:
     """A member's delivery (`messages_delivered`) or read (`messages_read`) marker moved forward."""
 
     event: str
-    payload: dict[str, Any]
+    payload: MessagesDelivered | MessagesRead
 
 
 Change = ConnectionChanged | ConversationChanged | MessageAdded | MarkerMoved

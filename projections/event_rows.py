@@ -73,7 +73,7 @@ def _moment(value: Any) -> str:
         raise UnexpectedState(value)
     text = value["_data_"]
     if len(text) == 32 and text.endswith("+00:00"):  # already iso(): UTC with microseconds
-        return text
+        return str(text)
     return iso(datetime.fromisoformat(text))
 
 

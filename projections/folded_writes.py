@@ -12,8 +12,8 @@ Members and their delivery markers are loaded once per batch for the conversatio
 tracked in memory through it, so each receipt still reports whether it moved a marker.
 """
 
-from projections.ports import SqlCursor
 from projections.event_rows import MessageRow
+from projections.ports import SqlCursor
 
 Member = tuple[str, str]  # (conversation id, user id)
 LOAD_CHUNK = 500

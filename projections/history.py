@@ -18,7 +18,7 @@ class Positions(Protocol):
 
 
 def conversation_at(
-    app: Application,
+    app: Application[Any],
     positions: Positions,
     conversation_id: UUID,
     at: int | datetime | None,
@@ -26,7 +26,7 @@ def conversation_at(
 ) -> dict[str, Any]:
     """Members (with markers and unread counts), and messages with their receipt states, as of `at`
     (a log position or a moment; None: now). With a `viewer`, only a member of the conversation may look."""
-    events = list(app.events.get(conversation_id))
+    events: list[Any] = list(app.events.get(conversation_id))
     if not events or not isinstance(events[0], Conversation.ConversationStarted):
         raise ConversationNotFound("No such conversation.")
     if viewer is not None and viewer not in events[0].member_ids:
@@ -50,13 +50,13 @@ def conversation_at(
         elif isinstance(event, Conversation.MessagesRead):
             read[event.user_id] = event.up_to_seq
             delivered[event.user_id] = max(delivered.get(event.user_id, 0), event.up_to_seq)
-    markers = [
+    markers: list[dict[str, Any]] = [
         {"user_id": str(m), "last_delivered_seq": delivered.get(m, 0), "last_read_seq": read.get(m, 0)}
         for m in started.member_ids
     ]
     members = []
-    for member_id, marker in zip(started.member_ids, markers):
-        user = app.repository.get(member_id)
+    for member_id, marker in zip(started.member_ids, markers, strict=True):
+        user: Any = app.repository.get(member_id)
         unread = sum(1 for m in messages if m.seq > marker["last_read_seq"] and m.sender_id != member_id)
         shown = {"id": str(member_id), "username": user.username, "display_name": user.display_name,
                  "created_at": iso(user.created_on)}

@@ -67,7 +67,7 @@ def pack(batch: Batch) -> tuple[int, int, bytes, list[Any]]:
 
 def unpack(packed: tuple[int, int, bytes, list[Any]]) -> Batch:
     start, end, kinds, values = packed
-    return Batch(start, end, [_REBUILD[kind](value) if kind else value for kind, value in zip(kinds, values)])
+    return Batch(start, end, [_REBUILD[kind](value) if kind else value for kind, value in zip(kinds, values, strict=True)])
 
 
 QUEUED_BATCHES = 2  # per reader
@@ -83,7 +83,7 @@ class ReaderProcess:
     on batch by batch from there). Use as a context manager."""
 
     def __init__(
-        self, app: Application, topics: Sequence[str], limit: int, start: int, stop: int | None,
+        self, app: Application[Any], topics: Sequence[str], limit: int, start: int, stop: int | None,
         readers: int = READERS,
     ) -> None:
         context = multiprocessing.get_context("spawn")  # never fork a process that runs threads
@@ -105,7 +105,7 @@ class ReaderProcess:
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        for process, queue_ in zip(self._processes, self._queues):
+        for process, queue_ in zip(self._processes, self._queues, strict=True):
             if process.is_alive():
                 process.terminate()
             process.join(timeout=10)
@@ -135,7 +135,7 @@ class ReaderProcess:
 
 
 def _read_log(
-    app_class: type[Application], env: dict[str, str], topics: list[str], limit: int, start: int,
+    app_class: type[Application[Any]], env: dict[str, str], topics: list[str], limit: int, start: int,
     stop: int | None, first: int, step: int, out: Any,
 ) -> None:
     """In a reader: windows `first`, `first + step`, ... after `start`, until one starts at or past the

@@ -61,3 +61,12 @@ class WindowedRecorder(Protocol):
     `select_notifications` (which builds a Notification and a UUID per row)."""
 
     def select_window(self, start: int, stop: int, topics: Sequence[str]) -> Sequence[StoredRow]: ...
+
+
+class ReadModelPosition(Protocol):
+    """How far the read models have applied the event log (this process's projector, or the position
+    another process's projector records)."""
+
+    def wait(self, position: int, timeout: float) -> bool: ...
+
+    def failing_for(self) -> float: ...

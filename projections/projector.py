@@ -15,14 +15,15 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from typing import Any
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError
 
-from projections.ports import SqlDatabase, SqlCursor
 from projections.changes import Change
 from projections.event_rows import EventRows
 from projections.log_reader import Batch, ReaderProcess, read_batch
+from projections.ports import SqlCursor, SqlDatabase
 from projections.tables import LIVE_PREFIX, create_indexes, create_tables
 from projections.updates import ReadModelUpdates
 
@@ -37,7 +38,7 @@ UPDATED_IN_PLACE = ("conversations", "members")
 class Projector:
     def __init__(
         self,
-        app: Application,
+        app: Application[Any],
         db: SqlDatabase,
         prefix: str = LIVE_PREFIX,
         batch_size: int = 1000,

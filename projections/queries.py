@@ -4,16 +4,18 @@ Read your writes: a command reports its log position; `wait_for` blocks (briefly
 read models reflect it, so the caller's next query sees its own change.
 """
 
-from typing import Any
+from collections.abc import Callable
+from typing import TypeVar
 from uuid import UUID
 
-from application.ports import PasswordHasher, Presence, ReadModelPosition
+from application.ports import PasswordHasher, Presence
 from domain.errors import ConversationNotFound, InvalidCredentials, InvalidInput, NotAMember
 from domain.users import normalize_username
-from projections.ports import SqlDatabase
+from projections.ports import ReadModelPosition, SqlCursor, SqlDatabase
 from projections.reads import ReadModelReads
+from projections.shapes import Connection, ConversationSummary, Message, User
 
-Row = dict[str, Any]
+T = TypeVar("T")
 
 
 class Queries:
@@ -43,7 +45,7 @@ class Queries:
         return {str(u) for u in self.presence.online([UUID(u) for u in user_ids])}
 
     # -- users --------------------------------------------------------------------------------------
-    def authenticate(self, username: str, password: str) -> Row:
+    def authenticate(self, username: str, password: str) -> User:
         """The user whose password this is; takes as long whether or not the username exists."""
         try:
             found = self._read(lambda cur: self.reads.credentials(cur, normalize_username(username)))
@@ -54,17 +56,17 @@ class Queries:
             raise InvalidCredentials("Wrong username or password.")
         return user
 
-    def user(self, user_id: UUID) -> Row | None:
+    def user(self, user_id: UUID) -> User | None:
         return self._read(lambda cur: self.reads.user(cur, str(user_id)))
 
-    def search_users(self, prefix: str, user_id: UUID) -> list[Row]:
+    def search_users(self, prefix: str, user_id: UUID) -> list[User]:
         return self._read(lambda cur: self.reads.search_users(cur, prefix.lower(), str(user_id)))
 
     # -- connections ----------------------------------------------------------------------------------
-    def connection(self, connection_id: UUID) -> Row | None:
+    def connection(self, connection_id: UUID) -> Connection | None:
         return self._read(lambda cur: self.reads.connection(cur, str(connection_id)))
 
-    def connections(self, user_id: UUID) -> list[Row]:
+    def connections(self, user_id: UUID) -> list[Connection]:
         return self._read(lambda cur: self.reads.connections_of(cur, str(user_id)))
 
     def connected_user_ids(self, user_id: UUID) -> list[UUID]:
@@ -73,7 +75,7 @@ class Queries:
     def socket_start(self, user_id: UUID) -> tuple[list[UUID], set[UUID]] | None:
         """What a new socket of the user needs, in one read: their connected users and which of them are
         online; None if there is no such user. (A reconnect storm is a thousand of these at once.)"""
-        def read(cur: Any) -> list[str] | None:
+        def read(cur: SqlCursor) -> list[str] | None:
             if self.reads.user(cur, str(user_id)) is None:
                 return None
             return self.reads.connected_user_ids(cur, str(user_id))
@@ -85,14 +87,16 @@ class Queries:
         return connections, self.presence.online(connections)
 
     # -- conversations ----------------------------------------------------------------------------------
-    def conversation(self, conversation_id: UUID, user_id: UUID) -> Row:
-        def read(cur: Any) -> Row:
+    def conversation(self, conversation_id: UUID, user_id: UUID) -> ConversationSummary:
+        def read(cur: SqlCursor) -> ConversationSummary:
             self._check_member(cur, conversation_id, user_id)
             return self.reads.summaries(cur, [str(conversation_id)], self.is_online)[str(conversation_id)][str(user_id)]
 
         return self._read(read)
 
-    def conversations(self, user_id: UUID, limit: int, before: str | None) -> tuple[list[Row], str | None]:
+    def conversations(
+        self, user_id: UUID, limit: int, before: str | None
+    ) -> tuple[list[ConversationSummary], str | None]:
         return self._read(lambda cur: self.reads.conversations_page(cur, str(user_id), limit, before, self.is_online))
 
     def check_member(self, conversation_id: UUID, user_id: UUID) -> None:
@@ -100,8 +104,8 @@ class Queries:
 
     def messages(
         self, conversation_id: UUID, user_id: UUID, before_seq: int | None, after_seq: int | None, limit: int
-    ) -> tuple[list[Row], bool]:
-        def read(cur: Any) -> tuple[list[Row], bool]:
+    ) -> tuple[list[Message], bool]:
+        def read(cur: SqlCursor) -> tuple[list[Message], bool]:
             self._check_member(cur, conversation_id, user_id)
             return self.reads.messages(cur, str(conversation_id), before_seq, after_seq, limit)
 
@@ -110,16 +114,16 @@ class Queries:
     def unread_count(self, conversation_id: UUID, user_id: UUID) -> int:
         return self._read(lambda cur: self.reads.unread_count(cur, str(conversation_id), str(user_id)))
 
-    def message(self, message_id: UUID) -> Row | None:
+    def message(self, message_id: UUID) -> Message | None:
         return self._read(lambda cur: self.reads.message(cur, str(message_id)))
 
-    def _check_member(self, cur: Any, conversation_id: UUID, user_id: UUID) -> None:
+    def _check_member(self, cur: SqlCursor, conversation_id: UUID, user_id: UUID) -> None:
         membership = self.reads.membership(cur, str(conversation_id), str(user_id))
         if membership is None:
             raise ConversationNotFound("No such conversation.")
         if membership != "member":
             raise NotAMember("You are not a member of this conversation.")
 
-    def _read(self, query: Any) -> Any:
+    def _read(self, query: Callable[[SqlCursor], T]) -> T:
         with self.db.transaction(commit=False) as cur:
             return query(cur)

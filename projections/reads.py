@@ -4,9 +4,9 @@ import base64
 from collections.abc import Callable
 from typing import Any
 
-from projections.ports import SqlCursor
 from projections import shapes
-from projections.shapes import ConversationSummary, Row
+from projections.ports import SqlCursor
+from projections.shapes import Connection, ConversationSummary, Message, Row, User
 
 IsOnline = Callable[[list[str]], set[str]]
 
@@ -28,15 +28,15 @@ class ReadModelReads:
         )
 
     # -- users ------------------------------------------------------------------------------------
-    def user(self, cur: SqlCursor, user_id: str) -> Row | None:
+    def user(self, cur: SqlCursor, user_id: str) -> User | None:
         row = cur.execute(f"SELECT * FROM {self.p}users WHERE id = ?", (user_id,)).fetchone()
         return shapes.user(row) if row else None
 
-    def credentials(self, cur: SqlCursor, username: str) -> tuple[Row, str] | None:
+    def credentials(self, cur: SqlCursor, username: str) -> tuple[User, str] | None:
         row = cur.execute(f"SELECT * FROM {self.p}users WHERE username = ?", (username,)).fetchone()
         return (shapes.user(row), row["password_hash"]) if row else None
 
-    def search_users(self, cur: SqlCursor, prefix: str, exclude_id: str, limit: int = 20) -> list[Row]:
+    def search_users(self, cur: SqlCursor, prefix: str, exclude_id: str, limit: int = 20) -> list[User]:
         pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         rows = cur.execute(
             f"SELECT * FROM {self.p}users WHERE username LIKE ? ESCAPE '\\' AND id <> ? ORDER BY username LIMIT ?",
@@ -45,11 +45,11 @@ class ReadModelReads:
         return [shapes.user(row) for row in rows]
 
     # -- connections ------------------------------------------------------------------------------
-    def connection(self, cur: SqlCursor, connection_id: str) -> Row | None:
+    def connection(self, cur: SqlCursor, connection_id: str) -> Connection | None:
         row = cur.execute(f"{self._connection_select} WHERE c.id = ?", (connection_id,)).fetchone()
         return shapes.connection(row) if row else None
 
-    def connections_of(self, cur: SqlCursor, user_id: str) -> list[Row]:
+    def connections_of(self, cur: SqlCursor, user_id: str) -> list[Connection]:
         rows = cur.execute(
             f"{self._connection_select} WHERE c.requester_id = ? OR c.addressee_id = ? ORDER BY c.updated_at DESC",
             (user_id, user_id),
@@ -85,7 +85,7 @@ class ReadModelReads:
 
     def conversations_page(
         self, cur: SqlCursor, user_id: str, limit: int, before: str | None, is_online: IsOnline
-    ) -> tuple[list[Row], str | None]:
+    ) -> tuple[list[ConversationSummary], str | None]:
         """The user's conversations, newest activity first, `limit` at a time."""
         sql = f"SELECT conversation_id, activity_at FROM {self.p}members WHERE user_id = ?"
         params: list[Any] = [user_id]
@@ -149,7 +149,7 @@ class ReadModelReads:
     # -- messages ---------------------------------------------------------------------------------
     def messages(
         self, cur: SqlCursor, conversation_id: str, before_seq: int | None, after_seq: int | None, limit: int
-    ) -> tuple[list[Row], bool]:
+    ) -> tuple[list[Message], bool]:
         """Ascending seq. Newest `limit` (before `before_seq` if given), or oldest `limit` after `after_seq`."""
         if after_seq is not None:
             rows = cur.execute(
@@ -165,11 +165,11 @@ class ReadModelReads:
             return self._with_status(cur, conversation_id, rows[:limit][::-1]), len(rows) > limit
         return self._with_status(cur, conversation_id, rows[:limit]), len(rows) > limit
 
-    def message(self, cur: SqlCursor, message_id: str) -> Row | None:
+    def message(self, cur: SqlCursor, message_id: str) -> Message | None:
         row = cur.execute(f"SELECT * FROM {self.p}messages WHERE id = ?", (message_id,)).fetchone()
         return self._with_status(cur, row["conversation_id"], [row])[0] if row else None
 
-    def _with_status(self, cur: SqlCursor, conversation_id: str, rows: list[Row]) -> list[Row]:
+    def _with_status(self, cur: SqlCursor, conversation_id: str, rows: list[Row]) -> list[Message]:
         if not rows:
             return []
         members = cur.execute(

@@ -8,6 +8,7 @@ into its place. The live projector notices that its position moved and carries o
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import OperationalError
@@ -25,7 +26,7 @@ SWAP_ATTEMPTS = 400
 
 
 def rebuild(
-    app: Application, db: SqlDatabase, progress: Callable[[int], None] | None = None, batch_size: int = REBUILD_BATCH
+    app: Application[Any], db: SqlDatabase, progress: Callable[[int], None] | None = None, batch_size: int = REBUILD_BATCH
 ) -> Projector:
     """Return the projector of the new live set (at the head of the log when it was swapped in)."""
     fresh = Projector(app, db, BUILD_PREFIX, batch_size=batch_size)

@@ -13,12 +13,12 @@ while no message can be edited, deleted, reacted to or carry attachments.
 """
 
 import re
-from datetime import datetime, timezone
-from typing import Annotated, Any, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal, NotRequired
 from uuid import UUID
 
 from pydantic import AfterValidator, ConfigDict, WithJsonSchema, with_config
-from typing_extensions import NotRequired, TypedDict
+from typing_extensions import TypedDict  # pydantic needs this one below Python 3.12
 
 Row = dict[str, Any]
 ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|\+00:00)$")
@@ -151,17 +151,49 @@ class ConversationSummary(TypedDict):
 class SearchResult(TypedDict):
     message: Message
     conversation_id: Uuid
-    highlights: list[list[int]]
+    highlights: list[tuple[int, int]]  # [start, end) code-point offsets into message.body
+
+
+# -- the payloads of the server events the read side emits --------------------------------------------
+@with_config(STRICT)
+class Presence(TypedDict):
+    user_id: Uuid
+    status: Literal["online", "offline"]
+    last_seen_at: Timestamp
+
+
+@with_config(STRICT)
+class MessagesDelivered(TypedDict):
+    conversation_id: Uuid
+    user_id: Uuid
+    up_to_seq: int
+    delivered_at: Timestamp
+
+
+@with_config(STRICT)
+class MessagesRead(TypedDict):
+    conversation_id: Uuid
+    user_id: Uuid
+    up_to_seq: int
+    read_at: Timestamp
+
+
+@with_config(STRICT)
+class ReactionsUpdated(TypedDict):
+    conversation_id: Uuid
+    message_id: Uuid
+    reactions: list[Reaction]
 
 
 SHAPES: tuple[type, ...] = (
     User, Connection, Quote, Reaction, SystemChange, Attachment, Message, Member, ConversationSummary, SearchResult,
+    Presence, MessagesDelivered, MessagesRead, ReactionsUpdated,
 )
 
 
 def iso(moment: datetime) -> Timestamp:
     """Fixed-width ISO 8601 in UTC: sorts as text the same as in time."""
-    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 # -- the one builder of each shape ------------------------------------------------------------------
@@ -244,3 +276,15 @@ def summary(
         "unread_count": unread_count,
         "created_at": conversation["created_at"],
     }
+
+
+def presence(user_id: Any, status: Literal["online", "offline"], at: Timestamp) -> Presence:
+    return {"user_id": str(user_id), "status": status, "last_seen_at": at}
+
+
+def messages_delivered(conversation_id: str, user_id: str, up_to_seq: int, at: Timestamp) -> MessagesDelivered:
+    return {"conversation_id": conversation_id, "user_id": user_id, "up_to_seq": up_to_seq, "delivered_at": at}
+
+
+def messages_read(conversation_id: str, user_id: str, up_to_seq: int, at: Timestamp) -> MessagesRead:
+    return {"conversation_id": conversation_id, "user_id": user_id, "up_to_seq": up_to_seq, "read_at": at}

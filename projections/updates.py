@@ -7,10 +7,11 @@ from typing import Any
 from domain.connections import CONNECTED, DECLINED, PENDING, REMOVED, Connection
 from domain.conversations import Conversation
 from domain.users import User
-from projections.ports import SqlCursor
+from projections import shapes
 from projections.changes import Change, ConnectionChanged, ConversationChanged, MarkerMoved, MessageAdded
 from projections.event_rows import ROWS_FROM_EVENTS, MessageRow, ReceiptRow, topics_of
 from projections.folded_writes import FoldedWrites
+from projections.ports import SqlCursor
 from projections.shapes import iso, message
 
 
@@ -138,13 +139,11 @@ class ReadModelUpdates:
             return []
         changes: list[Change] = []
         if moved:
-            changes.append(MarkerMoved("messages_delivered", {
-                "conversation_id": row.conversation_id, "user_id": row.user_id, "up_to_seq": row.up_to_seq,
-                "delivered_at": row.at,
-            }))
+            changes.append(MarkerMoved("messages_delivered", shapes.messages_delivered(
+                row.conversation_id, row.user_id, row.up_to_seq, row.at
+            )))
         if row.read:
-            changes.append(MarkerMoved("messages_read", {
-                "conversation_id": row.conversation_id, "user_id": row.user_id, "up_to_seq": row.up_to_seq,
-                "read_at": row.at,
-            }))
+            changes.append(MarkerMoved("messages_read", shapes.messages_read(
+                row.conversation_id, row.user_id, row.up_to_seq, row.at
+            )))
         return [*changes, ConversationChanged(row.conversation_id)]

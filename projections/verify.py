@@ -30,7 +30,7 @@ class Verification:
         return not self.differences
 
 
-def verify(app: Application, db: SqlDatabase, show: int = 20) -> Verification:
+def verify(app: Application[Any], db: SqlDatabase, show: int = 20) -> Verification:
     """Compare the live read models with ones rebuilt from the events at the same position."""
     scratch = Projector(app, db, SCRATCH_PREFIX)
     with db.transaction(commit=True) as cur:

@@ -6,29 +6,29 @@ from starlette.routing import Route
 
 from domain.errors import InvalidCredentials, UserNotFound
 from infrastructure.rate_limit import RateLimited
-from interfaces.http.common import body, current_user, ok, query, runner
+from interfaces.http.common import body, current_user, ok, query, services
 from interfaces.schemas import Login, Register, UserSearch
 
 
 async def register(request: Request) -> JSONResponse:
     data = await body(request, Register)
-    run = runner(request)
-    recorded = await run.command(run.container.app.register_user, data.username, data.password, data.display_name)
-    return ok({"user": await run.call(run.container.queries.user, recorded.id)}, 201)
+    http = services(request)
+    recorded = await http.run.command(http.commands.register_user, data.username, data.password, data.display_name)
+    return ok({"user": await http.run.call(http.queries.user, recorded.id)}, 201)
 
 
 async def login(request: Request) -> JSONResponse:
     data = await body(request, Login)
-    run = runner(request)
-    failures, key = run.container.limits.login_failures, data.username.strip().lower()
+    http = services(request)
+    failures, key = http.limits.login_failures, data.username.strip().lower()
     if wait := await failures.wait_ms(key):  # repeated failures: refuse before checking the password
         raise RateLimited(wait, "Too many failed sign-ins for this username; try again later.")
     try:
-        user = await run.call(run.container.queries.authenticate, data.username, data.password)
+        user = await http.run.call(http.queries.authenticate, data.username, data.password)
     except InvalidCredentials:
         await failures.take(key)
         raise
-    tokens = run.container.tokens
+    tokens = http.tokens
     return ok({
         "access_token": tokens.issue(user["id"]),
         "token_type": "bearer",
@@ -39,8 +39,8 @@ async def login(request: Request) -> JSONResponse:
 
 async def me(request: Request) -> JSONResponse:
     user_id = await current_user(request)
-    run = runner(request)
-    user = await run.call(run.container.queries.user, user_id)
+    http = services(request)
+    user = await http.run.call(http.queries.user, user_id)
     if user is None:
         raise UserNotFound("No such user.")
     return ok({"user": user})
@@ -49,8 +49,8 @@ async def me(request: Request) -> JSONResponse:
 async def search(request: Request) -> JSONResponse:
     user_id = await current_user(request)
     data = query(request, UserSearch)
-    run = runner(request)
-    return ok({"users": await run.call(run.container.queries.search_users, data.query, user_id)})
+    http = services(request)
+    return ok({"users": await http.run.call(http.queries.search_users, data.query, user_id)})
 
 
 routes = [

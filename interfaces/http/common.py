@@ -1,5 +1,6 @@
 """What every HTTP route shares: JSON bodies, the caller's identity, the contract's error body."""
 
+from dataclasses import dataclass
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -7,17 +8,39 @@ from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from application.commands import Parley
 from domain.errors import InvalidInput
+from infrastructure.rate_limit import Limits
+from infrastructure.tokens import Tokens
 from interfaces.auth import NO_SUCH_USER, token_user
 from interfaces.errors import Unauthorized, describe
 from interfaces.runner import Runner
+from projections.history import Positions
+from projections.queries import Queries
 
 M = TypeVar("M", bound=BaseModel)
 MAX_BODY_BYTES = 64 * 1024
 
 
+@dataclass(frozen=True)
+class HttpServices:
+    """What the HTTP routes call (on the Starlette app's state as `services`)."""
+
+    run: Runner
+    commands: Parley
+    queries: Queries
+    tokens: Tokens
+    limits: Limits
+    positions: Positions
+
+
+def services(request: Request) -> HttpServices:
+    found: HttpServices = request.app.state.services
+    return found
+
+
 def runner(request: Request) -> Runner:
-    return request.app.state.runner
+    return services(request).run
 
 
 async def body(request: Request, model: type[M]) -> M:
@@ -44,12 +67,12 @@ async def current_user(request: Request) -> UUID:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("Sign in first: send Authorization: Bearer <access_token>.")
-    return await authenticate(runner(request), token.strip())
+    return await authenticate(services(request), token.strip())
 
 
-async def authenticate(run: Runner, token: str) -> UUID:
-    user_id = token_user(run.container.tokens, token)
-    if await run.call(run.container.queries.user, user_id) is None:
+async def authenticate(http: HttpServices, token: str) -> UUID:
+    user_id = token_user(http.tokens, token)
+    if await http.run.call(http.queries.user, user_id) is None:
         raise Unauthorized(NO_SUCH_USER)
     return user_id
 

@@ -8,17 +8,17 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from domain.errors import ConnectionNotFound
-from interfaces.http.common import body, current_user, ok, runner
+from interfaces.http.common import body, current_user, ok, services
 from interfaces.schemas import RequestConnection
 
 
 async def request_connection(request: Request) -> JSONResponse:
     user_id = await current_user(request)
     data = await body(request, RequestConnection)
-    run = runner(request)
-    await run.container.limits.connection_requests.spend(str(user_id))
-    recorded = await run.command(run.container.app.request_connection, user_id, data.username)
-    return ok({"connection": await run.call(run.container.queries.connection, recorded.id)}, 201)
+    http = services(request)
+    await http.limits.connection_requests.spend(str(user_id))
+    recorded = await http.run.command(http.commands.request_connection, user_id, data.username)
+    return ok({"connection": await http.run.call(http.queries.connection, recorded.id)}, 201)
 
 
 def _answer(command: str) -> Callable[[Request], Awaitable[JSONResponse]]:
@@ -27,17 +27,17 @@ def _answer(command: str) -> Callable[[Request], Awaitable[JSONResponse]]:
     async def endpoint(request: Request) -> JSONResponse:
         user_id = await current_user(request)
         connection_id = _uuid(request.path_params["id"])
-        run = runner(request)
-        recorded = await run.command(getattr(run.container.app, command), connection_id, user_id)
-        return ok({"connection": await run.call(run.container.queries.connection, recorded.id)})
+        http = services(request)
+        recorded = await http.run.command(getattr(http.commands, command), connection_id, user_id)
+        return ok({"connection": await http.run.call(http.queries.connection, recorded.id)})
 
     return endpoint
 
 
 async def list_connections(request: Request) -> JSONResponse:
     user_id = await current_user(request)
-    run = runner(request)
-    return ok({"connections": await run.call(run.container.queries.connections, user_id)})
+    http = services(request)
+    return ok({"connections": await http.run.call(http.queries.connections, user_id)})
 
 
 def _uuid(raw: str) -> UUID:

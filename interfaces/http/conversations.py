@@ -6,18 +6,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from projections.history import conversation_at
 from domain.errors import ConversationNotFound
-from interfaces.http.common import current_user, ok, query, runner
+from interfaces.http.common import current_user, ok, query, services
 from interfaces.moments import parse_at
 from interfaces.schemas import ConversationPage, MessagePage
+from projections.history import conversation_at
 
 
 async def list_conversations(request: Request) -> JSONResponse:
     user_id = await current_user(request)
     page = query(request, ConversationPage)
-    run = runner(request)
-    conversations, next_cursor = await run.call(run.container.queries.conversations, user_id, page.limit, page.before)
+    http = services(request)
+    conversations, next_cursor = await http.run.call(http.queries.conversations, user_id, page.limit, page.before)
     return ok({"conversations": conversations, "next_cursor": next_cursor})
 
 
@@ -25,9 +25,9 @@ async def list_messages(request: Request) -> JSONResponse:
     user_id = await current_user(request)
     conversation_id = _conversation_id(request)
     page = query(request, MessagePage)
-    run = runner(request)
-    messages, has_more = await run.call(
-        run.container.queries.messages, conversation_id, user_id, page.before_seq, page.after_seq, page.limit
+    http = services(request)
+    messages, has_more = await http.run.call(
+        http.queries.messages, conversation_id, user_id, page.before_seq, page.after_seq, page.limit
     )
     return ok({"messages": messages, "has_more": has_more})
 
@@ -36,12 +36,10 @@ async def history(request: Request) -> JSONResponse:
     """The conversation as it was at `?at=` (a log position or an ISO 8601 time), from the events."""
     user_id = await current_user(request)
     conversation_id = _conversation_id(request)
-    container = runner(request).container
+    http = services(request)
     raw_at = request.query_params.get("at")
     at = parse_at(raw_at) if raw_at else None
-    snapshot = await runner(request).call(
-        conversation_at, container.app, container.positions, conversation_id, at, user_id
-    )
+    snapshot = await http.run.call(conversation_at, http.commands, http.positions, conversation_id, at, user_id)
     return ok(snapshot)
 
 

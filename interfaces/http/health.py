@@ -1,6 +1,7 @@
 """/healthz (the process runs) and /readyz (the store answers and the read models are caught up)."""
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import anyio
@@ -10,10 +11,21 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from interfaces.http.common import runner
+from projections.projector import Projector
+from projections.recorded_position import RecordedPosition
 
 CATCH_UP_SECONDS = 2.0
 MIN_FREE_BYTES = 1024 * 1024  # SQLite: below this, writes are about to fail (or already do)
 FAILURE_GRACE_SECONDS = 1.0  # one failed batch (a lost race with an online rebuild's swap) is not an outage
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """What /readyz looks at (on the Starlette app's state as `readiness`)."""
+
+    projector: Projector  # the log's head
+    position: Projector | RecordedPosition  # how far the read models are (this process's projector, or recorded)
+    sqlite_path: str | None  # the SQLite database's file, whose disk is watched
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -22,7 +34,8 @@ async def healthz(request: Request) -> JSONResponse:
 
 async def readyz(request: Request) -> JSONResponse:
     run = runner(request)
-    projector, position = run.container.projector, run.container.position  # (the same when projecting here)
+    readiness: Readiness = request.app.state.readiness
+    projector, position = readiness.projector, readiness.position  # (the same when projecting here)
 
     def check() -> dict[str, object]:
         head = projector.head()
@@ -31,8 +44,7 @@ async def readyz(request: Request) -> JSONResponse:
 
     if position.failing_for() > FAILURE_GRACE_SECONDS:  # it cannot reach the store: no need to wait to know
         return JSONResponse({"status": "unavailable", "reason": type(position.failure).__name__}, status_code=503)
-    settings = run.container.settings
-    if settings.is_sqlite and free_bytes(settings.sqlite_path) < MIN_FREE_BYTES:
+    if readiness.sqlite_path and free_bytes(readiness.sqlite_path) < MIN_FREE_BYTES:
         return JSONResponse({"status": "unavailable", "reason": "disk full"}, status_code=503)
     report: dict[str, object] = {"status": "unavailable", "reason": "the database did not answer in time"}
     try:

@@ -9,7 +9,9 @@ from uuid import UUID
 import socketio
 from pydantic import BaseModel
 
+from application.commands import Parley
 from infrastructure.logs import context_id
+from infrastructure.rate_limit import Limits
 from interfaces.errors import NotFound, Unauthorized, describe
 from interfaces.runner import Interrupted, RequestTimedOut, Runner
 from interfaces.schemas import (
@@ -24,6 +26,7 @@ from interfaces.sockets.sessions import Sessions
 from interfaces.sockets.typing import TypingTracker
 from projections import shapes
 from projections.broadcasts import conversation_room
+from projections.queries import Queries
 
 log = logging.getLogger("parley.sockets")
 M = TypeVar("M", bound=BaseModel)
@@ -31,14 +34,23 @@ Ack = dict[str, Any]
 
 
 class SocketEvents:
-    def __init__(self, sio: socketio.AsyncServer, run: Runner, sessions: Sessions, typing: TypingTracker) -> None:
+    def __init__(
+        self,
+        sio: socketio.AsyncServer,
+        run: Runner,
+        commands: Parley,
+        queries: Queries,
+        limits: Limits,
+        sessions: Sessions,
+        typing: TypingTracker,
+    ) -> None:
         self.sio = sio
         self.run = run
-        self.app = run.container.app
-        self.queries = run.container.queries
+        self.app = commands
+        self.queries = queries
         self.sessions = sessions  # filled by the handshake
         self.typing = typing
-        self.limits = run.container.limits
+        self.limits = limits
         self.deadline = run.deadline + 2  # past the runner's, so its more precise answer comes first
 
     def register(self) -> None:
@@ -73,7 +85,7 @@ class SocketEvents:
                 payload = args[0] if args else ({} if optional else None)
                 data = model.model_validate(payload) if model else None
                 async with asyncio.timeout(self.deadline):  # the backstop: the runner's own come first
-                    return await handler(user_id, sid, data)
+                    return await handler(user_id, sid, data)  # type: ignore[arg-type]  # None: no payload
             except TimeoutError:
                 return failure(RequestTimedOut(f"No answer within {self.deadline:.0f} s."))
             except asyncio.CancelledError:  # the server is stopping under this event: still answer
@@ -124,7 +136,7 @@ class SocketEvents:
                     "sender_id": str(sent.sender_id),
                     "body": sent.body,
                     "client_message_id": str(sent.client_message_id),
-                    "sent_at": shapes.iso(sent.sent_at),
+                    "sent_at": shapes.iso(sent.sent_at) if sent.sent_at else "",
                 },
                 "sent",
             )

@@ -31,7 +31,7 @@ LISTEN_RETRY_SECONDS = 1.0
 log = logging.getLogger("parley.sockets")
 
 
-class SocketRedisManager(socketio.AsyncRedisManager):
+class SocketRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]  # (python-socketio is untyped)
     def __init__(self, url: str, channel: str) -> None:
         super().__init__(url, channel=channel, redis_options=redis_options(asyncio=True))
         self.outage = outage_of(url)
@@ -70,13 +70,13 @@ class SocketRedisManager(socketio.AsyncRedisManager):
                                 type(error).__name__, error, LISTEN_RETRY_SECONDS)
             finally:
                 with contextlib.suppress(Exception):
-                    await pubsub.aclose()
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
                 with contextlib.suppress(Exception):
                     await client.aclose()
             await asyncio.sleep(LISTEN_RETRY_SECONDS)
 
 
-class RedisPublisher(socketio.RedisManager):
+class RedisPublisher(socketio.RedisManager):  # type: ignore[misc]  # (python-socketio is untyped)
     """For a process without sockets (`parley projections run`): python-socketio's write-only Redis
     manager, publishing from the broadcaster's thread with every publish bounded, and none tried while
     Redis is known to be down: those events are dropped at once (counted, and said in one line when

@@ -3,17 +3,22 @@
 import asyncio
 import contextlib
 import logging
-from datetime import datetime, timezone
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Literal
 from urllib.parse import parse_qs
 from uuid import UUID
 
 import socketio
 
+from application.commands import Parley
 from infrastructure.logs import context_id
+from infrastructure.presence import Presence
+from infrastructure.rate_limit import Limits
 from infrastructure.settings import Settings
-from interfaces.errors import Unauthorized, describe
+from infrastructure.tokens import Tokens
+from interfaces import contract
 from interfaces.auth import NO_SUCH_USER, token_user
+from interfaces.errors import Unauthorized, describe
 from interfaces.runner import Runner
 from interfaces.sockets.handlers import SocketEvents
 from interfaces.sockets.json_codec import OrjsonJson
@@ -21,7 +26,8 @@ from interfaces.sockets.redis_manager import SocketRedisManager
 from interfaces.sockets.sessions import Sessions
 from interfaces.sockets.typing import TypingTracker
 from projections.broadcasts import conversation_room, user_room
-from projections.shapes import iso
+from projections.queries import Queries
+from projections.shapes import iso, presence
 
 MAX_FRAME_BYTES = 256 * 1024
 log = logging.getLogger("parley.sockets")
@@ -59,13 +65,24 @@ async def listen_to_redis(sio: socketio.AsyncServer, timeout: float = 5.0) -> No
 
 
 class SocketApi:
-    def __init__(self, sio: socketio.AsyncServer, run: Runner) -> None:
+    def __init__(
+        self,
+        sio: socketio.AsyncServer,
+        run: Runner,
+        commands: Parley,
+        queries: Queries,
+        tokens: Tokens,
+        presence: Presence,
+        limits: Limits,
+    ) -> None:
         self.sio = sio
         self.run = run
-        self.presence = run.container.presence
+        self.queries = queries
+        self.tokens = tokens
+        self.presence = presence
         self.sessions = Sessions()
         self.typing = TypingTracker(self.announce_typing)
-        self.events = SocketEvents(sio, run, self.sessions, self.typing)
+        self.events = SocketEvents(sio, run, commands, queries, limits, self.sessions, self.typing)
         self._heartbeat: asyncio.Task[None] | None = None
 
     def register(self) -> None:
@@ -82,8 +99,8 @@ class SocketApi:
         try:
             if not token:
                 raise Unauthorized("Missing access token: connect with auth {token}.")
-            user_id = token_user(self.run.container.tokens, token)
-            start = await self.run.call(self.run.container.queries.socket_start, user_id)  # one read, one hop
+            user_id = token_user(self.tokens, token)
+            start = await self.run.call(self.queries.socket_start, user_id)  # one read, one hop
             if start is None:
                 raise Unauthorized(NO_SUCH_USER)
         except Unauthorized as error:
@@ -104,7 +121,7 @@ class SocketApi:
         log.info("socket connected for user %s", user_id)
         if came_online:
             await self.announce_presence(user_id, "online", connections)
-        now = iso(datetime.now(timezone.utc))
+        now = iso(datetime.now(UTC))
         for other in online:  # what this socket needs to start
             await self.sio.emit("presence", presence(other, "online", now), to=sid)
 
@@ -117,15 +134,15 @@ class SocketApi:
         if await self.presence.leave(user_id, sid):
             await self.announce_presence(user_id, "offline")
 
-    async def announce_presence(self, user_id: UUID, status: str, connections: list[UUID] | None = None) -> None:
+    async def announce_presence(self, user_id: UUID, status: Literal["online", "offline"], connections: list[UUID] | None = None) -> None:
         if connections is None:
-            connections = await self.run.call(self.run.container.queries.connected_user_ids, user_id)
-        payload = presence(user_id, status, iso(datetime.now(timezone.utc)))
+            connections = await self.run.call(self.queries.connected_user_ids, user_id)
+        payload = presence(user_id, status, iso(datetime.now(UTC)))
         for other in connections:
             await self.sio.emit("presence", payload, room=user_room(other))
 
     async def announce_typing(self, user_id: UUID, conversation_id: UUID, is_typing: bool) -> None:
-        payload = {"conversation_id": str(conversation_id), "user_id": str(user_id), "is_typing": is_typing}
+        payload = contract.typing(conversation_id, user_id, is_typing)
         typist = await self.presence.sockets(user_id)  # in every process
         await self.sio.emit("typing", payload, room=conversation_room(conversation_id), skip_sid=typist)
 
@@ -155,7 +172,10 @@ class SocketApi:
             except Exception:
                 log.exception("presence heartbeat failed; trying again in %.0fs", seconds)
                 continue
-            for user_id, status in [(u, "online") for u in changes.online] + [(u, "offline") for u in changes.offline]:
+            announcements: list[tuple[UUID, Literal["online", "offline"]]] = [
+                *((u, "online") for u in changes.online), *((u, "offline") for u in changes.offline)
+            ]
+            for user_id, status in announcements:
                 try:
                     await self.announce_presence(user_id, status)
                 except Exception:
@@ -177,14 +197,10 @@ def failed(error: Exception) -> socketio.exceptions.ConnectionRefusedError:
     return refused(body["message"], body["code"])
 
 
-def presence(user_id: UUID, status: str, at: str) -> dict[str, Any]:
-    return {"user_id": str(user_id), "status": status, "last_seen_at": at}
-
-
 def handshake_token(environ: dict[str, Any], auth: Any) -> str | None:
     """From `auth: {token}`, else `Authorization: Bearer`, else the `token` query parameter."""
-    if isinstance(auth, dict) and isinstance(auth.get("token"), str):
-        return auth["token"]
+    if isinstance(auth, dict) and isinstance(given := auth.get("token"), str):
+        return given
     scheme, _, token = str(environ.get("HTTP_AUTHORIZATION", "")).partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         return token.strip()

@@ -3,8 +3,8 @@ when the typist sends in that conversation, or when their last socket disconnect
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Protocol
 from uuid import UUID
 
 log = logging.getLogger("parley.typing")
@@ -13,7 +13,7 @@ TYPING_SECONDS = 6.0
 MAX_TYPING_PER_USER = 20  # bounds the timers one client can hold
 
 Announce = Callable[[UUID, UUID, bool], Awaitable[None]]  # (user, conversation, is_typing)
-Expiry = Callable[[], Awaitable[None]]
+Expiry = Callable[[], Coroutine[Any, Any, None]]
 
 
 class Timer(Protocol):

@@ -12,6 +12,7 @@ from application.commands import Parley
 from application.unit_of_work import CommandTimedOut, ShuttingDown, UnitOfWork
 from domain.conversations import Conversation
 from domain.errors import NotAMember
+from domain.messages import ClientMessageKey
 
 
 @pytest.fixture
@@ -182,3 +183,17 @@ def test_a_failing_save_answers_every_command_and_a_closed_writer_refuses_new_on
     grouped.group_commit.close()
     with pytest.raises(ShuttingDown):
         grouped.submit_message(conversation, alice, uuid4(), "after close").result(timeout=5)
+
+
+def test_message_keys_stay_out_of_the_aggregate_cache(grouped: Parley) -> None:
+    """One key is saved per message; cached, they grew a server's memory with every message sent."""
+    alice, bob, conversation = chat(grouped)
+    keys = [uuid4() for _ in range(20)]
+    for n, key in enumerate(keys):
+        grouped.send_message(conversation, alice, key, f"m{n}")
+    cache = grouped.repository.cache
+    assert cache is not None
+    assert cache.get(conversation) is not None  # what commands load stays cached
+    for key in keys:
+        with pytest.raises(KeyError):
+            cache.get(ClientMessageKey.create_id(alice, key))

@@ -7,7 +7,7 @@ import type {
   ConversationsAck,
   ConversationSummary,
   Done,
-  Error as ContractError,
+  ErrorDetail as ContractError,
   GetConversations,
   GetMessages,
   MarkUpTo,
