@@ -52,17 +52,15 @@ def export_events(app: Application[Any], filters: Filters = Filters()) -> Iterat
                 continue
             if filters.conversation and event.originator_id != filters.conversation:
                 continue
-            if (filters.since and event.timestamp < filters.since) or (filters.until and event.timestamp > filters.until):
+            if (filters.since and event.timestamp < filters.since) or (
+                filters.until and event.timestamp > filters.until
+            ):
                 continue
             yield record(notification.id, event, redact=not filters.whole_store)
 
 
 def record(position: int, event: Any, redact: bool = False) -> dict[str, Any]:
-    fields = {
-        f.name: _plain(getattr(event, f.name))
-        for f in dataclasses.fields(event)
-        if f.name not in COMMON
-    }
+    fields = {f.name: _plain(getattr(event, f.name)) for f in dataclasses.fields(event) if f.name not in COMMON}
     if redact:
         fields.update({name: "[redacted]" for name in SECRET_FIELDS if name in fields})
     return {

@@ -172,8 +172,14 @@ class Parley(Application[UUID]):
                 raise ConversationNotFound("No such conversation.")
             if unit.fresh and (key := unit.find(ClientMessageKey, message_id)) is not None:
                 return MessageRecorded(
-                    message_id, key.conversation_id, key.seq, sender_id, body, client_message_id,
-                    None, self.recorder.max_notification_id(),
+                    message_id,
+                    key.conversation_id,
+                    key.seq,
+                    sender_id,
+                    body,
+                    client_message_id,
+                    None,
+                    self.recorder.max_notification_id(),
                 )
             conversation.check_member(sender_id)
             if conversation.kind == DIRECT and not self._are_connected(*conversation.pair, unit=unit):
@@ -318,7 +324,7 @@ class Parley(Application[UUID]):
             except IntegrityError:
                 if number == ATTEMPTS - 1:
                     raise
-                time.sleep(random.uniform(0, 0.002 * 2**min(number, 6)))
+                time.sleep(random.uniform(0, 0.002 * 2 ** min(number, 6)))
             except DomainError:
                 if fresh or not self.shared_store:
                     raise

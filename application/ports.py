@@ -12,4 +12,3 @@ class PasswordHasher(Protocol):
 
 class Presence(Protocol):
     def online(self, user_ids: list[UUID]) -> set[UUID]: ...
-

@@ -29,9 +29,14 @@ async def send(sid: str, data: dict[str, Any]) -> dict[str, Any]:
     conversation = data["conversation_id"]
     seq = next(seqs.setdefault(conversation, itertools.count(1)))
     message = {
-        "id": str(uuid.uuid4()), "conversation_id": conversation, "seq": seq, "sender_id": sid,
-        "body": data["body"].strip(), "client_message_id": data["client_message_id"],
-        "sent_at": time.time(), "status": "sent",
+        "id": str(uuid.uuid4()),
+        "conversation_id": conversation,
+        "seq": seq,
+        "sender_id": sid,
+        "body": data["body"].strip(),
+        "client_message_id": data["client_message_id"],
+        "sent_at": time.time(),
+        "status": "sent",
     }
     await sio.emit("message_new", message, room=f"conversation:{conversation}")
     return {"ok": True, "message": message}

@@ -154,6 +154,7 @@ async def pairs_job(job: dict[str, Any], sync: Sync) -> dict[str, Any]:
             deliver_ms.append((time.monotonic() - sent) * 1000)
 
     async with session() as http:
+
         async def setup(pair: list[Any]) -> tuple[WireClient, WireClient, str]:
             token_a, token_b, conversation = pair
             a = await WireClient(http, url).connect({"token": token_a})
@@ -198,6 +199,7 @@ async def pairs_job(job: dict[str, Any], sync: Sync) -> dict[str, Any]:
                         count(errors, failure_code(future.result()))
                     else:
                         acked(sent)
+
                 return done
 
             while due < window[1]:
@@ -205,8 +207,11 @@ async def pairs_job(job: dict[str, Any], sync: Sync) -> dict[str, Any]:
                 if delay > 0:
                     await asyncio.sleep(delay)
                 # the body carries the scheduled time: a late send counts its lateness (no coordinated omission)
-                payload = {"conversation_id": conversation, "client_message_id": str(uuid.uuid4()),
-                           "body": f"{due:.6f}"}
+                payload = {
+                    "conversation_id": conversation,
+                    "client_message_id": str(uuid.uuid4()),
+                    "body": f"{due:.6f}",
+                }
                 future = a.call_nowait("send_message", payload)
                 future.add_done_callback(on_ack(due))
                 pending.append(future)
@@ -219,8 +224,14 @@ async def pairs_job(job: dict[str, Any], sync: Sync) -> dict[str, Any]:
         cpu = cpu_seconds() - cpu0
         await drain(deliver_ms)  # the last message_new events
         await asyncio.gather(*(c.disconnect() for pair in clients for c in pair[:2]), return_exceptions=True)
-    return {"ack_ms": ack_ms, "deliver_ms": deliver_ms, "errors": errors, "cpu_seconds": cpu,
-            "sends": len(ack_ms), "acked_in_window": in_window[0]}
+    return {
+        "ack_ms": ack_ms,
+        "deliver_ms": deliver_ms,
+        "errors": errors,
+        "cpu_seconds": cpu,
+        "sends": len(ack_ms),
+        "acked_in_window": in_window[0],
+    }
 
 
 # -- (b) fan-out: one sender, many members --------------------------------------------------------------
@@ -246,6 +257,7 @@ async def fanout_job(job: dict[str, Any], sync: Sync) -> dict[str, Any]:
                 last_by_message[sent] = latency
 
     async with session() as http:
+
         async def member(token: str) -> WireClient:
             client = await WireClient(http, url).connect({"token": token})
             client.on("message_new", on_message)
@@ -281,9 +293,16 @@ async def fanout_job(job: dict[str, Any], sync: Sync) -> dict[str, Any]:
         await drain(deliver_ms, quiet=2.0, limit=45.0)  # a backlog of broadcasts may still be on its way
         everyone = [*members, *([sender] if sender else [])]
         await asyncio.gather(*(c.disconnect() for c in everyone), return_exceptions=True)
-    return {"deliver_ms": deliver_ms, "last_by_message": last_by_message, "ack_ms": ack_ms, "errors": errors,
-            "last_delivery_s": max(0.0, last_at[0] - window[0]), "acked_in_window": in_window[0],
-            "cpu_seconds": cpu, "sends": len(ack_ms)}
+    return {
+        "deliver_ms": deliver_ms,
+        "last_by_message": last_by_message,
+        "ack_ms": ack_ms,
+        "errors": errors,
+        "last_delivery_s": max(0.0, last_at[0] - window[0]),
+        "acked_in_window": in_window[0],
+        "cpu_seconds": cpu,
+        "sends": len(ack_ms),
+    }
 
 
 # -- (c) idle sockets ------------------------------------------------------------------------------------
@@ -296,8 +315,14 @@ async def idle_job(job: dict[str, Any], sync: Sync) -> dict[str, Any]:
         clients = await gather_limited([WireClient(http, url).connect({"token": t}, timeout=60) for t in job["tokens"]])
         connected = [c for c in clients if isinstance(c, WireClient)]
         failures = [repr(c) for c in clients if not isinstance(c, WireClient)]
-        sync.ready(job["worker"], {"connected": len(connected), "failed": len(failures),
-                                   "connect_seconds": round(time.monotonic() - began, 2)})
+        sync.ready(
+            job["worker"],
+            {
+                "connected": len(connected),
+                "failed": len(failures),
+                "connect_seconds": round(time.monotonic() - began, 2),
+            },
+        )
         plan = await sync.plan(job.get("plan_timeout", 300))
         await at(plan["release"])
         still_open = sum(1 for c in connected if not c.closed.is_set())
@@ -376,9 +401,16 @@ class Follower:
         expected_from = self.baseline + 1
         top = max(self.seen, default=self.baseline)
         missing = [s for s in range(expected_from, top + 1) if s not in self.seen]
-        return {"conversation": self.conversation, "baseline": self.baseline, "top": top,
-                "missing": len(missing), "duplicates": self.duplicates, "catch_up_ms": self.catch_up_ms,
-                "pages": self.pages, **self.phases}
+        return {
+            "conversation": self.conversation,
+            "baseline": self.baseline,
+            "top": top,
+            "missing": len(missing),
+            "duplicates": self.duplicates,
+            "catch_up_ms": self.catch_up_ms,
+            "pages": self.pages,
+            **self.phases,
+        }
 
 
 async def storm_job(job: dict[str, Any], sync: Sync) -> dict[str, Any]:
@@ -409,10 +441,17 @@ async def storm_job(job: dict[str, Any], sync: Sync) -> dict[str, Any]:
         behind_at_end = sum(1 for f in followers if f.last < heads.get(f.conversation, 0))
         reports = [f.report() for f in followers]
         # when the last live message_new a follower needed arrived, from the moment the sender stopped
-        last_arrival_after_stop_ms = max((f.last_live_at - stopped) * 1000 for f in followers) if behind_at_end == 0 else None
+        last_arrival_after_stop_ms = (
+            max((f.last_live_at - stopped) * 1000 for f in followers) if behind_at_end == 0 else None
+        )
         await asyncio.gather(*(f.client.disconnect() for f in followers if f.client), return_exceptions=True)
-    return {"reports": reports, "errors": errors[:5], "error_count": len(errors), "behind_after_grace": behind_at_end,
-            "all_at_head_after_stop_ms": last_arrival_after_stop_ms}
+    return {
+        "reports": reports,
+        "errors": errors[:5],
+        "error_count": len(errors),
+        "behind_after_grace": behind_at_end,
+        "all_at_head_after_stop_ms": last_arrival_after_stop_ms,
+    }
 
 
 async def storm_sender_job(job: dict[str, Any], sync: Sync) -> dict[str, Any]:
@@ -439,8 +478,10 @@ async def storm_sender_job(job: dict[str, Any], sync: Sync) -> dict[str, Any]:
             if delay > 0:
                 await asyncio.sleep(delay)
             sender, (_, conversation) = senders[i % len(senders)], job["senders"][i % len(senders)]
-            future = sender.call_nowait("send_message", {"conversation_id": conversation,
-                                                         "client_message_id": str(uuid.uuid4()), "body": stamp()})
+            future = sender.call_nowait(
+                "send_message",
+                {"conversation_id": conversation, "client_message_id": str(uuid.uuid4()), "body": stamp()},
+            )
 
             def done(f: asyncio.Future[Any], conversation: str = conversation) -> None:
                 if f.cancelled() or f.exception() is not None or not f.result().get("ok"):
@@ -459,7 +500,13 @@ async def storm_sender_job(job: dict[str, Any], sync: Sync) -> dict[str, Any]:
     return {"heads": heads, "sent": i, "errors": errors}
 
 
-JOBS = {"pairs": pairs_job, "fanout": fanout_job, "idle": idle_job, "storm": storm_job, "storm_sender": storm_sender_job}
+JOBS = {
+    "pairs": pairs_job,
+    "fanout": fanout_job,
+    "idle": idle_job,
+    "storm": storm_job,
+    "storm_sender": storm_sender_job,
+}
 
 
 def worker_pid() -> int:

@@ -32,7 +32,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -44,8 +44,8 @@ from domain.connections import Connection
 from domain.conversations import DIRECT, Conversation, direct_conversation_id
 from domain.messages import ClientMessageKey, message_id_for
 from domain.users import User, Username
-from interfaces.bootstrap import Container, bootstrap
 from infrastructure.settings import Settings
+from interfaces.bootstrap import Container, bootstrap
 from projections.rebuild import rebuild
 from projections.tables import LIVE_PREFIX
 from tests.support.databases import database
@@ -177,7 +177,7 @@ class Clock:
     """Strictly increasing timestamps, 5 ms apart (a million events span about 1.4 hours)."""
 
     def __init__(self) -> None:
-        self.now = datetime(2025, 1, 6, 9, 0, tzinfo=timezone.utc)
+        self.now = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
         self.step = timedelta(milliseconds=5)
 
     def tick(self) -> datetime:
@@ -213,12 +213,21 @@ def generate(
         user_ids.append(user_id)
         password_hash = f"$argon2id$v=19$m=65536,t=3,p=4${rng.getrandbits(128):032x}${rng.getrandbits(256):064x}"
         yield User.UserRegistered(
-            originator_id=user_id, originator_version=1, timestamp=at, originator_topic=topics[User],
-            username=username, display_name=f"User {i}", password_hash=password_hash,
+            originator_id=user_id,
+            originator_version=1,
+            timestamp=at,
+            originator_topic=topics[User],
+            username=username,
+            display_name=f"User {i}",
+            password_hash=password_hash,
         )
         yield Username.UsernameClaimed(
-            originator_id=Username.create_id(username), originator_version=1, timestamp=at,
-            originator_topic=topics[Username], username=username, user_id=user_id,
+            originator_id=Username.create_id(username),
+            originator_version=1,
+            timestamp=at,
+            originator_topic=topics[Username],
+            username=username,
+            user_id=user_id,
         )
         count += 2
 
@@ -226,8 +235,12 @@ def generate(
     for requester_id, addressee_id in pairs:
         connection_id = Connection.create_id(requester_id, addressee_id)
         yield Connection.ConnectionRequested(
-            originator_id=connection_id, originator_version=1, timestamp=clock.tick(),
-            originator_topic=topics[Connection], requester_id=requester_id, addressee_id=addressee_id,
+            originator_id=connection_id,
+            originator_version=1,
+            timestamp=clock.tick(),
+            originator_topic=topics[Connection],
+            requester_id=requester_id,
+            addressee_id=addressee_id,
         )
         yield Connection.ConnectionAccepted(originator_id=connection_id, originator_version=2, timestamp=clock.tick())
         count += 2
@@ -240,8 +253,14 @@ def generate(
     for k, (a, b) in enumerate(pairs[:conversations]):
         conversation_id = direct_conversation_id(a, b)
         yield Conversation.ConversationStarted(
-            originator_id=conversation_id, originator_version=1, timestamp=clock.tick(),
-            originator_topic=topics[Conversation], kind=DIRECT, title=None, member_ids=[a, b], started_by=a,
+            originator_id=conversation_id,
+            originator_version=1,
+            timestamp=clock.tick(),
+            originator_topic=topics[Conversation],
+            kind=DIRECT,
+            title=None,
+            member_ids=[a, b],
+            started_by=a,
         )
         threads.append([conversation_id, (a, b), 1, 0, 0, k % RECEIPT_EVERY if receipts_interleaved else 0])
         count += 1
@@ -256,14 +275,24 @@ def generate(
             message_id = message_id_for(sender_id, client_message_id)
             at = clock.tick()
             yield Conversation.MessageSent(
-                originator_id=conversation_id, originator_version=version, timestamp=at, message_id=message_id,
-                seq=seq, sender_id=sender_id, body=bodies[rng.randrange(len(bodies))],
+                originator_id=conversation_id,
+                originator_version=version,
+                timestamp=at,
+                message_id=message_id,
+                seq=seq,
+                sender_id=sender_id,
+                body=bodies[rng.randrange(len(bodies))],
                 client_message_id=client_message_id,
             )
             yield ClientMessageKey.ClientMessageKeyClaimed(
-                originator_id=message_id, originator_version=1, timestamp=at + timedelta(microseconds=1),
-                originator_topic=topics[ClientMessageKey], sender_id=sender_id,
-                client_message_id=client_message_id, conversation_id=conversation_id, seq=seq,
+                originator_id=message_id,
+                originator_version=1,
+                timestamp=at + timedelta(microseconds=1),
+                originator_topic=topics[ClientMessageKey],
+                sender_id=sender_id,
+                client_message_id=client_message_id,
+                conversation_id=conversation_id,
+                seq=seq,
             )
             count += 2
             if (seq + phase) % RECEIPT_EVERY == 0:  # the other member catches up: markers only move forward
@@ -271,8 +300,11 @@ def generate(
                 version += 1
                 receipt = Conversation.MessagesRead if receipts % 2 else Conversation.MessagesDelivered
                 yield receipt(
-                    originator_id=conversation_id, originator_version=version, timestamp=clock.tick(),
-                    user_id=reader_id, up_to_seq=seq,
+                    originator_id=conversation_id,
+                    originator_version=version,
+                    timestamp=clock.tick(),
+                    user_id=reader_id,
+                    up_to_seq=seq,
                 )
                 receipts += 1
                 count += 1
@@ -371,10 +403,16 @@ def code_version() -> str:
     """The commit measured, with "+dirty" when the work tree differs from it (figures are per commit)."""
     root = Path(__file__).resolve().parent.parent
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
-                              check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True, check=True).stdout
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     changed = [line[3:] for line in dirty.splitlines() if line.strip()]
@@ -388,8 +426,12 @@ DEFAULT_PHASES = ("read", "read_mapped", "rebuild", "read", "export")  # raw rea
 
 def run(args: argparse.Namespace, url: str, directory: Path) -> dict[str, Any]:
     container = bootstrap(Settings(database_url=url, jwt_secret="x" * 40), passwords=PlainPasswords())
-    common = {"database": args.database, "target_events": args.events, "receipts": args.receipts,
-              "commit": code_version()}
+    common = {
+        "database": args.database,
+        "target_events": args.events,
+        "receipts": args.receipts,
+        "commit": code_version(),
+    }
     rates: dict[str, float] = {}
     memory: dict[str, dict[str, float]] = {}
     cpu: dict[str, dict[str, float]] = {}
@@ -397,8 +439,16 @@ def run(args: argparse.Namespace, url: str, directory: Path) -> dict[str, Any]:
         with RssSampler() as sampler:
             seconds, built = measure(sampler, lambda: build_store(container, args.events, args.batch, args))
             rates["build"] = built["events"] / seconds
-            emit({**common, "phase": "build", "seconds": round(seconds, 2),
-                  "events_per_second": round(rates["build"]), "store_bytes": store_size(container), **built})
+            emit(
+                {
+                    **common,
+                    "phase": "build",
+                    "seconds": round(seconds, 2),
+                    "events_per_second": round(rates["build"]),
+                    "store_bytes": store_size(container),
+                    **built,
+                }
+            )
             memory["build"] = {k: v for k, v in built.items() if k.startswith("rss_") and k != "rss_samples"}
             for phase in args.phases:
                 if phase == "read":
@@ -416,8 +466,15 @@ def run(args: argparse.Namespace, url: str, directory: Path) -> dict[str, Any]:
                 rates[phase] = max(rates.get(phase, 0.0), result["events"] / seconds)
                 memory[phase] = {k: v for k, v in result.items() if k.startswith("rss_") and k != "rss_samples"}
                 cpu[phase] = {k: result[k] for k in ("process_cpu_share", "machine_busy_cores")}
-                emit({**common, "phase": phase, "seconds": round(seconds, 2),
-                      "events_per_second": round(result["events"] / seconds), **result})
+                emit(
+                    {
+                        **common,
+                        "phase": phase,
+                        "seconds": round(seconds, 2),
+                        "events_per_second": round(result["events"] / seconds),
+                        **result,
+                    }
+                )
     finally:
         container.close()
     summary: dict[str, Any] = {
@@ -433,11 +490,13 @@ def run(args: argparse.Namespace, url: str, directory: Path) -> dict[str, Any]:
     }
     if {"rebuild", "read"} <= rates.keys():
         vs_raw = rates["rebuild"] / rates["read"]
-        summary.update({
-            "rebuild_vs_read_raw": round(vs_raw, 3),
-            "target": f"rebuild >= {TARGET:.0%} of the (faster) raw read rate",
-            "target_met": vs_raw >= TARGET,
-        })
+        summary.update(
+            {
+                "rebuild_vs_read_raw": round(vs_raw, 3),
+                "target": f"rebuild >= {TARGET:.0%} of the (faster) raw read rate",
+                "target_met": vs_raw >= TARGET,
+            }
+        )
     if {"rebuild", "read_mapped"} <= rates.keys():
         summary["rebuild_vs_read_mapped"] = round(rates["rebuild"] / rates["read_mapped"], 3)
     return summary
@@ -448,11 +507,17 @@ def main() -> None:
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--events", type=int, default=1_000_000, help="at least this many events in the store")
     parser.add_argument("--batch", type=int, default=5000, help="events per insert while building the store")
-    parser.add_argument("--rebuild-batch", type=int, default=None,
-                        help="events per transaction in the rebuild (default: rebuild's own, as `parley projections "
-                        "rebuild --batch-size`)")
     parser.add_argument(
-        "--receipts", choices=["interleaved", "synchronized"], default="interleaved",
+        "--rebuild-batch",
+        type=int,
+        default=None,
+        help="events per transaction in the rebuild (default: rebuild's own, as `parley projections "
+        "rebuild --batch-size`)",
+    )
+    parser.add_argument(
+        "--receipts",
+        choices=["interleaved", "synchronized"],
+        default="interleaved",
         help="receipts spread through the log (each conversation at its own phase), or every conversation's "
         "receipt in the same round (long runs of messages only between them; the figures before this option)",
     )
@@ -460,7 +525,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=1000)
     parser.add_argument("--conversations", type=int, default=1000)
     parser.add_argument(
-        "--phases", default=",".join(DEFAULT_PHASES),
+        "--phases",
+        default=",".join(DEFAULT_PHASES),
         type=lambda s: [p for p in s.split(",") if p],
         help=f"comma-separated, in order, from {','.join(PHASES)}; a phase named twice runs twice and keeps "
         f"its best rate (default: {','.join(DEFAULT_PHASES)})",

@@ -130,12 +130,17 @@ def render() -> str:
         lines.append(f"| `{field.name}` | `{type_name(field.type)}` | {COMMON_FIELDS[field.name]} |")
     for entry in CATALOG:
         module = entry.aggregate.__module__
-        lines += ["", f"## {entry.aggregate.__name__} (`{module.replace('.', '/')}.py`)", "",
-                  f"Id: {entry.id_rule}"]
+        lines += ["", f"## {entry.aggregate.__name__} (`{module.replace('.', '/')}.py`)", "", f"Id: {entry.id_rule}"]
         for cls, meaning in entry.events.items():
             kind = "created event" if issubclass(cls, Aggregate.Created) else "event"
-            lines += ["", f"### {cls.__name__}", "", meaning, "",
-                      f"- {kind}, topic `{topic(cls)}`, class_version {class_version(cls)}"]
+            lines += [
+                "",
+                f"### {cls.__name__}",
+                "",
+                meaning,
+                "",
+                f"- {kind}, topic `{topic(cls)}`, class_version {class_version(cls)}",
+            ]
             fields = [f"`{f.name}: {type_name(f.type)}`" for f in own_fields(cls)]
             lines.append(f"- fields: {', '.join(fields)}" if fields else "- no fields of its own")
     lines += CHANGING.replace("{command}", COMMAND).splitlines()

@@ -21,9 +21,7 @@ from psycopg.sql import SQL, Identifier
 from projections.ports import SqlDatabase, StoredRow
 
 
-def sqlite_window(
-    recorder: SQLiteApplicationRecorder, start: int, stop: int, topics: Sequence[str]
-) -> list[StoredRow]:
+def sqlite_window(recorder: SQLiteApplicationRecorder, start: int, stop: int, topics: Sequence[str]) -> list[StoredRow]:
     """The events after `start` up to `stop` of these topics, in log order (the SQLite recorder numbers
     notifications by rowid and keeps ids as hex)."""
     statement = (
@@ -60,7 +58,9 @@ class EventPositions:
             self._sql = f"SELECT originator_version, notification_id FROM {events_table} WHERE originator_id = ?"
             self._id: Callable[[UUID], str] = str
         else:  # the SQLite recorder keeps UUIDs as hex and numbers notifications by rowid
-            self._sql = f"SELECT originator_version, rowid AS notification_id FROM {events_table} WHERE originator_id = ?"
+            self._sql = (
+                f"SELECT originator_version, rowid AS notification_id FROM {events_table} WHERE originator_id = ?"
+            )
             self._id = lambda value: UUID(str(value)).hex
 
     def version_at(self, aggregate_id: UUID, position: int) -> int:

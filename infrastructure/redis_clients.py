@@ -78,7 +78,10 @@ class RedisOutage:
                 log.warning(
                     "Redis at %s is unreachable (%s: %s); until it answers, users show offline, each process "
                     "applies the rate limits on its own, and events between processes are dropped (clients "
-                    "catch up with get_messages)", self.url, type(error).__name__, error,
+                    "catch up with get_messages)",
+                    self.url,
+                    type(error).__name__,
+                    error,
                 )
 
     def succeeded(self) -> None:

@@ -102,7 +102,9 @@ class RedisPresence:
             if self.outage.skip():
                 return False
             try:
-                came = await self._join(keys=[self._user_key(user_id), self.expiries], args=[sid, f"{user_id}|{sid}", self.ttl_ms])
+                came = await self._join(
+                    keys=[self._user_key(user_id), self.expiries], args=[sid, f"{user_id}|{sid}", self.ttl_ms]
+                )
             except RedisError as error:
                 self.outage.failed(error)
                 return False
@@ -114,7 +116,9 @@ class RedisPresence:
             self._local.pop(sid, None)
             if not self.outage.skip():
                 try:
-                    went = await self._leave(keys=[self._user_key(user_id), self.expiries], args=[sid, f"{user_id}|{sid}"])
+                    went = await self._leave(
+                        keys=[self._user_key(user_id), self.expiries], args=[sid, f"{user_id}|{sid}"]
+                    )
                 except RedisError as error:
                     self.outage.failed(error)
                 else:

@@ -62,7 +62,7 @@ class SqlCursor:
             return
         row = "(" + ", ".join(f"CAST(? AS {kind.upper()})" for kind in types) + ")"
         for i in range(0, len(rows), chunk):
-            part = rows[i:i + chunk]
+            part = rows[i : i + chunk]
             values = "(VALUES " + ", ".join([row] * len(part)) + ")"
             self._raw.execute(sql.replace("(VALUES)", values), [v for r in part for v in r])
 

@@ -25,9 +25,7 @@ class Tokens:
 
     def verify(self, token: str) -> UUID:
         try:
-            claims = jwt.decode(
-                token, self._secret, algorithms=self.ALGORITHMS, options={"require": ["exp", "sub"]}
-            )
+            claims = jwt.decode(token, self._secret, algorithms=self.ALGORITHMS, options={"require": ["exp", "sub"]})
             return UUID(claims["sub"])
         except (jwt.PyJWTError, ValueError, TypeError) as error:
             raise InvalidToken(str(error) or "invalid token") from None

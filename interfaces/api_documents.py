@@ -13,8 +13,11 @@ from interfaces.contract import ALL_SHAPES, CLIENT_EVENTS, ENDPOINTS, SERVER_EVE
 
 COMPONENTS = "#/components/schemas/{model}"
 REQUESTS: tuple[type[BaseModel], ...] = tuple(
-    model for model in vars(schemas).values()
-    if isinstance(model, type) and issubclass(model, BaseModel) and model.__module__ == schemas.__name__
+    model
+    for model in vars(schemas).values()
+    if isinstance(model, type)
+    and issubclass(model, BaseModel)
+    and model.__module__ == schemas.__name__
     and model not in (schemas.Payload, schemas.OneDirection)
 )
 
@@ -57,8 +60,11 @@ def openapi() -> dict[str, Any]:
         paths.setdefault(endpoint.path, {})[endpoint.method.lower()] = _operation(endpoint)
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Parley HTTP API", "version": "2",
-                 "description": "The wire contract's HTTP part; the Socket.IO part is /api/asyncapi.json."},
+        "info": {
+            "title": "Parley HTTP API",
+            "version": "2",
+            "description": "The wire contract's HTTP part; the Socket.IO part is /api/asyncapi.json.",
+        },
         "paths": paths,
         "components": {
             "schemas": definitions(COMPONENTS),
@@ -77,7 +83,8 @@ def _operation(endpoint: Endpoint) -> dict[str, Any]:
     }
     parameters = [
         {"name": part[1:-1], "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
-        for part in endpoint.path.split("/") if part.startswith("{")
+        for part in endpoint.path.split("/")
+        if part.startswith("{")
     ]
     if endpoint.query is not None:
         query_schema = endpoint.query.model_json_schema()
@@ -104,18 +111,23 @@ def asyncapi() -> dict[str, Any]:
     for event in CLIENT_EVENTS:
         messages[event.name] = {"name": event.name, "payload": ref(event.payload)}
         messages[f"{event.name}_ack"] = {
-            "name": f"{event.name} ack", "payload": {"oneOf": [ref(event.ack), ref("Refused")]},
+            "name": f"{event.name} ack",
+            "payload": {"oneOf": [ref(event.ack), ref("Refused")]},
         }
         operations[event.name] = {
             "action": "receive",
             "channel": {"$ref": "#/channels/socket"},
             "messages": [{"$ref": f"#/channels/socket/messages/{event.name}"}],
-            "reply": {"channel": {"$ref": "#/channels/socket"},
-                      "messages": [{"$ref": f"#/channels/socket/messages/{event.name}_ack"}]},
+            "reply": {
+                "channel": {"$ref": "#/channels/socket"},
+                "messages": [{"$ref": f"#/channels/socket/messages/{event.name}_ack"}],
+            },
         }
     for server_event in SERVER_EVENTS:
         messages[server_event.name] = {
-            "name": server_event.name, "summary": f"To {server_event.to}.", "payload": ref(server_event.payload),
+            "name": server_event.name,
+            "summary": f"To {server_event.to}.",
+            "payload": ref(server_event.payload),
         }
         operations[server_event.name] = {
             "action": "send",
@@ -124,10 +136,13 @@ def asyncapi() -> dict[str, Any]:
         }
     return {
         "asyncapi": "3.0.0",
-        "info": {"title": "Parley Socket.IO events", "version": "2",
-                 "description": "Socket.IO at /socket.io/, namespace '/', Engine.IO v4. Each client event takes "
-                                "an acknowledgement callback; its argument is the reply. Authenticate the "
-                                "handshake with auth: {token}."},
+        "info": {
+            "title": "Parley Socket.IO events",
+            "version": "2",
+            "description": "Socket.IO at /socket.io/, namespace '/', Engine.IO v4. Each client event takes "
+            "an acknowledgement callback; its argument is the reply. Authenticate the "
+            "handshake with auth: {token}.",
+        },
         "defaultContentType": "application/json",
         "channels": {"socket": {"address": "/", "messages": messages}},
         "operations": operations,

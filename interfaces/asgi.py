@@ -46,11 +46,14 @@ class Served:
 
 def create_app(container: Container, sio: socketio.AsyncServer, emitter: LoopEmitter) -> Served:
     run = Runner(
-        container.settings, container.queries, container.projector if container.projecting else None,
+        container.settings,
+        container.queries,
+        container.projector if container.projecting else None,
         submits=container.app.submits_without_blocking,
     )
-    sockets = SocketApi(sio, run, container.app, container.queries, container.tokens, container.presence,
-                        container.limits)
+    sockets = SocketApi(
+        sio, run, container.app, container.queries, container.tokens, container.presence, container.limits
+    )
     sockets.register()
     gate = EventGate()
     gate.guard(sio)  # in front of every handler: a stopping server refuses new ones, lets the others end
@@ -79,7 +82,13 @@ def create_app(container: Container, sio: socketio.AsyncServer, emitter: LoopEmi
                     async with asyncio.timeout(1):
                         await container.redis.aclose()
 
-    routes: list[BaseRoute] = [*accounts.routes, *connections.routes, *conversations.routes, *health.routes, *documents.routes]
+    routes: list[BaseRoute] = [
+        *accounts.routes,
+        *connections.routes,
+        *conversations.routes,
+        *health.routes,
+        *documents.routes,
+    ]
     routes.append(Route("/api/{rest:path}", api_not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]))
     routes += web_client_routes()
     http = Starlette(
@@ -96,7 +105,9 @@ def create_app(container: Container, sio: socketio.AsyncServer, emitter: LoopEmi
         run, container.app, container.queries, container.tokens, container.limits, container.positions
     )
     http.state.readiness = Readiness(
-        container.projector, container.position, container.settings.sqlite_path if container.settings.is_sqlite else None
+        container.projector,
+        container.position,
+        container.settings.sqlite_path if container.settings.is_sqlite else None,
     )
     return Served(socketio.ASGIApp(sio, other_asgi_app=http), Drain(container, sio, gate, emitter))
 

@@ -80,15 +80,19 @@ def show_command(container: Container, args: argparse.Namespace) -> int:
         print(json.dumps(snapshot, indent=2, ensure_ascii=False))
         return 0
     c = snapshot["conversation"]
-    print(f"{c['kind']} conversation {c['id']}" + (f" \"{c['title']}\"" if c["title"] else ""))
+    print(f"{c['kind']} conversation {c['id']}" + (f' "{c["title"]}"' if c["title"] else ""))
     print(f"as of version {snapshot['as_of']['version']} ({snapshot['as_of']['timestamp']})")
     names = {m["user"]["id"]: m["user"]["username"] for m in snapshot["members"]}
     print("members:")
     for m in snapshot["members"]:
-        print(f"  {m['user']['username']:<20} delivered up to {m['last_delivered_seq']:<5} "
-              f"read up to {m['last_read_seq']:<5} unread {m['unread_count']}")
+        print(
+            f"  {m['user']['username']:<20} delivered up to {m['last_delivered_seq']:<5} "
+            f"read up to {m['last_read_seq']:<5} unread {m['unread_count']}"
+        )
     print("messages:")
     for message in snapshot["messages"]:
-        print(f"  #{message['seq']:<5} {message['sent_at']}  {names.get(message['sender_id'], '?')}: "
-              f"{message['body']}  [{message['status']}]")
+        print(
+            f"  #{message['seq']:<5} {message['sent_at']}  {names.get(message['sender_id'], '?')}: "
+            f"{message['body']}  [{message['status']}]"
+        )
     return 0

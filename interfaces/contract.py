@@ -30,9 +30,20 @@ from projections.shapes import (
 
 # -- errors -------------------------------------------------------------------------------------------
 ErrorCode = Literal[
-    "unauthorized", "forbidden", "validation_error", "not_found", "not_a_member", "not_connected",
-    "user_not_found", "username_taken", "invalid_credentials", "connection_exists", "invalid_state",
-    "rate_limited", "too_large", "internal",
+    "unauthorized",
+    "forbidden",
+    "validation_error",
+    "not_found",
+    "not_a_member",
+    "not_connected",
+    "user_not_found",
+    "username_taken",
+    "invalid_credentials",
+    "connection_exists",
+    "invalid_state",
+    "rate_limited",
+    "too_large",
+    "internal",
 ]
 
 
@@ -218,32 +229,81 @@ class Endpoint:
 
 
 ENDPOINTS = [
-    Endpoint("POST", "/api/auth/register", "Create an account", {201: UserBody, 409: ErrorBody, 422: ErrorBody},
-             schemas.Register, authenticated=False),
-    Endpoint("POST", "/api/auth/login", "Sign in", {200: SignedIn, 401: ErrorBody, 429: ErrorBody},
-             schemas.Login, authenticated=False),
+    Endpoint(
+        "POST",
+        "/api/auth/register",
+        "Create an account",
+        {201: UserBody, 409: ErrorBody, 422: ErrorBody},
+        schemas.Register,
+        authenticated=False,
+    ),
+    Endpoint(
+        "POST",
+        "/api/auth/login",
+        "Sign in",
+        {200: SignedIn, 401: ErrorBody, 429: ErrorBody},
+        schemas.Login,
+        authenticated=False,
+    ),
     Endpoint("GET", "/api/users/me", "The caller", {200: UserBody, 401: ErrorBody}),
-    Endpoint("GET", "/api/users", "Find users by username prefix", {200: UsersBody, 401: ErrorBody, 422: ErrorBody},
-             query=schemas.UserSearch),
-    Endpoint("POST", "/api/connections", "Ask someone to connect",
-             {201: ConnectionBody, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody, 429: ErrorBody},
-             schemas.RequestConnection),
-    Endpoint("POST", "/api/connections/{id}/accept", "Accept a request",
-             {200: ConnectionBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody}),
-    Endpoint("POST", "/api/connections/{id}/decline", "Decline a request",
-             {200: ConnectionBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody}),
-    Endpoint("DELETE", "/api/connections/{id}", "Remove a connection",
-             {200: ConnectionBody, 403: ErrorBody, 404: ErrorBody}),
+    Endpoint(
+        "GET",
+        "/api/users",
+        "Find users by username prefix",
+        {200: UsersBody, 401: ErrorBody, 422: ErrorBody},
+        query=schemas.UserSearch,
+    ),
+    Endpoint(
+        "POST",
+        "/api/connections",
+        "Ask someone to connect",
+        {201: ConnectionBody, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody, 429: ErrorBody},
+        schemas.RequestConnection,
+    ),
+    Endpoint(
+        "POST",
+        "/api/connections/{id}/accept",
+        "Accept a request",
+        {200: ConnectionBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody},
+    ),
+    Endpoint(
+        "POST",
+        "/api/connections/{id}/decline",
+        "Decline a request",
+        {200: ConnectionBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody},
+    ),
+    Endpoint(
+        "DELETE", "/api/connections/{id}", "Remove a connection", {200: ConnectionBody, 403: ErrorBody, 404: ErrorBody}
+    ),
     Endpoint("GET", "/api/connections", "The caller's connections", {200: ConnectionsBody, 401: ErrorBody}),
-    Endpoint("GET", "/api/conversations", "The caller's conversations, newest activity first",
-             {200: ConversationsBody, 401: ErrorBody, 422: ErrorBody}, query=schemas.ConversationPage),
-    Endpoint("GET", "/api/conversations/{id}/messages", "A page of a conversation's messages",
-             {200: MessagesBody, 403: ErrorBody, 404: ErrorBody, 422: ErrorBody}, query=schemas.MessagePage),
-    Endpoint("GET", "/api/conversations/{id}/history", "A conversation as it was at a moment or log position",
-             {200: History, 403: ErrorBody, 404: ErrorBody, 422: ErrorBody}),
+    Endpoint(
+        "GET",
+        "/api/conversations",
+        "The caller's conversations, newest activity first",
+        {200: ConversationsBody, 401: ErrorBody, 422: ErrorBody},
+        query=schemas.ConversationPage,
+    ),
+    Endpoint(
+        "GET",
+        "/api/conversations/{id}/messages",
+        "A page of a conversation's messages",
+        {200: MessagesBody, 403: ErrorBody, 404: ErrorBody, 422: ErrorBody},
+        query=schemas.MessagePage,
+    ),
+    Endpoint(
+        "GET",
+        "/api/conversations/{id}/history",
+        "A conversation as it was at a moment or log position",
+        {200: History, 403: ErrorBody, 404: ErrorBody, 422: ErrorBody},
+    ),
     Endpoint("GET", "/healthz", "The process runs", {200: Status}, authenticated=False),
-    Endpoint("GET", "/readyz", "The store answers and the read models are caught up", {200: Status, 503: Status},
-             authenticated=False),
+    Endpoint(
+        "GET",
+        "/readyz",
+        "The store answers and the read models are caught up",
+        {200: Status, 503: Status},
+        authenticated=False,
+    ),
 ]
 
 
@@ -259,7 +319,24 @@ def adapter(shape: Any) -> TypeAdapter[Any]:
 
 
 ALL_SHAPES: tuple[Any, ...] = (
-    *SHAPES, ErrorDetail, ErrorBody, Refused, Typing,
-    Done, ConversationAck, MessageAck, ConversationsAck, MessagesAck, ReadAck,
-    UserBody, SignedIn, UsersBody, ConnectionBody, ConnectionsBody, ConversationsBody, MessagesBody, Status, History,
+    *SHAPES,
+    ErrorDetail,
+    ErrorBody,
+    Refused,
+    Typing,
+    Done,
+    ConversationAck,
+    MessageAck,
+    ConversationsAck,
+    MessagesAck,
+    ReadAck,
+    UserBody,
+    SignedIn,
+    UsersBody,
+    ConnectionBody,
+    ConnectionsBody,
+    ConversationsBody,
+    MessagesBody,
+    Status,
+    History,
 )

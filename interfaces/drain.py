@@ -84,8 +84,11 @@ class Drain:
         try:
             await asyncio.wait_for(asyncio.wrap_future(projector.reached(head)), left())
         except TimeoutError:
-            log.warning("shutting down: the projector is at %d of %d; the rest is projected at the next start",
-                        projector.position, head)
+            log.warning(
+                "shutting down: the projector is at %d of %d; the rest is projected at the next start",
+                projector.position,
+                head,
+            )
 
     async def _broadcast(self, left: Callable[[], float]) -> None:
         broadcast_thread = self.container.broadcast_thread

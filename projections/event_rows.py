@@ -41,8 +41,13 @@ class ReceiptRow(NamedTuple):
 
 def message_row(event: Conversation.MessageSent) -> MessageRow:
     return MessageRow(
-        str(event.message_id), str(event.originator_id), event.seq, str(event.sender_id), event.body,
-        str(event.client_message_id), iso(event.timestamp),
+        str(event.message_id),
+        str(event.originator_id),
+        event.seq,
+        str(event.sender_id),
+        event.body,
+        str(event.client_message_id),
+        iso(event.timestamp),
     )
 
 
@@ -87,15 +92,23 @@ def _message(notification: Notification, state: dict[str, Any]) -> MessageRow:
     if type(body := state["body"]) is not str:
         raise UnexpectedState(body)
     return MessageRow(
-        _uuid(state["message_id"]), str(notification.originator_id), _int(state["seq"]), _uuid(state["sender_id"]),
-        body, _uuid(state["client_message_id"]), _moment(state["timestamp"]),
+        _uuid(state["message_id"]),
+        str(notification.originator_id),
+        _int(state["seq"]),
+        _uuid(state["sender_id"]),
+        body,
+        _uuid(state["client_message_id"]),
+        _moment(state["timestamp"]),
     )
 
 
 def _receipt(read: bool) -> Callable[[Notification, dict[str, Any]], ReceiptRow]:
     def reader(notification: Notification, state: dict[str, Any]) -> ReceiptRow:
         return ReceiptRow(
-            read, str(notification.originator_id), _uuid(state["user_id"]), _int(state["up_to_seq"]),
+            read,
+            str(notification.originator_id),
+            _uuid(state["user_id"]),
+            _int(state["up_to_seq"]),
             _moment(state["timestamp"]),
         )
 
@@ -124,7 +137,9 @@ class EventRows:
 
     def __init__(self, mapper: Mapper[Any]) -> None:
         self.mapper = mapper
-        plain_json = mapper.cipher is None and mapper.compressor is None and isinstance(mapper.transcoder, JSONTranscoder)
+        plain_json = (
+            mapper.cipher is None and mapper.compressor is None and isinstance(mapper.transcoder, JSONTranscoder)
+        )
         self.direct: dict[str, tuple[int, Callable[[Notification, dict[str, Any]], Any]]] = {}
         for cls, (version, reader) in DIRECT_READERS.items():
             if version != getattr(cls, "class_version", 1):

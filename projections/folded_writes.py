@@ -41,14 +41,14 @@ class FoldedWrites:
             "last_read_seq = COALESCE(v.column4, last_read_seq){unread} "
             f"FROM (VALUES) AS v WHERE {members}.conversation_id = v.column5 AND {members}.user_id = v.column6"
         )
-        self._touch_members = touch_members.format(unread=(
-            ", unread_count = CASE WHEN v.column4 IS NULL THEN unread_count + v.column2 ELSE "
-            f"{unread_after.format(member=members, read='v.column4')} END"
-        ))
-        self._touch_members_only = touch_members.format(unread="")
-        self._recount_unread = (
-            f"UPDATE {members} SET unread_count = {unread_after.format(member=members, read=f'{members}.last_read_seq')}"
+        self._touch_members = touch_members.format(
+            unread=(
+                ", unread_count = CASE WHEN v.column4 IS NULL THEN unread_count + v.column2 ELSE "
+                f"{unread_after.format(member=members, read='v.column4')} END"
+            )
         )
+        self._touch_members_only = touch_members.format(unread="")
+        self._recount_unread = f"UPDATE {members} SET unread_count = {unread_after.format(member=members, read=f'{members}.last_read_seq')}"
         # Whether each batch keeps unread counts: a set loaded without indexes (tables.py) leaves them
         # to one recount of every member once it is indexed (recount_unread).
         self.count_unread = True
@@ -64,7 +64,7 @@ class FoldedWrites:
     def load(self, cur: SqlCursor, conversation_ids: list[str]) -> None:
         """Read the members and their delivery markers of the conversations the batch touches."""
         for i in range(0, len(conversation_ids), LOAD_CHUNK):
-            chunk = conversation_ids[i:i + LOAD_CHUNK]
+            chunk = conversation_ids[i : i + LOAD_CHUNK]
             rows = cur.execute(
                 f"SELECT conversation_id, user_id, last_delivered_seq FROM {self.p}members "
                 f"WHERE conversation_id IN ({', '.join('?' * len(chunk))})",
@@ -108,22 +108,29 @@ class FoldedWrites:
             own[(conversation, sender)] = own.get((conversation, sender), 0) + 1
         if rows:
             cur.insert_many(f"{self.p}messages", MessageRow._fields, rows)
-            cur.execute_values(self._touch_conversations, ("bigint", "text", "text", "text"),
-                               [(r.seq, r.id, r.sent_at, c) for c, r in last.items()])
+            cur.execute_values(
+                self._touch_conversations,
+                ("bigint", "text", "text", "text"),
+                [(r.seq, r.id, r.sent_at, c) for c, r in last.items()],
+            )
         touched = dict.fromkeys([(c, u) for c in last for u in self.members[c]])
         touched.update(dict.fromkeys([*self.moved, *self.read]))
         statement = self._touch_members if self.count_unread else self._touch_members_only
-        cur.execute_values(statement, self._members_row, [
-            (
-                last[c].sent_at if c in last else None,
-                sent.get(c, 0) - own.get((c, u), 0),
-                self.moved.get((c, u)),
-                self.read.get((c, u)),
-                c,
-                u,
-            )
-            for c, u in touched
-        ])
+        cur.execute_values(
+            statement,
+            self._members_row,
+            [
+                (
+                    last[c].sent_at if c in last else None,
+                    sent.get(c, 0) - own.get((c, u), 0),
+                    self.moved.get((c, u)),
+                    self.read.get((c, u)),
+                    c,
+                    u,
+                )
+                for c, u in touched
+            ],
+        )
         self.clear()
 
     def recount_unread(self, cur: SqlCursor) -> None:

@@ -58,25 +58,38 @@ def conversation_at(
     for member_id, marker in zip(started.member_ids, markers, strict=True):
         user: Any = app.repository.get(member_id)
         unread = sum(1 for m in messages if m.seq > marker["last_read_seq"] and m.sender_id != member_id)
-        shown = {"id": str(member_id), "username": user.username, "display_name": user.display_name,
-                 "created_at": iso(user.created_on)}
-        members.append({
-            "user": shapes.user(shown),
-            "last_delivered_seq": marker["last_delivered_seq"],
-            "last_read_seq": marker["last_read_seq"],
-            "unread_count": unread,
-        })
+        shown = {
+            "id": str(member_id),
+            "username": user.username,
+            "display_name": user.display_name,
+            "created_at": iso(user.created_on),
+        }
+        members.append(
+            {
+                "user": shapes.user(shown),
+                "last_delivered_seq": marker["last_delivered_seq"],
+                "last_read_seq": marker["last_read_seq"],
+                "unread_count": unread,
+            }
+        )
     return {
         "conversation": {
-            "id": str(conversation_id), "kind": started.kind, "title": started.title, "created_at": iso(started.timestamp),
+            "id": str(conversation_id),
+            "kind": started.kind,
+            "title": started.title,
+            "created_at": iso(started.timestamp),
         },
         "as_of": {"version": events[-1].originator_version, "timestamp": iso(events[-1].timestamp)},
         "members": members,
         "messages": [
             shapes.message(
                 {
-                    "id": str(m.message_id), "conversation_id": str(conversation_id), "seq": m.seq,
-                    "sender_id": str(m.sender_id), "body": m.body, "client_message_id": str(m.client_message_id),
+                    "id": str(m.message_id),
+                    "conversation_id": str(conversation_id),
+                    "seq": m.seq,
+                    "sender_id": str(m.sender_id),
+                    "body": m.body,
+                    "client_message_id": str(m.client_message_id),
                     "sent_at": iso(m.timestamp),
                 },
                 message_status(str(m.sender_id), m.seq, markers),

@@ -67,7 +67,9 @@ def pack(batch: Batch) -> tuple[int, int, bytes, list[Any]]:
 
 def unpack(packed: tuple[int, int, bytes, list[Any]]) -> Batch:
     start, end, kinds, values = packed
-    return Batch(start, end, [_REBUILD[kind](value) if kind else value for kind, value in zip(kinds, values, strict=True)])
+    return Batch(
+        start, end, [_REBUILD[kind](value) if kind else value for kind, value in zip(kinds, values, strict=True)]
+    )
 
 
 QUEUED_BATCHES = 2  # per reader
@@ -83,7 +85,12 @@ class ReaderProcess:
     on batch by batch from there). Use as a context manager."""
 
     def __init__(
-        self, app: Application[Any], topics: Sequence[str], limit: int, start: int, stop: int | None,
+        self,
+        app: Application[Any],
+        topics: Sequence[str],
+        limit: int,
+        start: int,
+        stop: int | None,
         readers: int = READERS,
     ) -> None:
         context = multiprocessing.get_context("spawn")  # never fork a process that runs threads
@@ -135,8 +142,15 @@ class ReaderProcess:
 
 
 def _read_log(
-    app_class: type[Application[Any]], env: dict[str, str], topics: list[str], limit: int, start: int,
-    stop: int | None, first: int, step: int, out: Any,
+    app_class: type[Application[Any]],
+    env: dict[str, str],
+    topics: list[str],
+    limit: int,
+    start: int,
+    stop: int | None,
+    first: int,
+    step: int,
+    out: Any,
 ) -> None:
     """In a reader: windows `first`, `first + step`, ... after `start`, until one starts at or past the
     head (or `stop`): then an empty batch."""

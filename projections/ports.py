@@ -21,7 +21,9 @@ class SqlCursor(Protocol):
 
     def insert_many(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None: ...
 
-    def execute_values(self, sql: str, types: Sequence[str], rows: Sequence[Sequence[Any]], chunk: int = 500) -> None: ...
+    def execute_values(
+        self, sql: str, types: Sequence[str], rows: Sequence[Sequence[Any]], chunk: int = 500
+    ) -> None: ...
 
     def fetchone(self) -> dict[str, Any] | None: ...
 
@@ -50,8 +52,11 @@ class StoredRow(NamedTuple):
 
     def notification(self) -> Notification:
         return Notification(
-            id=self.id, originator_id=UUID(self.originator_id), originator_version=self.originator_version,
-            topic=self.topic, state=self.state,
+            id=self.id,
+            originator_id=UUID(self.originator_id),
+            originator_version=self.originator_version,
+            topic=self.topic,
+            state=self.state,
         )
 
 

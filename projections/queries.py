@@ -75,6 +75,7 @@ class Queries:
     def socket_start(self, user_id: UUID) -> tuple[list[UUID], set[UUID]] | None:
         """What a new socket of the user needs, in one read: their connected users and which of them are
         online; None if there is no such user. (A reconnect storm is a thousand of these at once.)"""
+
         def read(cur: SqlCursor) -> list[str] | None:
             if self.reads.user(cur, str(user_id)) is None:
                 return None

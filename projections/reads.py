@@ -133,7 +133,9 @@ class ReadModelReads:
             last = last_messages.get(c["last_message_id"])
             members_shown = [shapes.member(m, m["user_id"] in online) for m in its_members]
             last_shown = (
-                shapes.message(last, shapes.message_status(last["sender_id"], last["seq"], its_members)) if last else None
+                shapes.message(last, shapes.message_status(last["sender_id"], last["seq"], its_members))
+                if last
+                else None
             )
             result[c["id"]] = {
                 m["user_id"]: shapes.summary(c, members_shown, last_shown, m["unread_count"]) for m in its_members

@@ -26,7 +26,10 @@ SWAP_ATTEMPTS = 400
 
 
 def rebuild(
-    app: Application[Any], db: SqlDatabase, progress: Callable[[int], None] | None = None, batch_size: int = REBUILD_BATCH
+    app: Application[Any],
+    db: SqlDatabase,
+    progress: Callable[[int], None] | None = None,
+    batch_size: int = REBUILD_BATCH,
 ) -> Projector:
     """Return the projector of the new live set (at the head of the log when it was swapped in)."""
     fresh = Projector(app, db, BUILD_PREFIX, batch_size=batch_size)

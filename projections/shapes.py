@@ -186,8 +186,20 @@ class ReactionsUpdated(TypedDict):
 
 
 SHAPES: tuple[type, ...] = (
-    User, Connection, Quote, Reaction, SystemChange, Attachment, Message, Member, ConversationSummary, SearchResult,
-    Presence, MessagesDelivered, MessagesRead, ReactionsUpdated,
+    User,
+    Connection,
+    Quote,
+    Reaction,
+    SystemChange,
+    Attachment,
+    Message,
+    Member,
+    ConversationSummary,
+    SearchResult,
+    Presence,
+    MessagesDelivered,
+    MessagesRead,
+    ReactionsUpdated,
 )
 
 

@@ -77,4 +77,4 @@ def rename_tables(cur: SqlCursor, engine: str, old: str, new: str) -> None:
             (old.replace("_", "\\_") + "%",),
         ).fetchall()
         for row in rows:
-            cur.execute(f"ALTER INDEX {row['indexname']} RENAME TO {new}{row['indexname'][len(old):]}")
+            cur.execute(f"ALTER INDEX {row['indexname']} RENAME TO {new}{row['indexname'][len(old) :]}")

@@ -139,11 +139,16 @@ class ReadModelUpdates:
             return []
         changes: list[Change] = []
         if moved:
-            changes.append(MarkerMoved("messages_delivered", shapes.messages_delivered(
-                row.conversation_id, row.user_id, row.up_to_seq, row.at
-            )))
+            changes.append(
+                MarkerMoved(
+                    "messages_delivered",
+                    shapes.messages_delivered(row.conversation_id, row.user_id, row.up_to_seq, row.at),
+                )
+            )
         if row.read:
-            changes.append(MarkerMoved("messages_read", shapes.messages_read(
-                row.conversation_id, row.user_id, row.up_to_seq, row.at
-            )))
+            changes.append(
+                MarkerMoved(
+                    "messages_read", shapes.messages_read(row.conversation_id, row.user_id, row.up_to_seq, row.at)
+                )
+            )
         return [*changes, ConversationChanged(row.conversation_id)]

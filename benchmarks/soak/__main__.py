@@ -18,14 +18,25 @@ from typing import Any
 from benchmarks.soak import checks
 from benchmarks.soak.faults import Fault, Injector, schedule
 from benchmarks.soak.load import ATTEMPT_TIMEOUT, Cast, Load, Metrics
-from benchmarks.soak.report import RssSample, emit, recovery_seconds, rss_kib, rss_verdict, save, table, timeline, window_record
+from benchmarks.soak.report import (
+    RssSample,
+    emit,
+    recovery_seconds,
+    rss_kib,
+    rss_verdict,
+    save,
+    table,
+    timeline,
+    window_record,
+)
 from benchmarks.soak.topology import Topology, topology
 from benchmarks.suite import machine, make_cast
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.soak", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.soak", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--minutes", type=float, default=10.0, help="how long the load runs (default 10)")
     p.add_argument("--seconds", type=float, help="the same in seconds (overrides --minutes; the smoke test)")
     p.add_argument("--rate", type=float, default=300.0, help="messages sent per second in all (default 300)")
@@ -33,10 +44,18 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--pairs", type=int, default=100, help="direct conversations, one user of each on each server")
     p.add_argument("--group", type=int, default=10, help="members of the one group, its starter included")
     p.add_argument("--group-share", type=float, default=0.1, help="share of the rate sent to the group")
-    p.add_argument("--database", choices=["postgres"], default="postgres",
-                   help="postgres only: the soak restarts PostgreSQL and runs two server processes")
-    p.add_argument("--postgres", choices=["auto", "cluster", "proxy"], default="auto",
-                   help="a cluster of its own (initdb, needs root) or the local server behind a TCP proxy")
+    p.add_argument(
+        "--database",
+        choices=["postgres"],
+        default="postgres",
+        help="postgres only: the soak restarts PostgreSQL and runs two server processes",
+    )
+    p.add_argument(
+        "--postgres",
+        choices=["auto", "cluster", "proxy"],
+        default="auto",
+        help="a cluster of its own (initdb, needs root) or the local server behind a TCP proxy",
+    )
     p.add_argument("--down-seconds", type=float, default=3.0, help="how long PostgreSQL and Redis stay down")
     p.add_argument("--drain-seconds", type=float, default=60.0, help="after the load: time for queued sends")
     p.add_argument("--results", type=Path, help="where to write the results (default benchmarks/results/...)")
@@ -61,8 +80,9 @@ def make_clients(servers: Topology, args: argparse.Namespace) -> tuple[Cast, dic
     return Cast(clients, conversations), info
 
 
-async def run_load(args: argparse.Namespace, duration: float, window: float, servers: Topology, injector: Injector,
-                   cast: Cast) -> dict[str, Any]:
+async def run_load(
+    args: argparse.Namespace, duration: float, window: float, servers: Topology, injector: Injector, cast: Cast
+) -> dict[str, Any]:
     metrics = Metrics()
     load = Load(cast, metrics)
     faults: list[Fault] = []
@@ -88,8 +108,17 @@ async def run_load(args: argparse.Namespace, duration: float, window: float, ser
                         rss.append(RssSample(now, name, pid, kib))
                 loadavg.append((now, round(os.getloadavg()[0], 2)))
                 if now >= next_window * window and next_window * window <= duration:
-                    emit(window_record(next_window - 1, (next_window - 1) * window, next_window * window,
-                                       metrics, faults, rss, loadavg))
+                    emit(
+                        window_record(
+                            next_window - 1,
+                            (next_window - 1) * window,
+                            next_window * window,
+                            metrics,
+                            faults,
+                            rss,
+                            loadavg,
+                        )
+                    )
                     next_window += 1
                 await asyncio.sleep(1.0 - (metrics.now() % 1.0))
 
@@ -110,8 +139,16 @@ async def run_load(args: argparse.Namespace, duration: float, window: float, ser
         await load.drain(args.drain_seconds)
         sampler.cancel()
         unreachable = await load.final_catch_up(min(60.0, max(10.0, args.drain_seconds)))
-        return {"metrics": metrics, "load": load, "faults": faults, "rss": rss, "loadavg": loadavg, "unreachable": unreachable,
-                "unacked": load.unacked(), "sent": sum(c.sent for c in load.clients)}
+        return {
+            "metrics": metrics,
+            "load": load,
+            "faults": faults,
+            "rss": rss,
+            "loadavg": loadavg,
+            "unreachable": unreachable,
+            "unacked": load.unacked(),
+            "sent": sum(c.sent for c in load.clients),
+        }
     finally:
         for task in tasks:
             task.cancel()
@@ -131,9 +168,20 @@ def main(argv: list[str] | None = None) -> int:
     began = time.time()
     with topology(args.postgres) as (db, redis_server, servers):
         cast, cast_info = make_clients(servers, args)
-        emit({"record": "setup", "postgres": db.kind, "redis": redis_server.url, "servers": [servers.a.url, servers.b.url],
-              "clients": len(cast.clients), "conversations": len(cast.conversations), "rate": args.rate,
-              "duration_s": duration, "fault_every_s": args.fault_every, **cast_info})
+        emit(
+            {
+                "record": "setup",
+                "postgres": db.kind,
+                "redis": redis_server.url,
+                "servers": [servers.a.url, servers.b.url],
+                "clients": len(cast.clients),
+                "conversations": len(cast.conversations),
+                "rate": args.rate,
+                "duration_s": duration,
+                "fault_every_s": args.fault_every,
+                **cast_info,
+            }
+        )
         injector = Injector(db, redis_server, servers, args.down_seconds)
         import uvloop
 
@@ -147,46 +195,76 @@ def main(argv: list[str] | None = None) -> int:
         verdicts = checks.check_store(load, stored)
         verdicts["clients_caught_up"] = checks.check_clients(load, stored, ran["unreachable"])
         verdicts["projections_verify"] = checks.check_verify(servers)
-        logs = {"server_a": servers.a.log_path, "server_b": servers.b.log_path,
-                "projector": [str(p) for p in servers.projector_logs]}
+        logs = {
+            "server_a": servers.a.log_path,
+            "server_b": servers.b.log_path,
+            "projector": [str(p) for p in servers.projector_logs],
+        }
 
     ends = [f.at for f in faults[1:]] + [duration]
-    recoveries = {i: recovery_seconds(f, metrics, args.rate, until) for i, (f, until) in enumerate(zip(faults, ends))}
+    recoveries = {
+        i: recovery_seconds(f, metrics, args.rate, until) for i, (f, until) in enumerate(zip(faults, ends, strict=True))
+    }
     for i, fault in enumerate(faults):
         emit({"record": "fault", **fault.record(), "recovery_s": recoveries[i]})
-    windows = [window_record(i, i * window, min(duration, (i + 1) * window), metrics, faults, rss, ran["loadavg"],
-                             recoveries)
-               for i in range(int(-(-duration // window)))]
+    windows = [
+        window_record(i, i * window, min(duration, (i + 1) * window), metrics, faults, rss, ran["loadavg"], recoveries)
+        for i in range(int(-(-duration // window)))
+    ]
     verdicts["every_fault_recovered"] = {
         "ok": all(r is not None for r in recoveries.values()) and not any(f.error for f in faults),
-        "faults": len(faults), "recovery_s": [recoveries[i] for i in range(len(faults))],
-        "errors": [f.error for f in faults if f.error]}
+        "faults": len(faults),
+        "recovery_s": [recoveries[i] for i in range(len(faults))],
+        "errors": [f.error for f in faults if f.error],
+    }
     verdicts["every_send_answered"] = {
-        "ok": not metrics.unanswered, "unanswered": len(metrics.unanswered),
+        "ok": not metrics.unanswered,
+        "unanswered": len(metrics.unanswered),
         "first": [(round(t, 1), e) for t, e in metrics.unanswered[:5]],
-        "note": f"no answer within {ATTEMPT_TIMEOUT:g} s to a request on an open socket"}
-    verdicts["every_send_acknowledged"] = {"ok": ran["unacked"] == 0, "sent": ran["sent"], "unacked": ran["unacked"],
-                                           "acked": len(metrics.acks)}
+        "note": f"no answer within {ATTEMPT_TIMEOUT:g} s to a request on an open socket",
+    }
+    verdicts["every_send_acknowledged"] = {
+        "ok": ran["unacked"] == 0,
+        "sent": ran["sent"],
+        "unacked": ran["unacked"],
+        "acked": len(metrics.acks),
+    }
     verdicts["rss_growth"] = rss_verdict(rss, duration)
     ok = all(v["ok"] is not False for v in verdicts.values())
     summary = {
-        "record": "summary", "ok": ok, "failed_checks": [k for k, v in verdicts.items() if v["ok"] is False],
-        "duration_s": duration, "rate": args.rate, "acked": len(metrics.acks),
-        "acked_per_s": round(len(metrics.acks) / duration, 1), "faults": len(faults),
-        "reconnects": len(metrics.reconnects), "failures": len(metrics.failures),
-        "catch_ups": {why: sum(1 for _, w, _ in metrics.catch_ups if w == why) for why in ("join", "reconnect", "gap", "final")},
-        "messages_filled_by_catch_up": {why: sum(n for _, w, n in metrics.catch_ups if w == why)
-                                        for why in ("reconnect", "gap", "final")},
+        "record": "summary",
+        "ok": ok,
+        "failed_checks": [k for k, v in verdicts.items() if v["ok"] is False],
+        "duration_s": duration,
+        "rate": args.rate,
+        "acked": len(metrics.acks),
+        "acked_per_s": round(len(metrics.acks) / duration, 1),
+        "faults": len(faults),
+        "reconnects": len(metrics.reconnects),
+        "failures": len(metrics.failures),
+        "catch_ups": {
+            why: sum(1 for _, w, _ in metrics.catch_ups if w == why) for why in ("join", "reconnect", "gap", "final")
+        },
+        "messages_filled_by_catch_up": {
+            why: sum(n for _, w, n in metrics.catch_ups if w == why) for why in ("reconnect", "gap", "final")
+        },
         "wall_s": round(time.time() - began, 1),
     }
     for name, verdict in verdicts.items():
         emit({"record": "check", "check": name, **verdict})
     emit(summary)
-    body = {"machine": info, "args": {k: str(v) for k, v in vars(args).items()}, "postgres": db.kind,
-            "setup": cast_info, "summary": summary, "checks": verdicts, "windows": windows,
-            "faults": [{**f.record(), "recovery_s": recoveries[i]} for i, f in enumerate(faults)],
-            "timeline": timeline(metrics, max([duration, *(t for t, _, _, _ in metrics.acks)])),
-            "logs": {k: str(v) for k, v in logs.items()}}
+    body = {
+        "machine": info,
+        "args": {k: str(v) for k, v in vars(args).items()},
+        "postgres": db.kind,
+        "setup": cast_info,
+        "summary": summary,
+        "checks": verdicts,
+        "windows": windows,
+        "faults": [{**f.record(), "recovery_s": recoveries[i]} for i, f in enumerate(faults)],
+        "timeline": timeline(metrics, max([duration, *(t for t, _, _, _ in metrics.acks)])),
+        "logs": {k: str(v) for k, v in logs.items()},
+    }
     path = save(body, args.results, info.get("commit") or "unknown")
     print(table(windows, window))
     print(f"\n{'PASSED' if ok else 'FAILED: ' + ', '.join(summary['failed_checks'])}; results in {path}", flush=True)

@@ -37,8 +37,11 @@ def read_store(database_url: str, conversations: list[str]) -> Stored:
         stored = Stored()
         for conversation in conversations:
             events = container.app.events.get(uuid.UUID(conversation))
-            stored.messages[conversation] = [(e.seq, str(e.client_message_id), str(e.message_id))
-                                             for e in events if type(e).__name__ == "MessageSent"]
+            stored.messages[conversation] = [
+                (e.seq, str(e.client_message_id), str(e.message_id))
+                for e in events
+                if type(e).__name__ == "MessageSent"
+            ]
         return stored
     finally:
         container.close()
@@ -54,8 +57,11 @@ def check_store(load: Load, stored: Stored) -> dict[str, dict[str, Any]]:
     acked = {key: a for c in load.clients for key, a in c.acked.items()}
     lost = [key for key in acked if key not in by_key]
     doubled = [key for key, rows in by_key.items() if len(rows) > 1]
-    moved = [key for key, a in acked.items() if key in by_key and len(by_key[key]) == 1
-             and by_key[key][0] != (a.conversation, a.seq, a.message_id)]
+    moved = [
+        key
+        for key, a in acked.items()
+        if key in by_key and len(by_key[key]) == 1 and by_key[key][0] != (a.conversation, a.seq, a.message_id)
+    ]
     gaps = {}
     for conversation, rows in stored.messages.items():
         seqs = [seq for seq, _, _ in rows]
@@ -64,9 +70,15 @@ def check_store(load: Load, stored: Stored) -> dict[str, dict[str, Any]]:
             gaps[conversation] = {"count": len(seqs), "max": max(seqs, default=0), "repeated": repeated[:5]}
     stored_total = sum(len(rows) for rows in stored.messages.values())
     return {
-        "acked_stored_once": {"ok": not lost and not doubled and not moved, "acked": len(acked),
-                              "stored": stored_total, "lost": len(lost), "doubled": len(doubled),
-                              "at_another_seq_or_id": len(moved), "examples": (lost + doubled + moved)[:3]},
+        "acked_stored_once": {
+            "ok": not lost and not doubled and not moved,
+            "acked": len(acked),
+            "stored": stored_total,
+            "lost": len(lost),
+            "doubled": len(doubled),
+            "at_another_seq_or_id": len(moved),
+            "examples": (lost + doubled + moved)[:3],
+        },
         "seqs_gap_free": {"ok": not gaps, "conversations": len(stored.messages), "with_gaps": gaps},
     }
 
@@ -79,8 +91,13 @@ def check_clients(load: Load, stored: Stored, unreachable: list[str]) -> dict[st
         missing = set(range(1, head + 1)) - c.seen
         if missing:
             behind.append({"client": c.name, "missing": len(missing), "first": min(missing)})
-    return {"ok": not behind and not unreachable, "clients": len(load.clients), "behind": behind[:5],
-            "behind_count": len(behind), "could_not_catch_up": unreachable[:5]}
+    return {
+        "ok": not behind and not unreachable,
+        "clients": len(load.clients),
+        "behind": behind[:5],
+        "behind_count": len(behind),
+        "could_not_catch_up": unreachable[:5],
+    }
 
 
 def wait_projected(servers: Topology, timeout: float = 90) -> dict[str, Any]:
@@ -101,5 +118,9 @@ def check_verify(servers: Topology) -> dict[str, Any]:
     projected = wait_projected(servers)
     done = servers.cli("projections", "verify", timeout=300)
     output = (done.stdout + done.stderr).strip().splitlines()
-    return {"ok": projected["ok"] and done.returncode == 0, "exit": done.returncode, "caught_up": projected,
-            "output": output[:8]}
+    return {
+        "ok": projected["ok"] and done.returncode == 0,
+        "exit": done.returncode,
+        "caught_up": projected,
+        "output": output[:8],
+    }

@@ -20,9 +20,13 @@ class Fault:
     detail: dict[str, Any] = field(default_factory=dict)
 
     def record(self) -> dict[str, Any]:
-        return {"fault": self.name, "at_s": round(self.at, 2),
-                "back_after_s": None if self.back_at is None else round(self.back_at - self.at, 2),
-                "error": self.error, **self.detail}
+        return {
+            "fault": self.name,
+            "at_s": round(self.at, 2),
+            "back_after_s": None if self.back_at is None else round(self.back_at - self.at, 2),
+            "error": self.error,
+            **self.detail,
+        }
 
 
 class Injector:

@@ -58,8 +58,9 @@ class Acked:
 
 
 class SoakClient:
-    def __init__(self, index: int, name: str, url: str, token: str, conversation: str, rate: float,
-                 metrics: Metrics) -> None:
+    def __init__(
+        self, index: int, name: str, url: str, token: str, conversation: str, rate: float, metrics: Metrics
+    ) -> None:
         self.index, self.name, self.url, self.token, self.conversation = index, name, url, token, conversation
         self.rate = rate  # messages a second this client sends (0: it only listens)
         self.metrics = metrics
@@ -140,8 +141,9 @@ class SoakClient:
         """get_messages after the last seq held without a hole, paged; how many it filled in."""
         filled, after = 0, self.contiguous
         while True:
-            page = await self.request(client, "get_messages", {"conversation_id": self.conversation,
-                                                                "after_seq": after, "limit": 200})
+            page = await self.request(
+                client, "get_messages", {"conversation_id": self.conversation, "after_seq": after, "limit": 200}
+            )
             seqs = [m["seq"] for m in page["messages"]]
             filled += sum(1 for s in seqs if self.note(s))
             if not page["has_more"] or not seqs:
@@ -216,8 +218,10 @@ class SoakClient:
     async def attempt(self, client: WireClient, key: str, due: float) -> str | None:
         """One send: None once acknowledged, else how to go on."""
         started = time.monotonic()
-        future = client.call_nowait("send_message", {"conversation_id": self.conversation, "client_message_id": key,
-                                                     "body": f"soak {self.name} {key[:8]}"})
+        future = client.call_nowait(
+            "send_message",
+            {"conversation_id": self.conversation, "client_message_id": key, "body": f"soak {self.name} {key[:8]}"},
+        )
         try:
             ack = await asyncio.wait_for(future, ATTEMPT_TIMEOUT)
         except TimeoutError:
@@ -250,8 +254,10 @@ class Cast:
 class Load:
     def __init__(self, cast: Cast, metrics: Metrics) -> None:
         self.metrics = metrics
-        self.clients = [SoakClient(i, name, url, token, conversation, rate, metrics)
-                        for i, (name, url, token, conversation, rate) in enumerate(cast.clients)]
+        self.clients = [
+            SoakClient(i, name, url, token, conversation, rate, metrics)
+            for i, (name, url, token, conversation, rate) in enumerate(cast.clients)
+        ]
         self.http: aiohttp.ClientSession | None = None
         self.tasks: list[asyncio.Task[Any]] = []
         self.senders: list[asyncio.Task[Any]] = []

@@ -7,7 +7,7 @@ import json
 import statistics
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -72,9 +72,16 @@ def recovery_seconds(fault: Fault, metrics: Metrics, rate: float, until: float) 
     return None
 
 
-def window_record(index: int, start: float, end: float, metrics: Metrics, faults: list[Fault],
-                  rss: list[RssSample], loadavg: list[tuple[float, float]],
-                  recoveries: dict[int, float | None] | None = None) -> dict[str, Any]:
+def window_record(
+    index: int,
+    start: float,
+    end: float,
+    metrics: Metrics,
+    faults: list[Fault],
+    rss: list[RssSample],
+    loadavg: list[tuple[float, float]],
+    recoveries: dict[int, float | None] | None = None,
+) -> dict[str, Any]:
     """One window [start, end) seconds since the load began."""
     span = end - start
     attempt = [ms for t, ms, _, _ in metrics.acks if start <= t < end]
@@ -86,9 +93,19 @@ def window_record(index: int, start: float, end: float, metrics: Metrics, faults
             last_rss[sample.name] = round(sample.kib / 1024, 1)
     here = [(i, f) for i, f in enumerate(faults) if start <= f.at < end]
     return {
-        "record": "window", "window": index, "from_s": round(start, 1), "to_s": round(end, 1),
-        "faults": [{"fault": f.name, "at_s": round(f.at, 1), "error": f.error,
-                    **({"recovery_s": recoveries.get(i)} if recoveries is not None else {})} for i, f in here],
+        "record": "window",
+        "window": index,
+        "from_s": round(start, 1),
+        "to_s": round(end, 1),
+        "faults": [
+            {
+                "fault": f.name,
+                "at_s": round(f.at, 1),
+                "error": f.error,
+                **({"recovery_s": recoveries.get(i)} if recoveries is not None else {}),
+            }
+            for i, f in here
+        ],
         "acked_per_s": round(len(attempt) / span, 1),
         "ack_ms": {"p50": pct(attempt, 50), "p99": pct(attempt, 99), "max": pct(attempt, 100)},
         "due_to_ack_ms": {"p50": pct(settle, 50), "p99": pct(settle, 99), "max": pct(settle, 100)},
@@ -115,6 +132,7 @@ def rss_verdict(rss: list[RssSample], duration: float, first_minute: float = 60.
     """server_b is never killed: its RSS over the last 10 s of the load against the last 10 s of the
     first minute (medians), at most +10%. Runs shorter than two minutes are not judged. The other
     processes are reported since their last start."""
+
     def median(name: str, pid: int, lo: float, hi: float) -> float | None:
         values = [s.kib for s in rss if s.name == name and s.pid == pid and lo <= s.t < hi]
         return statistics.median(values) / 1024 if values else None
@@ -126,8 +144,13 @@ def rss_verdict(rss: list[RssSample], duration: float, first_minute: float = 60.
             continue
         pid = mine[-1].pid
         life = [s for s in mine if s.pid == pid]
-        lives[name] = {"pid": pid, "since_s": round(life[0].t, 1), "first_mib": round(life[0].kib / 1024, 1),
-                       "end_mib": round(life[-1].kib / 1024, 1), "peak_mib": round(max(s.kib for s in life) / 1024, 1)}
+        lives[name] = {
+            "pid": pid,
+            "since_s": round(life[0].t, 1),
+            "first_mib": round(life[0].kib / 1024, 1),
+            "end_mib": round(life[-1].kib / 1024, 1),
+            "peak_mib": round(max(s.kib for s in life) / 1024, 1),
+        }
     if duration < 2 * first_minute:
         return {"ok": None, "judged": False, "why": "the run is shorter than two minutes", "processes": lives}
     pid = next((s.pid for s in rss if s.name == "server_b"), 0)
@@ -136,9 +159,16 @@ def rss_verdict(rss: list[RssSample], duration: float, first_minute: float = 60.
     if baseline is None or final is None:
         return {"ok": False, "judged": True, "why": "no RSS samples of server_b", "processes": lives}
     growth = final / baseline - 1
-    return {"ok": growth <= RSS_GROWTH_LIMIT, "judged": True, "process": "server_b (never restarted)",
-            "after_first_minute_mib": round(baseline, 1), "at_end_mib": round(final, 1),
-            "growth": round(growth, 4), "limit": RSS_GROWTH_LIMIT, "processes": lives}
+    return {
+        "ok": growth <= RSS_GROWTH_LIMIT,
+        "judged": True,
+        "process": "server_b (never restarted)",
+        "after_first_minute_mib": round(baseline, 1),
+        "at_end_mib": round(final, 1),
+        "growth": round(growth, 4),
+        "limit": RSS_GROWTH_LIMIT,
+        "processes": lives,
+    }
 
 
 def emit(record: dict[str, Any]) -> dict[str, Any]:
@@ -148,24 +178,37 @@ def emit(record: dict[str, Any]) -> dict[str, Any]:
 
 def table(windows: list[dict[str, Any]], window_seconds: float) -> str:
     unit = "minute" if window_seconds == 60 else f"window ({window_seconds:g} s)"
-    lines = [f"| {unit} | fault (at s) | acked/s | ack p50 / p99 ms | due -> ack p99 ms | failed sends | "
-             "recovery s | RSS a / b / projector MiB | load avg |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        f"| {unit} | fault (at s) | acked/s | ack p50 / p99 ms | due -> ack p99 ms | failed sends | "
+        "recovery s | RSS a / b / projector MiB | load avg |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for w in windows:
-        faults = ", ".join(f"{f['fault']} ({f['at_s']:g})" + (f" **{f['error']}**" if f.get("error") else "")
-                           for f in w["faults"]) or "-"
-        recovery = ", ".join("**not recovered**" if f.get("recovery_s") is None else f"{f['recovery_s']:g}"
-                             for f in w["faults"]) or "-"
+        faults = (
+            ", ".join(
+                f"{f['fault']} ({f['at_s']:g})" + (f" **{f['error']}**" if f.get("error") else "") for f in w["faults"]
+            )
+            or "-"
+        )
+        recovery = (
+            ", ".join(
+                "**not recovered**" if f.get("recovery_s") is None else f"{f['recovery_s']:g}" for f in w["faults"]
+            )
+            or "-"
+        )
         failed = ", ".join(f"{code} {n}" for code, n in sorted(w["failures"].items())) or "0"
         rss = " / ".join(str(w["rss_mib"].get(n, "-")) for n in ("server_a", "server_b", "projector"))
-        lines.append(f"| {w['window'] + 1} | {faults} | {w['acked_per_s']:g} | {w['ack_ms']['p50']} / "
-                     f"{w['ack_ms']['p99']} | {w['due_to_ack_ms']['p99']} | {failed} | {recovery} | {rss} | "
-                     f"{w['loadavg_1m_max']} |")
+        lines.append(
+            f"| {w['window'] + 1} | {faults} | {w['acked_per_s']:g} | {w['ack_ms']['p50']} / "
+            f"{w['ack_ms']['p99']} | {w['due_to_ack_ms']['p99']} | {failed} | {recovery} | {rss} | "
+            f"{w['loadavg_1m_max']} |"
+        )
     return "\n".join(lines)
 
 
 def save(body: dict[str, Any], path: Path | None, commit: str) -> Path:
     if path is None:
         RESULTS.mkdir(exist_ok=True)
-        path = RESULTS / f"{datetime.now(timezone.utc).strftime('%Y-%m-%d')}-soak-{commit}.json"
+        path = RESULTS / f"{datetime.now(UTC).strftime('%Y-%m-%d')}-soak-{commit}.json"
     path.write_text(json.dumps(body, indent=1, default=str) + "\n")
     return path

@@ -74,11 +74,14 @@ class PostgresCluster:
     def create(self) -> "PostgresCluster":
         self.root.mkdir(parents=True)
         shutil.chown(self.root, "postgres", "postgres")
-        self._as_postgres(str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres",
-                          "-E", "UTF8", "--no-sync")
+        self._as_postgres(
+            str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"
+        )
         with (self.data / "postgresql.conf").open("a") as conf:
-            conf.write(f"\nport = {self.port}\nlisten_addresses = '127.0.0.1'\n"
-                       f"unix_socket_directories = '{self.root}'\nmax_connections = 100\n")
+            conf.write(
+                f"\nport = {self.port}\nlisten_addresses = '127.0.0.1'\n"
+                f"unix_socket_directories = '{self.root}'\nmax_connections = 100\n"
+            )
         self.start()
         with psycopg.connect(self.admin_url, autocommit=True, connect_timeout=5) as admin:
             admin.execute("CREATE DATABASE parley_soak")
@@ -89,8 +92,9 @@ class PostgresCluster:
         return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
     def start(self) -> None:
-        self._as_postgres(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.logfile), "-w", "-t", "60",
-                          "start")
+        self._as_postgres(
+            str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.logfile), "-w", "-t", "60", "start"
+        )
 
     def stop(self, mode: str = "fast") -> None:
         self._as_postgres(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop")
@@ -159,9 +163,24 @@ class RedisServer:
         if binary is None:
             raise RuntimeError("the soak needs redis-server (apt-get install redis-server)")
         self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--protected-mode", "no", "--logfile", str(self.logfile)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--protected-mode",
+                "no",
+                "--logfile",
+                str(self.logfile),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         client = redis.Redis.from_url(self.url, socket_connect_timeout=1, socket_timeout=1)
         deadline = time.monotonic() + timeout
         while True:
@@ -226,16 +245,23 @@ class Topology:
         self.projector.start(timeout=60)
 
     def pids(self) -> dict[str, int | None]:
-        return {name: (p.process.pid if p.process and p.process.poll() is None else None)
-                for name, p in (("server_a", self.a), ("server_b", self.b), ("projector", self.projector))}
+        return {
+            name: (p.process.pid if p.process and p.process.poll() is None else None)
+            for name, p in (("server_a", self.a), ("server_b", self.b), ("projector", self.projector))
+        }
 
     def cli_env(self) -> dict[str, str]:
         return {**os.environ, **self.env, "PARLEY_DATABASE_URL": self.database_url}
 
     def cli(self, *args: str, timeout: float = 120) -> "subprocess.CompletedProcess[str]":
         """`parley <args>` against this topology's database."""
-        return subprocess.run([sys.executable, "-m", "interfaces.cli", *args], env=self.cli_env(),
-                              capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(
+            [sys.executable, "-m", "interfaces.cli", *args],
+            env=self.cli_env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
 
     def stop(self) -> None:
         for process in (self.a, self.b, self.projector):

@@ -13,23 +13,46 @@ from benchmarks.suite.run import run_database
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.suite", description=benchmarks.suite.__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.suite",
+        description=benchmarks.suite.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--database", choices=["postgres", "sqlite", "both"], default="both")
-    parser.add_argument("--quick", action="store_true", help="smaller counts and shorter windows (about 3 minutes a database)")
-    parser.add_argument("--workers", type=int, default=3, help="client worker processes (one more runs the storm's sender)")
-    parser.add_argument("--pairs", type=lambda s: [int(x) for x in s.split(",")], default=None,
-                        help="concurrency levels of workload a, comma-separated (default 50,100,200; quick 100)")
+    parser.add_argument(
+        "--quick", action="store_true", help="smaller counts and shorter windows (about 3 minutes a database)"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=3, help="client worker processes (one more runs the storm's sender)"
+    )
+    parser.add_argument(
+        "--pairs",
+        type=lambda s: [int(x) for x in s.split(",")],
+        default=None,
+        help="concurrency levels of workload a, comma-separated (default 50,100,200; quick 100)",
+    )
     parser.add_argument("--seconds", type=float, default=None, help="measured window of each run (default 8; quick 4)")
     parser.add_argument("--idle-sockets", type=int, default=None)
     parser.add_argument("--storm-followers", type=int, default=None)
     parser.add_argument("--rebuild-events", type=int, default=None)
-    parser.add_argument("--profile", action="store_true",
-                        help="py-spy record the Parley server during workloads a, b and d, summarised in the results")
-    parser.add_argument("--skip", type=lambda s: [x for x in s.split(",") if x], default=[],
-                        help="workloads to leave out, comma-separated from a,b,c,d,e,2")
-    parser.add_argument("--table", nargs="+", type=Path, metavar="RESULTS_JSON",
-                        help="print a markdown table of saved results and exit (runs nothing)")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="py-spy record the Parley server during workloads a, b and d, summarised in the results",
+    )
+    parser.add_argument(
+        "--skip",
+        type=lambda s: [x for x in s.split(",") if x],
+        default=[],
+        help="workloads to leave out, comma-separated from a,b,c,d,e,2",
+    )
+    parser.add_argument(
+        "--table",
+        nargs="+",
+        type=Path,
+        metavar="RESULTS_JSON",
+        help="print a markdown table of saved results and exit (runs nothing)",
+    )
     args = parser.parse_args()
     if args.table:
         print(table(args.table))
@@ -38,7 +61,7 @@ def main() -> None:
     raise_nofile()
     info = machine()
     print(json.dumps({"machine": info}), flush=True)
-    for db in (["postgres", "sqlite"] if args.database == "both" else [args.database]):
+    for db in ["postgres", "sqlite"] if args.database == "both" else [args.database]:
         run_database(db, cfg, info)
 
 

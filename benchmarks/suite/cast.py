@@ -44,6 +44,7 @@ def make_cast(url: str, pairs: int, members: int) -> tuple[Cast, dict[str, Any]]
 
     async def conversations() -> tuple[list[str], str]:
         async with aiohttp.ClientSession() as http:
+
             async def direct(i: int) -> str:
                 a, b = people[2 * i], people[2 * i + 1]
                 client = await WireClient(http, url).connect({"token": a.token})
@@ -69,5 +70,8 @@ def make_cast(url: str, pairs: int, members: int) -> tuple[Cast, dict[str, Any]]
 
     ids, group_id = asyncio.run(conversations())
     cast = Cast([(people[2 * i], people[2 * i + 1], ids[i]) for i in range(pairs)], hub, group, group_id)
-    return cast, {"users": len(cast.everyone), "register_seconds": round(registered, 1),
-                  "setup_seconds": round(time.monotonic() - began, 1)}
+    return cast, {
+        "users": len(cast.everyone),
+        "register_seconds": round(registered, 1),
+        "setup_seconds": round(time.monotonic() - began, 1),
+    }

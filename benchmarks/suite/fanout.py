@@ -10,12 +10,30 @@ from benchmarks.suite.profiles import Profiler
 from benchmarks.suite.report import Recorder, latency
 
 
-def workload_fanout(rec: Recorder, pool: Pool, cfg: Config, url: str, pids: dict[str, int], server: str,
-                    sender_token: str, member_tokens: list[str], conversation: str) -> dict[str, Any]:
+def workload_fanout(
+    rec: Recorder,
+    pool: Pool,
+    cfg: Config,
+    url: str,
+    pids: dict[str, int],
+    server: str,
+    sender_token: str,
+    member_tokens: list[str],
+    conversation: str,
+) -> dict[str, Any]:
     workers = pool.size
     chunks = split(member_tokens, workers)
-    jobs = [{"kind": "fanout", "url": url, "conversation_id": conversation, "member_tokens": chunk,
-             "sender_token": sender_token if i == 0 else None, "window": 1} for i, chunk in enumerate(chunks)]
+    jobs = [
+        {
+            "kind": "fanout",
+            "url": url,
+            "conversation_id": conversation,
+            "member_tokens": chunk,
+            "sender_token": sender_token if i == 0 else None,
+            "window": 1,
+        }
+        for i, chunk in enumerate(chunks)
+    ]
 
     def plan(infos: list[dict[str, Any]]) -> dict[str, Any]:
         start = time.time() + 0.5

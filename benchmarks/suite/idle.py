@@ -9,8 +9,9 @@ from benchmarks.suite.pool import Pool, split
 from benchmarks.suite.report import Recorder
 
 
-def workload_idle(rec: Recorder, pool: Pool, cfg: Config, url: str, pid: int, server: str, tokens: list[str],
-                  users: int) -> dict[str, Any]:
+def workload_idle(
+    rec: Recorder, pool: Pool, cfg: Config, url: str, pid: int, server: str, tokens: list[str], users: int
+) -> dict[str, Any]:
     time.sleep(1.0)
     before = rss_kib(pid)
     sockets = [tokens[i % len(tokens)] for i in range(cfg.idle_sockets)]

@@ -25,8 +25,14 @@ def git(*args: str) -> str:
 def machine() -> dict[str, Any]:
     meminfo = Path("/proc/meminfo").read_text().split("\n")
     total_kb = int(next(line for line in meminfo if line.startswith("MemTotal")).split()[1])
-    cpu_model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                      if line.startswith("model name")), "unknown")
+    cpu_model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        "unknown",
+    )
     try:
         with psycopg.connect(POSTGRES_ADMIN_URL, connect_timeout=5) as conn:
             postgres = conn.execute("SHOW server_version").fetchone()[0]  # type: ignore[index]
@@ -44,8 +50,10 @@ def machine() -> dict[str, Any]:
         "python": sys.version.split()[0],
         "postgresql": postgres,
         "sqlite": sqlite3.sqlite_version,
-        **{name.replace("-", "_"): version(name) for name in ("python-socketio", "python-engineio", "uvicorn", "aiohttp",
-                                                              "eventsourcing", "psycopg")},
+        **{
+            name.replace("-", "_"): version(name)
+            for name in ("python-socketio", "python-engineio", "uvicorn", "aiohttp", "eventsourcing", "psycopg")
+        },
         "commit": git("rev-parse", "--short", "HEAD"),
         "dirty_files": dirty,
         "ulimit_nofile": raise_nofile(),

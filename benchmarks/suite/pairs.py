@@ -12,11 +12,21 @@ from benchmarks.suite.profiles import Profiler
 from benchmarks.suite.report import Recorder, latency
 
 
-def pairs_run(pool: Pool, url: str, pids: dict[str, int], pairs: list[tuple[str, str, str]], mode: str,
-              seconds: float, rate_per_pair: float | None = None, profiler: Profiler | None = None) -> dict[str, Any]:
+def pairs_run(
+    pool: Pool,
+    url: str,
+    pids: dict[str, int],
+    pairs: list[tuple[str, str, str]],
+    mode: str,
+    seconds: float,
+    rate_per_pair: float | None = None,
+    profiler: Profiler | None = None,
+) -> dict[str, Any]:
     workers = min(pool.size, len(pairs))
-    jobs = [{"kind": "pairs", "url": url, "pairs": chunk, "mode": mode, "rate_per_pair": rate_per_pair}
-            for chunk in split(pairs, workers)]
+    jobs = [
+        {"kind": "pairs", "url": url, "pairs": chunk, "mode": mode, "rate_per_pair": rate_per_pair}
+        for chunk in split(pairs, workers)
+    ]
     window: dict[str, Any] = {}
 
     def plan(infos: list[dict[str, Any]]) -> dict[str, Any]:
@@ -58,8 +68,9 @@ def pairs_run(pool: Pool, url: str, pids: dict[str, int], pairs: list[tuple[str,
     return out
 
 
-def workload_pairs(rec: Recorder, pool: Pool, cfg: Config, cast: Cast | None, url: str, pids: dict[str, int],
-                   server: str) -> dict[str, Any]:
+def workload_pairs(
+    rec: Recorder, pool: Pool, cfg: Config, cast: Cast | None, url: str, pids: dict[str, int], server: str
+) -> dict[str, Any]:
     """Closed loop at each concurrency level; returns the best."""
     best: dict[str, Any] = {}
     for level in cfg.pair_levels:
@@ -67,23 +78,54 @@ def workload_pairs(rec: Recorder, pool: Pool, cfg: Config, cast: Cast | None, ur
             pairs = [("relay", "relay", str(uuid.uuid4())) for _ in range(level)]
         else:
             pairs = [(a.token, b.token, c) for a, b, c in cast.pairs[:level]]
-        result = pairs_run(pool, url, pids, pairs, "closed", cfg.seconds,
-                           profiler=Profiler(f"a-{level}", cfg.profile and cast is not None))
-        rec.emit({"workload": "a_pairs", "server": server, "mode": "closed (one message in flight per sender)",
-                  **result})
+        result = pairs_run(
+            pool,
+            url,
+            pids,
+            pairs,
+            "closed",
+            cfg.seconds,
+            profiler=Profiler(f"a-{level}", cfg.profile and cast is not None),
+        )
+        rec.emit(
+            {"workload": "a_pairs", "server": server, "mode": "closed (one message in flight per sender)", **result}
+        )
         if result["acked_sends_per_second"] > best.get("acked_sends_per_second", 0):
             best = result
     return best
 
 
-def workload_pairs_open(rec: Recorder, pool: Pool, cfg: Config, cast: Cast | None, url: str, pids: dict[str, int],
-                        server: str, rate: float, pairs_count: int) -> dict[str, Any]:
+def workload_pairs_open(
+    rec: Recorder,
+    pool: Pool,
+    cfg: Config,
+    cast: Cast | None,
+    url: str,
+    pids: dict[str, int],
+    server: str,
+    rate: float,
+    pairs_count: int,
+) -> dict[str, Any]:
     if cast is None:
         pairs = [("relay", "relay", str(uuid.uuid4())) for _ in range(pairs_count)]
     else:
         pairs = [(a.token, b.token, c) for a, b, c in cast.pairs[:pairs_count]]
-    result = pairs_run(pool, url, pids, pairs, "open", cfg.seconds, rate_per_pair=rate / len(pairs),
-                       profiler=Profiler("a-open", cfg.profile and cast is not None))
-    rec.emit({"workload": "a_pairs_open_loop", "server": server, "mode": "open loop (paced, Poisson-free uniform schedule)",
-              **result})
+    result = pairs_run(
+        pool,
+        url,
+        pids,
+        pairs,
+        "open",
+        cfg.seconds,
+        rate_per_pair=rate / len(pairs),
+        profiler=Profiler("a-open", cfg.profile and cast is not None),
+    )
+    rec.emit(
+        {
+            "workload": "a_pairs_open_loop",
+            "server": server,
+            "mode": "open loop (paced, Poisson-free uniform schedule)",
+            **result,
+        }
+    )
     return result

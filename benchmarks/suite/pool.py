@@ -24,8 +24,12 @@ class Pool:
         list(self.executor.map(_warm, range(workers * 2)))  # start every worker now, not mid-measurement
 
     def run(
-        self, jobs: list[dict[str, Any]], plan: Callable[[list[dict[str, Any]]], dict[str, Any]],
-        ready_timeout: float = 180, timeout: float = 300, on_plan: Callable[[dict[str, Any]], Any] | None = None,
+        self,
+        jobs: list[dict[str, Any]],
+        plan: Callable[[list[dict[str, Any]]], dict[str, Any]],
+        ready_timeout: float = 180,
+        timeout: float = 300,
+        on_plan: Callable[[dict[str, Any]], Any] | None = None,
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], Any]:
         """Run one job per worker: wait until all are ready, publish the plan, collect the results.
         Returns (results, ready infos, what on_plan returned)."""

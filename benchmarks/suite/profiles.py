@@ -14,7 +14,10 @@ AREAS = (  # (area, substrings of a frame's file), first match wins, checked fro
     ("JSON", ("json/",)),
     ("validation (pydantic)", ("pydantic",)),
     ("Socket.IO / Engine.IO", ("socketio", "engineio")),
-    ("websockets / HTTP (uvicorn, websockets, starlette)", ("uvicorn", "websockets", "wsproto", "starlette", "h11", "httptools")),
+    (
+        "websockets / HTTP (uvicorn, websockets, starlette)",
+        ("uvicorn", "websockets", "wsproto", "starlette", "h11", "httptools"),
+    ),
     ("threads (anyio, concurrent.futures, threading)", ("anyio", "concurrent/futures", "threading.py")),
     ("asyncio event loop", ("asyncio",)),
     ("Parley code", ("application/", "domain/", "infrastructure/", "projections/", "interfaces/")),
@@ -38,9 +41,24 @@ class Profiler:
         self.raw = Path(tempfile.mkstemp(prefix=f"py-spy-{self.name}-", suffix=".txt")[1])
         self.seconds = max(1, int(seconds))
         self.process = subprocess.Popen(
-            [str(PY_SPY), "record", "--pid", str(pid), "--duration", str(self.seconds), "--rate", "100",
-             "--format", "raw", "--output", str(self.raw), "--nonblocking", "--gil"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            [
+                str(PY_SPY),
+                "record",
+                "--pid",
+                str(pid),
+                "--duration",
+                str(self.seconds),
+                "--rate",
+                "100",
+                "--format",
+                "raw",
+                "--output",
+                str(self.raw),
+                "--nonblocking",
+                "--gil",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
 
     def finish(self) -> dict[str, Any] | None:
@@ -50,8 +68,11 @@ class Profiler:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 _, err = self.process.communicate()
-            self.summary = summarize_profile(self.raw, self.seconds) if self.raw.stat().st_size else {
-                "error": err.decode(errors="replace")[-500:]}
+            self.summary = (
+                summarize_profile(self.raw, self.seconds)
+                if self.raw.stat().st_size
+                else {"error": err.decode(errors="replace")[-500:]}
+            )
             self.raw.unlink(missing_ok=True)
         return self.summary
 

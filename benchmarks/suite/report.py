@@ -3,7 +3,7 @@ verdicts against the targets, and the markdown table of saved results."""
 
 import json
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,19 +16,28 @@ class Recorder:
         self.records: list[dict[str, Any]] = []
 
     def emit(self, record: dict[str, Any]) -> dict[str, Any]:
-        record = {"database": self.database, **record, "loadavg": [round(x, 2) for x in os.getloadavg()],
-                  "at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        record = {
+            "database": self.database,
+            **record,
+            "loadavg": [round(x, 2) for x in os.getloadavg()],
+            "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
         self.records.append(record)
         print(json.dumps(record), flush=True)
         return record
 
     def save(self, summary: dict[str, Any]) -> Path:
         RESULTS.mkdir(exist_ok=True)
-        date = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+        date = datetime.now(UTC).strftime("%Y-%m-%d")
         commit = self.machine.get("commit") or "unknown"  # one file per commit: a later run keeps earlier ones
         path = RESULTS / f"{date}-{self.database}-{commit}{'-quick' if self.config.quick else ''}.json"
-        body = {"machine": self.machine, "database": self.database, "config": self.config.__dict__ | {"skip": sorted(self.config.skip)},
-                "summary": summary, "records": self.records}
+        body = {
+            "machine": self.machine,
+            "database": self.database,
+            "config": self.config.__dict__ | {"skip": sorted(self.config.skip)},
+            "summary": summary,
+            "records": self.records,
+        }
         path.write_text(json.dumps(body, indent=1, default=str) + "\n")
         return path
 
@@ -38,13 +47,18 @@ def pct(values: list[float], p: float) -> float | None:
     if not values:
         return None
     ordered = sorted(values)
-    rank = max(1, int(round(p / 100 * len(ordered) + 0.4999)))
+    rank = max(1, round(p / 100 * len(ordered) + 0.4999))
     return round(ordered[min(rank, len(ordered)) - 1], 2)
 
 
 def latency(values: list[float]) -> dict[str, Any]:
-    return {"p50": pct(values, 50), "p90": pct(values, 90), "p99": pct(values, 99), "max": pct(values, 100),
-            "n": len(values)}
+    return {
+        "p50": pct(values, 50),
+        "p90": pct(values, 90),
+        "p99": pct(values, 99),
+        "max": pct(values, 100),
+        "n": len(values),
+    }
 
 
 def verdicts(s: dict[str, Any]) -> dict[str, Any]:
@@ -54,14 +68,17 @@ def verdicts(s: dict[str, Any]) -> dict[str, Any]:
         if value is None:
             return
         met = value >= target if higher_is_better else value <= target
-        out[name] = {"value": value, "target": target, "met": met,
-                     "by": round(value / target, 3) if target else None}
+        out[name] = {"value": value, "target": target, "met": met, "by": round(value / target, 3) if target else None}
 
     a = s.get("a_pairs")
     if a:
         judge("a_share_of_relay", a.get("share_of_relay"), TARGETS["pairs_share_of_relay"], True)
-        judge("a_p99_send_to_message_new_ms_at_half_rate", a.get("parley_p99_send_to_message_new_ms_at_half_rate"),
-              TARGETS["pairs_p99_deliver_ms_at_half_rate"], False)
+        judge(
+            "a_p99_send_to_message_new_ms_at_half_rate",
+            a.get("parley_p99_send_to_message_new_ms_at_half_rate"),
+            TARGETS["pairs_p99_deliver_ms_at_half_rate"],
+            False,
+        )
     c = s.get("c_idle")
     if c:
         judge("c_kib_per_socket", c.get("kib_per_socket"), TARGETS["idle_kib_per_socket"], False)
@@ -71,7 +88,12 @@ def verdicts(s: dict[str, Any]) -> dict[str, Any]:
         out["d_nothing_missed"] = {"met": bool(d.get("nothing_missed"))}
     e = s.get("e_rebuild")
     if e:
-        judge("e_rebuild_share_of_raw_read", e.get("rebuild_share_of_raw_read"), TARGETS["rebuild_share_of_raw_read"], True)
+        judge(
+            "e_rebuild_share_of_raw_read",
+            e.get("rebuild_share_of_raw_read"),
+            TARGETS["rebuild_share_of_raw_read"],
+            True,
+        )
     two = s.get("two_processes")
     if two and not two.get("skipped"):
         judge("two_process_gain", two.get("gain_over_one_process"), TARGETS["two_process_gain"], True)
@@ -101,35 +123,90 @@ def table(paths: list[Path]) -> str:
         return "" if not v else (" (met)" if v["met"] else " (**missed**)")
 
     rows = [
-        ("(a) acknowledged sends/s, bare relay (ceiling)", lambda r: f"{num(get(r, 'a_pairs', 'relay_acked_sends_per_second'))} ({get(r, 'a_pairs', 'relay_pairs')} pairs)"),
-        ("(a) acknowledged sends/s, Parley", lambda r: f"{num(get(r, 'a_pairs', 'parley_acked_sends_per_second'))} ({get(r, 'a_pairs', 'parley_pairs')} pairs)"),
-        ("(a) Parley / relay (target >= 60%)", lambda r: share(get(r, "a_pairs", "share_of_relay")) + verdict(r, "a_share_of_relay")),
+        (
+            "(a) acknowledged sends/s, bare relay (ceiling)",
+            lambda r: (
+                f"{num(get(r, 'a_pairs', 'relay_acked_sends_per_second'))} ({get(r, 'a_pairs', 'relay_pairs')} pairs)"
+            ),
+        ),
+        (
+            "(a) acknowledged sends/s, Parley",
+            lambda r: (
+                f"{num(get(r, 'a_pairs', 'parley_acked_sends_per_second'))} ({get(r, 'a_pairs', 'parley_pairs')} pairs)"
+            ),
+        ),
+        (
+            "(a) Parley / relay (target >= 60%)",
+            lambda r: share(get(r, "a_pairs", "share_of_relay")) + verdict(r, "a_share_of_relay"),
+        ),
         ("(a) p99 send -> ack at the best rate", lambda r: num(get(r, "a_pairs", "parley_p99_ack_ms_at_max"), " ms")),
-        ("(a) p50 / p99 send -> message_new at half that rate (target p99 < 50 ms)",
-         lambda r: f"{num(get(r, 'a_pairs', 'parley_p50_send_to_message_new_ms_at_half_rate'))} / "
-                   f"{num(get(r, 'a_pairs', 'parley_p99_send_to_message_new_ms_at_half_rate'), ' ms')} at "
-                   f"{num(get(r, 'a_pairs', 'half_rate_offered'))}/s" + verdict(r, "a_p99_send_to_message_new_ms_at_half_rate")),
+        (
+            "(a) p50 / p99 send -> message_new at half that rate (target p99 < 50 ms)",
+            lambda r: (
+                f"{num(get(r, 'a_pairs', 'parley_p50_send_to_message_new_ms_at_half_rate'))} / "
+                f"{num(get(r, 'a_pairs', 'parley_p99_send_to_message_new_ms_at_half_rate'), ' ms')} at "
+                f"{num(get(r, 'a_pairs', 'half_rate_offered'))}/s"
+                + verdict(r, "a_p99_send_to_message_new_ms_at_half_rate")
+            ),
+        ),
         ("(b) deliveries/s, bare relay (ceiling)", lambda r: num(get(r, "b_fanout", "relay_deliveries_per_second"))),
         ("(b) deliveries/s, Parley", lambda r: num(get(r, "b_fanout", "parley_deliveries_per_second"))),
         ("(b) Parley / relay", lambda r: share(get(r, "b_fanout", "share_of_relay"))),
-        ("(b) p99 send -> last member's message_new, relay / Parley",
-         lambda r: f"{num(get(r, 'b_fanout', 'relay_p99_to_last_member_ms'))} / {num(get(r, 'b_fanout', 'parley_p99_to_last_member_ms'), ' ms')}"),
-        ("(c) KiB per idle socket, Parley (target < 100)", lambda r: f"{num(get(r, 'c_idle', 'kib_per_socket'))} ({num(get(r, 'c_idle', 'sockets'))} sockets, {get(r, 'c_idle', 'users')} users)" + verdict(r, "c_kib_per_socket")),
+        (
+            "(b) p99 send -> last member's message_new, relay / Parley",
+            lambda r: (
+                f"{num(get(r, 'b_fanout', 'relay_p99_to_last_member_ms'))} / {num(get(r, 'b_fanout', 'parley_p99_to_last_member_ms'), ' ms')}"
+            ),
+        ),
+        (
+            "(c) KiB per idle socket, Parley (target < 100)",
+            lambda r: (
+                f"{num(get(r, 'c_idle', 'kib_per_socket'))} ({num(get(r, 'c_idle', 'sockets'))} sockets, {get(r, 'c_idle', 'users')} users)"
+                + verdict(r, "c_kib_per_socket")
+            ),
+        ),
         ("(c) KiB per idle socket, bare relay (reference)", lambda r: num(get(r, "c_idle", "relay_kib_per_socket"))),
-        ("(d) reconnect storm: followers, nothing missed", lambda r: f"{num(get(r, 'd_storm', 'followers'))}, {'yes' if get(r, 'd_storm', 'nothing_missed') else '**no**'} ({get(r, 'd_storm', 'missing_messages')} missing)"),
-        ("(d) p99 catch-up (target < 2 s)", lambda r: num(get(r, "d_storm", "p99_catch_up_ms"), " ms") + verdict(r, "d_p99_catch_up_ms")),
+        (
+            "(d) reconnect storm: followers, nothing missed",
+            lambda r: (
+                f"{num(get(r, 'd_storm', 'followers'))}, {'yes' if get(r, 'd_storm', 'nothing_missed') else '**no**'} ({get(r, 'd_storm', 'missing_messages')} missing)"
+            ),
+        ),
+        (
+            "(d) p99 catch-up (target < 2 s)",
+            lambda r: num(get(r, "d_storm", "p99_catch_up_ms"), " ms") + verdict(r, "d_p99_catch_up_ms"),
+        ),
         ("(e) raw read, events/s (ceiling)", lambda r: num(get(r, "e_rebuild", "raw_read_per_second"))),
-        ("(e) rebuild, events/s", lambda r: f"{num(get(r, 'e_rebuild', 'rebuild_per_second'))} ({num(get(r, 'e_rebuild', 'events'))} events)"),
-        ("(e) rebuild / raw read (target >= 50%)", lambda r: share(get(r, "e_rebuild", "rebuild_share_of_raw_read")) + verdict(r, "e_rebuild_share_of_raw_read")),
-        ("(e) rebuild RSS start -> peak; peak of 1st / 2nd half (MiB)",
-         lambda r: f"{get(r, 'e_rebuild', 'rebuild_rss_mib', 'start')} -> {get(r, 'e_rebuild', 'rebuild_rss_mib', 'peak')}; "
-                   f"{get(r, 'e_rebuild', 'rebuild_rss_mib', 'peak_first_half')} / {get(r, 'e_rebuild', 'rebuild_rss_mib', 'peak_second_half')}"),
-        ("2 processes: sends/s, 1 -> 2 processes (target gain >= 1.6x)",
-         lambda r: get(r, "two_processes", "skipped") and "skipped" or
-         f"{num(get(r, 'two_processes', 'one_process_acked_sends_per_second'))} -> {num(get(r, 'two_processes', 'acked_sends_per_second'))} "
-         f"({get(r, 'two_processes', 'gain_over_one_process')}x)" + verdict(r, "two_process_gain")),
-        ("1-minute load average over the run (min - max)",
-         lambda r: f"{min(x['loadavg'][0] for x in r['records'])} - {max(x['loadavg'][0] for x in r['records'])}"),
+        (
+            "(e) rebuild, events/s",
+            lambda r: f"{num(get(r, 'e_rebuild', 'rebuild_per_second'))} ({num(get(r, 'e_rebuild', 'events'))} events)",
+        ),
+        (
+            "(e) rebuild / raw read (target >= 50%)",
+            lambda r: (
+                share(get(r, "e_rebuild", "rebuild_share_of_raw_read")) + verdict(r, "e_rebuild_share_of_raw_read")
+            ),
+        ),
+        (
+            "(e) rebuild RSS start -> peak; peak of 1st / 2nd half (MiB)",
+            lambda r: (
+                f"{get(r, 'e_rebuild', 'rebuild_rss_mib', 'start')} -> {get(r, 'e_rebuild', 'rebuild_rss_mib', 'peak')}; "
+                f"{get(r, 'e_rebuild', 'rebuild_rss_mib', 'peak_first_half')} / {get(r, 'e_rebuild', 'rebuild_rss_mib', 'peak_second_half')}"
+            ),
+        ),
+        (
+            "2 processes: sends/s, 1 -> 2 processes (target gain >= 1.6x)",
+            lambda r: (
+                (get(r, "two_processes", "skipped") and "skipped")
+                or f"{num(get(r, 'two_processes', 'one_process_acked_sends_per_second'))} -> {num(get(r, 'two_processes', 'acked_sends_per_second'))} "
+                f"({get(r, 'two_processes', 'gain_over_one_process')}x)"
+                + verdict(r, "two_process_gain")
+            ),
+        ),
+        (
+            "1-minute load average over the run (min - max)",
+            lambda r: f"{min(x['loadavg'][0] for x in r['records'])} - {max(x['loadavg'][0] for x in r['records'])}",
+        ),
     ]
     head = "| figure | " + " | ".join(f"{run['database']} ({run['machine']['commit']})" for run in runs) + " |"
     lines = [head, "| --- |" + " --- |" * len(runs)]

@@ -41,37 +41,52 @@ def run_database(db: str, cfg: Config, info: dict[str, Any]) -> dict[str, Any]:
                         relay_best = workload_pairs(rec, pool, cfg, None, r.url, pids, "bare relay (ceiling)")
                     if "b" not in cfg.skip:
                         tokens = ["relay"] * cfg.group_members
-                        relay_fanout = workload_fanout(rec, pool, cfg, r.url, pids, "bare relay (ceiling)", "relay",
-                                                       tokens, str(uuid.uuid4()))
+                        relay_fanout = workload_fanout(
+                            rec, pool, cfg, r.url, pids, "bare relay (ceiling)", "relay", tokens, str(uuid.uuid4())
+                        )
             with parley(database_url) as server:
                 pids = {"server": server.process.pid}  # type: ignore[union-attr]
                 if "a" not in cfg.skip:
                     parley_best = workload_pairs(rec, pool, cfg, cast, server.url, pids, f"parley ({db})")
                     half = parley_best["acked_sends_per_second"] / 2
                     open_pairs = parley_best["pairs"]
-                    parley_open = workload_pairs_open(rec, pool, cfg, cast, server.url, pids, f"parley ({db})", half,
-                                                      open_pairs)
+                    parley_open = workload_pairs_open(
+                        rec, pool, cfg, cast, server.url, pids, f"parley ({db})", half, open_pairs
+                    )
                     summary["a_pairs"] = {
                         "relay_acked_sends_per_second": relay_best.get("acked_sends_per_second"),
                         "relay_pairs": relay_best.get("pairs"),
                         "parley_acked_sends_per_second": parley_best["acked_sends_per_second"],
                         "parley_pairs": parley_best["pairs"],
                         "parley_p99_ack_ms_at_max": parley_best["send_to_ack_ms"]["p99"],
-                        "share_of_relay": round(parley_best["acked_sends_per_second"] / relay_best["acked_sends_per_second"], 3)
-                        if relay_best else None,
+                        "share_of_relay": round(
+                            parley_best["acked_sends_per_second"] / relay_best["acked_sends_per_second"], 3
+                        )
+                        if relay_best
+                        else None,
                         "half_rate_offered": round(half, 1),
                         "parley_p99_send_to_message_new_ms_at_half_rate": parley_open["send_to_message_new_ms"]["p99"],
                         "parley_p50_send_to_message_new_ms_at_half_rate": parley_open["send_to_message_new_ms"]["p50"],
                         "parley_errors": {**parley_best["errors"], **parley_open["errors"]},
                     }
                 if "b" not in cfg.skip:
-                    fan = workload_fanout(rec, pool, cfg, server.url, pids, f"parley ({db})", cast.hub.token,
-                                          [m.token for m in cast.members], cast.group)
+                    fan = workload_fanout(
+                        rec,
+                        pool,
+                        cfg,
+                        server.url,
+                        pids,
+                        f"parley ({db})",
+                        cast.hub.token,
+                        [m.token for m in cast.members],
+                        cast.group,
+                    )
                     summary["b_fanout"] = {
                         "relay_deliveries_per_second": relay_fanout.get("deliveries_per_second"),
                         "parley_deliveries_per_second": fan["deliveries_per_second"],
                         "share_of_relay": round(fan["deliveries_per_second"] / relay_fanout["deliveries_per_second"], 3)
-                        if relay_fanout else None,
+                        if relay_fanout
+                        else None,
                         "relay_p99_to_last_member_ms": relay_fanout.get("to_last_member_ms", {}).get("p99"),
                         "parley_p99_to_last_member_ms": fan["to_last_member_ms"]["p99"],
                         "parley_p99_per_delivery_ms": fan["per_delivery_ms"]["p99"],
@@ -79,28 +94,65 @@ def run_database(db: str, cfg: Config, info: dict[str, Any]) -> dict[str, Any]:
                     }
                 if "d" not in cfg.skip:
                     storm = workload_storm(rec, pool, cfg, cast, server.url, pids)
-                    summary["d_storm"] = {k: storm[k] for k in ("followers", "nothing_missed", "missing_messages",
-                                                                "followers_behind_head", "behind_after_grace",
-                                                                "all_at_head_after_stop_ms", "reconnect_errors")}
+                    summary["d_storm"] = {
+                        k: storm[k]
+                        for k in (
+                            "followers",
+                            "nothing_missed",
+                            "missing_messages",
+                            "followers_behind_head",
+                            "behind_after_grace",
+                            "all_at_head_after_stop_ms",
+                            "reconnect_errors",
+                        )
+                    }
                     summary["d_storm"]["p99_catch_up_ms"] = storm["catch_up_ms"]["p99"]
             if "c" not in cfg.skip:
                 tokens = [p.token for p in cast.everyone]
                 with relay() as r:
                     relay_idle = workload_idle(rec, pool, cfg, r.url, r.pid, "bare relay (reference)", ["relay"], 0)
                 with parley(database_url) as server:  # a fresh process: its RSS before is its start-up RSS
-                    idle = workload_idle(rec, pool, cfg, server.url, server.process.pid, f"parley ({db})", tokens,  # type: ignore[union-attr]
-                                         len(tokens))
-                summary["c_idle"] = {"sockets": idle["sockets"], "users": idle["users"],
-                                     "kib_per_socket": idle["kib_per_socket"],
-                                     "relay_kib_per_socket": relay_idle["kib_per_socket"]}
+                    idle = workload_idle(
+                        rec,
+                        pool,
+                        cfg,
+                        server.url,
+                        server.process.pid,
+                        f"parley ({db})",
+                        tokens,  # type: ignore[union-attr]
+                        len(tokens),
+                    )
+                summary["c_idle"] = {
+                    "sockets": idle["sockets"],
+                    "users": idle["users"],
+                    "kib_per_socket": idle["kib_per_socket"],
+                    "relay_kib_per_socket": relay_idle["kib_per_socket"],
+                }
             if "2" not in cfg.skip:
                 two = workload_two_processes(rec, pool, cfg, cast, database_url, parley_best)
-                summary["two_processes"] = {k: two.get(k) for k in ("skipped", "pairs", "one_process_acked_sends_per_second",
-                                                                    "acked_sends_per_second", "gain_over_one_process")}
+                summary["two_processes"] = {
+                    k: two.get(k)
+                    for k in (
+                        "skipped",
+                        "pairs",
+                        "one_process_acked_sends_per_second",
+                        "acked_sends_per_second",
+                        "gain_over_one_process",
+                    )
+                }
         if "e" not in cfg.skip:
             rebuild = workload_rebuild(rec, cfg, db)
-            summary["e_rebuild"] = {k: rebuild.get(k) for k in ("events", "raw_read_per_second", "rebuild_per_second",
-                                                                "rebuild_share_of_raw_read", "rebuild_rss_mib", "error")}
+            summary["e_rebuild"] = {
+                k: rebuild.get(k)
+                for k in (
+                    "events",
+                    "raw_read_per_second",
+                    "rebuild_per_second",
+                    "rebuild_share_of_raw_read",
+                    "rebuild_rss_mib",
+                    "error",
+                )
+            }
         failed = False
     finally:
         pool.close(failed)

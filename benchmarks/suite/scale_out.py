@@ -14,15 +14,18 @@ from benchmarks.suite.report import Recorder, latency
 from benchmarks.suite.topology import parley, serve_supports
 
 
-def workload_two_processes(rec: Recorder, pool: Pool, cfg: Config, cast: Cast, database_url: str,
-                           one_process_best: dict[str, Any]) -> dict[str, Any]:
+def workload_two_processes(
+    rec: Recorder, pool: Pool, cfg: Config, cast: Cast, database_url: str, one_process_best: dict[str, Any]
+) -> dict[str, Any]:
     """Workload a (closed loop, the best level of the 1-process run) on two `parley serve --no-projections`
     processes and one `parley projections run`, fan-out through Redis under a key prefix of this run's
     own; client workers alternate between the two servers. The 1-process baseline is measured again
     just before, at the same level, so the gain is not skewed by load that came or went."""
     if not serve_supports("--no-projections"):
-        result = {"skipped": "this commit has no `parley serve --no-projections` and Redis fan-out "
-                             "(PARLEY_REDIS_URL) yet; the workload runs once they land"}
+        result = {
+            "skipped": "this commit has no `parley serve --no-projections` and Redis fan-out "
+            "(PARLEY_REDIS_URL) yet; the workload runs once they land"
+        }
         rec.emit({"workload": "two_processes", **result})
         return result
     from tests.support.redis import REDIS_URL, redis_prefix
@@ -37,13 +40,20 @@ def workload_two_processes(rec: Recorder, pool: Pool, cfg: Config, cast: Cast, d
         env = {"PARLEY_REDIS_URL": REDIS_URL, "PARLEY_REDIS_PREFIX": prefix}
         projector = ProjectorProcess(database_url, env).start(timeout=60)  # after the baseline: one projector at a time
         try:
-            with parley(database_url, env=env, args=["--no-projections"]) as one, \
-                    parley(database_url, env=env, args=["--no-projections"]) as two:
-                pids = {"server1": one.process.pid, "server2": two.process.pid,  # type: ignore[union-attr]
-                        "projector": projector.process.pid}  # type: ignore[union-attr]
+            with (
+                parley(database_url, env=env, args=["--no-projections"]) as one,
+                parley(database_url, env=env, args=["--no-projections"]) as two,
+            ):
+                pids = {
+                    "server1": one.process.pid,
+                    "server2": two.process.pid,  # type: ignore[union-attr]
+                    "projector": projector.process.pid,
+                }  # type: ignore[union-attr]
                 urls = [one.url if i % 2 == 0 else two.url for i in range(pool.size)]
-                jobs = [{"kind": "pairs", "url": urls[i], "pairs": chunk, "mode": "closed", "rate_per_pair": None}
-                        for i, chunk in enumerate(split(pairs, pool.size))]
+                jobs = [
+                    {"kind": "pairs", "url": urls[i], "pairs": chunk, "mode": "closed", "rate_per_pair": None}
+                    for i, chunk in enumerate(split(pairs, pool.size))
+                ]
 
                 def plan(infos: list[dict[str, Any]]) -> dict[str, Any]:
                     start = time.time() + 0.5
@@ -80,6 +90,7 @@ def workload_two_processes(rec: Recorder, pool: Pool, cfg: Config, cast: Cast, d
         **cpu.report(sum(r["cpu_seconds"] for r in results)),
         **{f"{name}_profile": profile for name, profile in profiles.items() if profile},
     }
-    rec.emit({"workload": "two_processes", "server": "2 x parley serve --no-projections + projections run + Redis",
-              **result})
+    rec.emit(
+        {"workload": "two_processes", "server": "2 x parley serve --no-projections + projections run + Redis", **result}
+    )
     return result

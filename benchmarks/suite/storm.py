@@ -11,7 +11,9 @@ from benchmarks.suite.profiles import Profiler
 from benchmarks.suite.report import Recorder, latency, pct
 
 
-def workload_storm(rec: Recorder, pool: Pool, cfg: Config, cast: Cast, url: str, pids: dict[str, int]) -> dict[str, Any]:
+def workload_storm(
+    rec: Recorder, pool: Pool, cfg: Config, cast: Cast, url: str, pids: dict[str, int]
+) -> dict[str, Any]:
     conversations = cast.pairs[: max(1, cfg.storm_followers // 5)]
     followers = [(b.token, c) for k in range(5) for _, b, c in conversations][: cfg.storm_followers]
     senders = [(a.token, c) for a, _, c in conversations]
@@ -21,8 +23,7 @@ def workload_storm(rec: Recorder, pool: Pool, cfg: Config, cast: Cast, url: str,
 
     def plan(infos: list[dict[str, Any]]) -> dict[str, Any]:
         start = time.time() + 0.5
-        return {"start": start, "drop": start + 2.0, "reconnect": start + 3.0, "stop": start + 6.0,
-                "end": start + 9.0}
+        return {"start": start, "drop": start + 2.0, "reconnect": start + 3.0, "stop": start + 6.0, "end": start + 9.0}
 
     profiler = Profiler("d", cfg.profile)
 
@@ -52,14 +53,19 @@ def workload_storm(rec: Recorder, pool: Pool, cfg: Config, cast: Cast, url: str,
         "followers_behind_head": len(behind),
         "seen_both_live_and_fetched": sum(r["duplicates"] for r in reports),
         "catch_up_ms": latency(catch_up),
-        "catch_up_phases_p99_ms": {k: pct([r[k] for r in reports if k in r], 99) for k in ("connect_ms", "join_ms", "fetch_ms")},
-        "catch_up_phases_p50_ms": {k: pct([r[k] for r in reports if k in r], 50) for k in ("connect_ms", "join_ms", "fetch_ms")},
+        "catch_up_phases_p99_ms": {
+            k: pct([r[k] for r in reports if k in r], 99) for k in ("connect_ms", "join_ms", "fetch_ms")
+        },
+        "catch_up_phases_p50_ms": {
+            k: pct([r[k] for r in reports if k in r], 50) for k in ("connect_ms", "join_ms", "fetch_ms")
+        },
         "pages_max": max((r["pages"] for r in reports), default=0),
         "missed_while_away_mean": round(sum(r["top"] - r["baseline"] for r in reports) / max(1, len(reports)), 1),
         "nothing_missed": not behind and sum(r["missing"] for r in reports) == 0 and len(catch_up) == len(reports),
         # late, not lost, if the followers short of the head at the end got there within the grace period
         "all_at_head_after_stop_ms": round(max(r["all_at_head_after_stop_ms"] or 0 for r in results[:-1]), 1)
-        if all(r["all_at_head_after_stop_ms"] is not None for r in results[:-1]) else None,
+        if all(r["all_at_head_after_stop_ms"] is not None for r in results[:-1])
+        else None,
         "behind_after_grace": sum(r["behind_after_grace"] for r in results[:-1]),
         **cpu.report(),
         **({"server_profile_during_reconnect": profile} if profile else {}),

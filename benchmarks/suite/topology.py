@@ -18,8 +18,9 @@ class Relay:
     def __init__(self) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen([sys.executable, "-m", "benchmarks.bare_relay", "--port", str(self.port)],
-                                        cwd=ROOT)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.bare_relay", "--port", str(self.port)], cwd=ROOT
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -54,7 +55,9 @@ def relay() -> Iterator[Relay]:
 
 
 @contextmanager
-def parley(database_url: str, env: dict[str, str] | None = None, args: list[str] | None = None) -> Iterator[ServerProcess]:
+def parley(
+    database_url: str, env: dict[str, str] | None = None, args: list[str] | None = None
+) -> Iterator[ServerProcess]:
     server = ServerProcess(database_url, env=env, args=tuple(args or ())).start(timeout=60)
     try:
         yield server
@@ -63,6 +66,11 @@ def parley(database_url: str, env: dict[str, str] | None = None, args: list[str]
 
 
 def serve_supports(flag: str) -> bool:
-    out = subprocess.run([sys.executable, "-m", "interfaces.cli", "serve", "--help"], cwd=ROOT, capture_output=True,
-                         text=True, timeout=60).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "interfaces.cli", "serve", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
     return flag in out

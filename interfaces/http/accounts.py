@@ -29,12 +29,14 @@ async def login(request: Request) -> JSONResponse:
         await failures.take(key)
         raise
     tokens = http.tokens
-    return ok({
-        "access_token": tokens.issue(user["id"]),
-        "token_type": "bearer",
-        "expires_in": tokens.ttl_seconds,
-        "user": user,
-    })
+    return ok(
+        {
+            "access_token": tokens.issue(user["id"]),
+            "token_type": "bearer",
+            "expires_in": tokens.ttl_seconds,
+            "user": user,
+        }
+    )
 
 
 async def me(request: Request) -> JSONResponse:

@@ -40,7 +40,11 @@ class RequestIds:
             await self.app(scope, receive, send_with_id)
         finally:
             log.info(
-                "%s %s %s %.1fms", scope["method"], scope["path"], status, (time.perf_counter() - started) * 1000,
+                "%s %s %s %.1fms",
+                scope["method"],
+                scope["path"],
+                status,
+                (time.perf_counter() - started) * 1000,
                 extra={"path": scope["path"], "status": status},
             )
 

@@ -59,15 +59,21 @@ class SocketRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]  # (
                 await pubsub.subscribe(self.channel)
                 self.redis, self.pubsub = client, pubsub
                 if failed_at is not None:
-                    log.warning("subscribed to the Socket.IO channel in Redis again after %.1fs", loop.time() - failed_at)
+                    log.warning(
+                        "subscribed to the Socket.IO channel in Redis again after %.1fs", loop.time() - failed_at
+                    )
                     failed_at = None
                 async for message in pubsub.listen():
                     yield message
             except Exception as error:  # (RedisError, mostly) the listener never dies: it tries again
                 if failed_at is None:
                     failed_at = loop.time()
-                    log.warning("lost the Socket.IO channel in Redis (%s: %s); subscribing again every %.0fs",
-                                type(error).__name__, error, LISTEN_RETRY_SECONDS)
+                    log.warning(
+                        "lost the Socket.IO channel in Redis (%s: %s); subscribing again every %.0fs",
+                        type(error).__name__,
+                        error,
+                        LISTEN_RETRY_SECONDS,
+                    )
             finally:
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()  # type: ignore[no-untyped-call]
@@ -101,5 +107,7 @@ class RedisPublisher(socketio.RedisManager):  # type: ignore[misc]  # (python-so
             return
         self.outage.succeeded()
         if self.dropped:
-            logging.getLogger("parley.broadcasts").warning("%d events were not broadcast while Redis was down", self.dropped)
+            logging.getLogger("parley.broadcasts").warning(
+                "%d events were not broadcast while Redis was down", self.dropped
+            )
             self.dropped = 0

@@ -20,12 +20,29 @@ SPEC = Path(__file__).resolve().parents[2].parent / "shared" / "spec" / "protoco
 # Contract v2 parts that open issues build (messages #15, sessions and erasure #16, groups and blocks
 # #17, files and search #18): each leaves this list when it lands, and the test then demands it.
 NOT_YET = {
-    "POST /api/auth/refresh", "POST /api/auth/logout", "POST /api/auth/password", "DELETE /api/users/me",
-    "POST /api/users/{id}/block", "DELETE /api/users/{id}/block", "GET /api/blocks", "GET /api/unread",
-    "POST /api/uploads", "GET /api/search",
-    "edit_message", "get_message_edits", "delete_message", "react", "add_members", "remove_member",
-    "leave_group", "rename_conversation", "set_member_role", "mute_conversation", "search_messages",
-    "message_updated", "reactions_updated",
+    "POST /api/auth/refresh",
+    "POST /api/auth/logout",
+    "POST /api/auth/password",
+    "DELETE /api/users/me",
+    "POST /api/users/{id}/block",
+    "DELETE /api/users/{id}/block",
+    "GET /api/blocks",
+    "GET /api/unread",
+    "POST /api/uploads",
+    "GET /api/search",
+    "edit_message",
+    "get_message_edits",
+    "delete_message",
+    "react",
+    "add_members",
+    "remove_member",
+    "leave_group",
+    "rename_conversation",
+    "set_member_role",
+    "mute_conversation",
+    "search_messages",
+    "message_updated",
+    "reactions_updated",
 }
 
 
@@ -35,7 +52,7 @@ def spec_section(title: str) -> str:
     end = text.find("\n## ", start + 1)
     following = text.find("\n### ", start + 1)
     ends = [e for e in (end, following) if e != -1]
-    return text[start:min(ends)] if ends else text[start:]
+    return text[start : min(ends)] if ends else text[start:]
 
 
 def spec_endpoints() -> set[str]:

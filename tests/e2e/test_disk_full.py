@@ -179,8 +179,9 @@ class Chat:
         assert free_bytes(self.disk) == 0
         refused_before = [len(sender.refusals) for sender in self.senders]
         await until(
-            lambda: all(len(s.refusals) >= n + 3 for s, n in zip(self.senders, refused_before)),
-            30, "sends were not refused once the disk was full",
+            lambda: all(len(s.refusals) >= n + 3 for s, n in zip(self.senders, refused_before, strict=True)),
+            30,
+            "sends were not refused once the disk was full",
         )
         stop.set()
         await asyncio.gather(*traffic)
@@ -195,7 +196,9 @@ class Chat:
         history = await a.socket.call("get_messages", {"conversation_id": self.conversation})
         assert history["ok"] and [m["body"] for m in history["messages"][:5]] == [f"before {n}" for n in range(5)]
         bob = self.senders[1].socket.person
-        status, body = await http_post(self.server.url, "/api/auth/login", {"username": "bob", "password": bob.password})
+        status, body = await http_post(
+            self.server.url, "/api/auth/login", {"username": "bob", "password": bob.password}
+        )
         assert status == 200 and body["access_token"], body
         for path, payload, token in [
             ("/api/auth/register", {"username": "dave", "password": "correct horse battery"}, ""),
@@ -236,7 +239,8 @@ class Chat:
         resumed_after = time.monotonic() - freed_at
         await until(lambda: ready(self.server.url), 20, "/readyz did not come back to 200: the projector is stuck")
         await until(
-            lambda: any(m["id"] == after["message"]["id"] for m in self.drain()), 15,
+            lambda: any(m["id"] == after["message"]["id"] for m in self.drain()),
+            15,
             "message_new was not delivered again once space was freed",
         )
         burst = await asyncio.gather(*(self.senders[1].send(f"burst {n}") for n in range(20)))  # group commit
@@ -272,7 +276,8 @@ async def empty_the_wal(database: Path) -> None:
     WAL from its start, so commits need no new space until they pass the WAL's old size: a test that
     fills the disk empties it first, so that from then on every commit needs room of its own."""
     await until(
-        lambda: asyncio.to_thread(_truncate_wal, database), 20,
+        lambda: asyncio.to_thread(_truncate_wal, database),
+        20,
         "the WAL could not be checkpointed (a reader or writer kept it busy)",
     )
 

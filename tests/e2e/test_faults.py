@@ -7,8 +7,8 @@ import subprocess
 import sys
 import time
 import uuid
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -32,8 +32,8 @@ async def chat_pair(url: str, a_name: str = "alice", b_name: str = "bob") -> tup
 
 def stored_messages(database_url: str, conversation: str) -> list[dict[str, Any]]:
     """Every MessageSent in the event store for the conversation, read from the events themselves."""
-    from interfaces.bootstrap import bootstrap
     from infrastructure.settings import Settings
+    from interfaces.bootstrap import bootstrap
 
     container = bootstrap(Settings(database_url=database_url, jwt_secret="t" * 40))
     try:
@@ -177,8 +177,8 @@ def test_projection_killed_mid_batch_resumes_from_its_position_with_nothing_skip
 ) -> None:
     """SIGKILL the projector process in the middle of its batches; the next one resumes and ends equal
     to a rebuild from the events."""
-    from interfaces.bootstrap import bootstrap
     from infrastructure.settings import Settings
+    from interfaces.bootstrap import bootstrap
     from projections.verify import verify
     from tests.support.fakes import PlainPasswords
     from tests.support.workload import run_workload

@@ -15,23 +15,64 @@ from tests.support.server import ServerProcess
 from tests.support.waiting import until
 
 CONTRACT_CODES = {
-    "unauthorized", "forbidden", "validation_error", "not_found", "not_a_member", "not_connected",
-    "user_not_found", "username_taken", "invalid_credentials", "connection_exists", "invalid_state",
+    "unauthorized",
+    "forbidden",
+    "validation_error",
+    "not_found",
+    "not_a_member",
+    "not_connected",
+    "user_not_found",
+    "username_taken",
+    "invalid_credentials",
+    "connection_exists",
+    "invalid_state",
     "rate_limited",
 }
 EVENTS = [
-    "start_conversation", "join_conversation", "leave_conversation", "send_message", "typing_start",
-    "typing_stop", "get_conversations", "get_messages", "mark_as_delivered", "mark_as_read",
+    "start_conversation",
+    "join_conversation",
+    "leave_conversation",
+    "send_message",
+    "typing_start",
+    "typing_stop",
+    "get_conversations",
+    "get_messages",
+    "mark_as_delivered",
+    "mark_as_read",
 ]
-FIELDS = ["conversation_id", "user_ids", "title", "client_message_id", "body", "limit", "before",
-          "before_seq", "after_seq", "up_to_seq", "username", "password", "display_name", "query"]
+FIELDS = [
+    "conversation_id",
+    "user_ids",
+    "title",
+    "client_message_id",
+    "body",
+    "limit",
+    "before",
+    "before_seq",
+    "after_seq",
+    "up_to_seq",
+    "username",
+    "password",
+    "display_name",
+    "query",
+]
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70), st.floats(allow_nan=False),
-    st.text(max_size=50), st.text(alphabet=st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF), max_size=5),
-    st.just("00000000-0000-0000-0000-000000000000"), st.just("x" * 5000), st.uuids().map(str),
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False),
+    st.text(max_size=50),
+    st.text(alphabet=st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF), max_size=5),
+    st.just("00000000-0000-0000-0000-000000000000"),
+    st.just("x" * 5000),
+    st.uuids().map(str),
 )
-json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=12)
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
 deep = st.integers(20, 300).map(lambda depth: json.loads("[" * depth + "]" * depth))
 payloads = st.one_of(
     json_values,
@@ -65,9 +106,17 @@ async def test_random_socket_payloads_get_contract_errors_and_store_nothing(serv
     ids = st.sampled_from([conversation, friend.id, mallory.id]) | st.uuids().map(str)
     aimed = st.fixed_dictionaries(
         {"conversation_id": ids},
-        optional={"body": scalars, "client_message_id": ids | scalars, "up_to_seq": scalars, "limit": scalars,
-                  "before_seq": scalars, "after_seq": scalars, "user_ids": st.lists(ids | scalars, max_size=3),
-                  "title": scalars, "extra": scalars},
+        optional={
+            "body": scalars,
+            "client_message_id": ids | scalars,
+            "up_to_seq": scalars,
+            "limit": scalars,
+            "before_seq": scalars,
+            "after_seq": scalars,
+            "user_ids": st.lists(ids | scalars, max_size=3),
+            "title": scalars,
+            "extra": scalars,
+        },
     )
     seen: list[str] = []
 

@@ -12,16 +12,16 @@ import httpx
 
 from tests.support.clients import Person, Socket
 from tests.support.contract import (
-    assert_user,
+    Api,
     assert_connection,
+    assert_error,
     assert_message,
     assert_summary,
-    assert_error,
-    Api,
-    token_for,
+    assert_user,
     bad_tokens,
     direct_conversation,
     send_ok,
+    token_for,
 )
 from tests.support.server import ServerProcess
 
@@ -160,7 +160,7 @@ async def test_user_search_is_a_case_insensitive_prefix_match_of_at_most_20_with
     api = Api(server.url)
     caller = Person(server.url, "zed_caller").register()
     names = [f"zed{i:02d}" for i in range(22)]
-    for name in names + ["zebra", "a_b", "axb", "bzed"]:
+    for name in [*names, "zebra", "a_b", "axb", "bzed"]:
         response = api.post("/api/auth/register", json={"username": name, "password": PASSWORD})
         assert response.status_code == 201, response.text
 
@@ -357,8 +357,15 @@ async def test_conversation_list_newest_activity_first_with_unread_counts_and_cu
         for limit in (1, 100):
             assert api.get("/api/conversations", alice, params={"limit": limit}).status_code == 200
 
-        for bad in ({"limit": 0}, {"limit": 101}, {"limit": -1}, {"limit": "ten"}, {"before": "garbage!"},
-                    {"before": "a"}, {"before": "abc"}):
+        for bad in (
+            {"limit": 0},
+            {"limit": 101},
+            {"limit": -1},
+            {"limit": "ten"},
+            {"before": "garbage!"},
+            {"before": "a"},
+            {"before": "abc"},
+        ):
             assert_error(api.get("/api/conversations", alice, params=bad), 422, "validation_error")
         assert_error(api.get("/api/conversations"), 401, "unauthorized")
     finally:

@@ -205,5 +205,7 @@ async def test_postgres_lost_under_load_answers_every_send_and_loses_nothing(out
         server.stop()
         stored = assert_acknowledged_exactly_once(direct_url, conversation, acked)
         assert_projections_verify(direct_url)
-        print(f"\noutage {outage_seconds}s: {len(acked)} acknowledged, {len(refused)} refused and retried, "
-              f"{stored} stored, slowest answer {slowest:.2f}s")
+        print(
+            f"\noutage {outage_seconds}s: {len(acked)} acknowledged, {len(refused)} refused and retried, "
+            f"{stored} stored, slowest answer {slowest:.2f}s"
+        )

@@ -129,9 +129,9 @@ class Sender:
 
     async def send(self, socket: Socket, body: str) -> dict[str, Any]:
         key = str(uuid.uuid4())
-        ack = await timed(socket.call(
-            "send_message", {"conversation_id": self.conversation, "client_message_id": key, "body": body}
-        ))
+        ack = await timed(
+            socket.call("send_message", {"conversation_id": self.conversation, "client_message_id": key, "body": body})
+        )
         assert ack["ok"], ack
         self.acked[key] = ack["message"]["seq"]
         return ack["message"]
@@ -150,8 +150,8 @@ async def spend_until_refused(sockets: list[Socket], conversation: str, most: in
 def check_the_store(cluster: Cluster, conversation: str, acked: dict[str, int]) -> None:
     """Every acknowledged message stored exactly once with its seq, seqs gap-free, and `parley
     projections verify` clean."""
-    from interfaces.bootstrap import bootstrap
     from infrastructure.settings import Settings
+    from interfaces.bootstrap import bootstrap
 
     container = bootstrap(Settings(database_url=cluster.database_url, jwt_secret="t" * 40))
     try:
@@ -164,7 +164,10 @@ def check_the_store(cluster: Cluster, conversation: str, acked: dict[str, int]) 
     assert sorted(e.seq for e in sent) == list(range(1, len(sent) + 1))
     done = subprocess.run(
         [sys.executable, "-m", "interfaces.cli", "projections", "verify"],
-        env={**os.environ, **cluster.a.env}, capture_output=True, text=True, timeout=120,
+        env={**os.environ, **cluster.a.env},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stdout + done.stderr
 
@@ -245,8 +248,13 @@ async def restart_scenario(cluster: Cluster, redis: RedisServer) -> None:
     # dave, who left meanwhile, does not.
     async def presence_is_true() -> bool:
         seen = await online_as_seen_by(b_late)
-        return (await online_as_seen_by(a)) == {alice.id: True, bob.id: True, carol.id: True, dave.id: False,
-                                                frank.id: True} and seen[alice.id]
+        return (await online_as_seen_by(a)) == {
+            alice.id: True,
+            bob.id: True,
+            carol.id: True,
+            dave.id: False,
+            frank.id: True,
+        } and seen[alice.id]
 
     presence_after = await eventually(presence_is_true, "presence true again", PRESENCE_TTL_SECONDS * 4 + 5)
 
@@ -262,8 +270,10 @@ async def restart_scenario(cluster: Cluster, redis: RedisServer) -> None:
     for s in (a, b, c, b_late, f_on_a, f_on_b, e_on_a, e_on_b):
         await s.disconnect()
     check_the_store(cluster, conversation, chat.acked)
-    print(f"\nRedis restart: {len(chat.acked)} acknowledged messages checked, lost: 0; slowest answer while "
-          f"down {slowest_while_down:.2f}s; fan-out back {fanout_after:.1f}s, presence {presence_after:.1f}s after")
+    print(
+        f"\nRedis restart: {len(chat.acked)} acknowledged messages checked, lost: 0; slowest answer while "
+        f"down {slowest_while_down:.2f}s; fan-out back {fanout_after:.1f}s, presence {presence_after:.1f}s after"
+    )
 
 
 async def test_a_redis_that_hangs_holds_no_request_up_and_the_same_processes_carry_on() -> None:
@@ -323,5 +333,7 @@ async def hang_scenario(cluster: Cluster, redis: RedisServer) -> None:
     for s in (a, b, c):
         await s.disconnect()
     check_the_store(cluster, conversation, chat.acked)
-    print(f"\nRedis hung: {len(chat.acked)} acknowledged messages checked, lost: 0; slowest answer while hung "
-          f"{slowest_while_hung:.2f}s; fan-out back {fanout_after:.1f}s, presence {presence_after:.1f}s after")
+    print(
+        f"\nRedis hung: {len(chat.acked)} acknowledged messages checked, lost: 0; slowest answer while hung "
+        f"{slowest_while_hung:.2f}s; fan-out back {fanout_after:.1f}s, presence {presence_after:.1f}s after"
+    )

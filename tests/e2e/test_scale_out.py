@@ -147,7 +147,8 @@ async def test_presence_crosses_processes_and_a_user_on_two_processes_is_online_
     assert (await d_late.next_matching("presence", lambda e: e["user_id"] == carol.id))["status"] == "online"
     conversation = await d.call("start_conversation", {"user_ids": [carol.id]})
     assert {m["user"]["id"]: m["online"] for m in conversation["conversation"]["members"]} == {
-        carol.id: True, dave.id: True,
+        carol.id: True,
+        dave.id: True,
     }
 
     await c1.disconnect()  # her socket on B remains: no offline
@@ -270,7 +271,10 @@ def test_serving_without_projections_needs_redis() -> None:
     env = {"PARLEY_DATABASE_URL": "sqlite:////nonexistent/parley.db", "PARLEY_REDIS_URL": "", "PATH": "/usr/bin:/bin"}
     done = subprocess.run(
         [sys.executable, "-m", "interfaces.cli", "serve", "--no-projections"],
-        env=env, capture_output=True, text=True, timeout=60,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
@@ -287,7 +291,10 @@ def test_a_redis_that_cannot_be_reached_stops_serve_with_one_line(tmp_path: Path
     }
     done = subprocess.run(
         [sys.executable, "-m", "interfaces.cli", "serve", "--port", "0"],
-        env=env, capture_output=True, text=True, timeout=60,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()

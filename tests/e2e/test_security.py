@@ -48,12 +48,14 @@ async def test_forged_and_expired_tokens_are_refused_on_http_and_on_the_handshak
 
         client = socketio.AsyncClient(reconnection=False)
         refusals: list[object] = []
-        client.on("connect_error", lambda data: refusals.append(data))
+        client.on("connect_error", refusals.append)
         with pytest.raises(socketio.exceptions.ConnectionError):
             await client.connect(server.url, auth={"token": token}, transports=["websocket"], wait_timeout=5)
         assert refusals and isinstance(refusals[0], dict) and refusals[0]["code"] == "unauthorized", name
     # and the real token works, both ways
-    assert httpx.get(f"{server.url}/api/users/me", headers={"Authorization": f"Bearer {alice.token}"}).status_code == 200
+    assert (
+        httpx.get(f"{server.url}/api/users/me", headers={"Authorization": f"Bearer {alice.token}"}).status_code == 200
+    )
     ok = await Socket(alice).connect()
     await ok.disconnect()
 
@@ -100,10 +102,15 @@ async def test_outsiders_and_non_members_get_the_contract_error_on_every_event_a
         assert http.get("/api/conversations").json()["conversations"] == []
 
     endpoints: list[tuple[str, str]] = [
-        ("GET", "/api/users/me"), ("GET", "/api/users?query=a"), ("POST", "/api/connections"),
-        ("GET", "/api/connections"), ("POST", f"/api/connections/{connection_id}/accept"),
-        ("POST", f"/api/connections/{connection_id}/decline"), ("DELETE", f"/api/connections/{connection_id}"),
-        ("GET", "/api/conversations"), ("GET", f"/api/conversations/{conversation}/messages"),
+        ("GET", "/api/users/me"),
+        ("GET", "/api/users?query=a"),
+        ("POST", "/api/connections"),
+        ("GET", "/api/connections"),
+        ("POST", f"/api/connections/{connection_id}/accept"),
+        ("POST", f"/api/connections/{connection_id}/decline"),
+        ("DELETE", f"/api/connections/{connection_id}"),
+        ("GET", "/api/conversations"),
+        ("GET", f"/api/conversations/{conversation}/messages"),
     ]
     for method, path in endpoints:  # without a token
         response = httpx.request(method, server.url + path, json={"username": "bob"})
@@ -135,15 +142,23 @@ def test_sign_in_takes_as_long_for_unknown_users_and_repeated_failures_are_throt
     assert throttled.status_code == 429
     assert throttled.json()["error"]["code"] == "rate_limited" and throttled.json()["error"]["retry_after_ms"] > 0
     # Even the right password waits now; another user is not affected.
-    assert httpx.post(f"{server.url}/api/auth/login", json={"username": "alice", "password": "correct horse battery"}).status_code == 429
-    assert httpx.post(f"{server.url}/api/auth/login", json={"username": "bob", "password": "correct horse battery"}).status_code == 200
+    assert (
+        httpx.post(
+            f"{server.url}/api/auth/login", json={"username": "alice", "password": "correct horse battery"}
+        ).status_code
+        == 429
+    )
+    assert (
+        httpx.post(
+            f"{server.url}/api/auth/login", json={"username": "bob", "password": "correct horse battery"}
+        ).status_code
+        == 200
+    )
 
 
 @pytest.fixture
 def limited_server(database_url: str) -> Iterator[ServerProcess]:
-    process = ServerProcess(
-        database_url, env={"PARLEY_SEND_RATE_PER_SECOND": "2", "PARLEY_SEND_BURST": "5"}
-    ).start()
+    process = ServerProcess(database_url, env={"PARLEY_SEND_RATE_PER_SECOND": "2", "PARLEY_SEND_BURST": "5"}).start()
     yield process
     process.stop()
 
@@ -177,8 +192,6 @@ def test_connection_requests_are_limited(server: ServerProcess) -> None:
         statuses = [http.post("/api/connections", json={"username": name}).status_code for name in names]
     assert statuses[:10] == [201] * 10
     assert statuses[10:] == [429, 429]
-
-
 
 
 async def test_starting_conversations_is_limited(server: ServerProcess) -> None:

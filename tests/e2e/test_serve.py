@@ -17,7 +17,10 @@ from tests.support.server import ServerProcess, free_port
 def serve(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "interfaces.cli", "serve", *args],
-        env={**os.environ, **env}, capture_output=True, text=True, timeout=60,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -33,10 +36,14 @@ def test_a_server_that_cannot_start_says_why_in_one_line(tmp_path: Path) -> None
 
     cases = {
         "PARLEY_DATABASE_URL must start with": {"PARLEY_DATABASE_URL": "mysql://x"},
-        "PARLEY_JWT_SECRET must be set": {"PARLEY_DATABASE_URL": "postgresql://postgres@127.0.0.1/postgres",
-                                          "PARLEY_JWT_SECRET": ""},
-        "cannot open the database": {"PARLEY_DATABASE_URL": "postgresql://postgres@127.0.0.1:1/nowhere",
-                                     "PARLEY_JWT_SECRET": "s" * 40},
+        "PARLEY_JWT_SECRET must be set": {
+            "PARLEY_DATABASE_URL": "postgresql://postgres@127.0.0.1/postgres",
+            "PARLEY_JWT_SECRET": "",
+        },
+        "cannot open the database": {
+            "PARLEY_DATABASE_URL": "postgresql://postgres@127.0.0.1:1/nowhere",
+            "PARLEY_JWT_SECRET": "s" * 40,
+        },
         "Bad setting": {**sqlite, "PARLEY_SEND_BURST": "many"},
     }
     for reason, env in cases.items():

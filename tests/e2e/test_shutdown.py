@@ -93,8 +93,8 @@ async def history(sock: Socket, conversation: str) -> list[dict[str, Any]]:
     messages: list[dict[str, Any]] = []
     while True:
         page = await sock.call(
-            "get_messages", {"conversation_id": conversation, "after_seq": messages[-1]["seq"] if messages else 0,
-                             "limit": 200}
+            "get_messages",
+            {"conversation_id": conversation, "after_seq": messages[-1]["seq"] if messages else 0, "limit": 200},
         )
         assert page["ok"], page
         messages += page["messages"]
@@ -264,7 +264,8 @@ async def test_sigterm_while_the_database_stalls_answers_in_flight_sends_and_exi
                 key = str(uuid.uuid4())
                 stalled[key] = loop.create_future()
                 await sock.client.emit(
-                    "send_message", {"conversation_id": conversation, "client_message_id": key, "body": "stalled"},
+                    "send_message",
+                    {"conversation_id": conversation, "client_message_id": key, "body": "stalled"},
                     callback=lambda *args, f=stalled[key]: f.done() or f.set_result(args[0]),
                 )
             # The sends stay unanswered: the store does not answer (and nothing else would).

@@ -9,8 +9,8 @@ import httpx
 import pytest
 import socketio
 
-from tests.support.contract import Api, assert_message, assert_summary, bad_tokens, direct_conversation, send_ok
 from tests.support.clients import Person, Socket
+from tests.support.contract import Api, assert_message, assert_summary, bad_tokens, direct_conversation, send_ok
 from tests.support.server import ServerProcess
 
 NO_PAYLOAD = object()
@@ -93,7 +93,7 @@ class Polling:
         for _ in range(10):
             for packet in await self.receive():
                 if packet.startswith(f"43{ack_id}["):
-                    return json.loads(packet[len(f"43{ack_id}"):])[0]
+                    return json.loads(packet[len(f"43{ack_id}") :])[0]
         raise AssertionError(f"no acknowledgement of {event}")
 
     async def next_event(self, event: str) -> Any:
@@ -255,7 +255,10 @@ async def test_every_event_answers_a_malformed_payload_with_validation_error(ser
                 for bad_seq in ("1", True, -1, 1.5, None):
                     cases.append((event, {**payload, "up_to_seq": bad_seq}))
         start, send, messages, listing = (
-            valid["start_conversation"], valid["send_message"], valid["get_messages"], valid["get_conversations"],
+            valid["start_conversation"],
+            valid["send_message"],
+            valid["get_messages"],
+            valid["get_conversations"],
         )
         for value in (bob.id, [], ["not-a-uuid"], [123], None):
             cases.append(("start_conversation", {**start, "user_ids": value}))
@@ -352,7 +355,11 @@ async def test_start_conversation_direct_is_unique_per_pair_group_has_a_title_an
             ([alice.id, alice.id], "validation_error"),
         ]
         outcomes = [(ids, (await a.call("start_conversation", {"user_ids": ids}))) for ids, _ in expectations]
-        wrong = [(ids, code, ack) for (ids, code), (_, ack) in zip(expectations, outcomes) if not is_error(ack, code)]
+        wrong = [
+            (ids, code, ack)
+            for (ids, code), (_, ack) in zip(expectations, outcomes, strict=True)
+            if not is_error(ack, code)
+        ]
         assert wrong == [], wrong
 
         # The refused starts created nothing.

@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from interfaces.bootstrap import Container, bootstrap
 from infrastructure.settings import Settings
+from interfaces.bootstrap import Container, bootstrap
 from tests.support.databases import database
 from tests.support.fakes import PlainPasswords
 

@@ -10,9 +10,9 @@ from uuid import UUID
 import pytest
 
 from application.audit import Filters, ImportRefused, export_events, import_events
-from projections.history import conversation_at
-from interfaces.bootstrap import Container, bootstrap
 from infrastructure.settings import Settings
+from interfaces.bootstrap import Container, bootstrap
+from projections.history import conversation_at
 from tests.integration.test_rebuild import dump
 from tests.support.databases import database
 from tests.support.fakes import PlainPasswords
@@ -50,7 +50,8 @@ def live_view(container: Container, conversation: UUID) -> dict[str, Any]:
 def travelled_view(snapshot: dict[str, Any]) -> dict[str, Any]:
     return {
         "members": sorted(
-            (m["user"]["id"], m["unread_count"], m["last_delivered_seq"], m["last_read_seq"]) for m in snapshot["members"]
+            (m["user"]["id"], m["unread_count"], m["last_delivered_seq"], m["last_read_seq"])
+            for m in snapshot["members"]
         ),
         "messages": [(m["seq"], m["body"], m["status"]) for m in snapshot["messages"]],
     }
@@ -83,9 +84,20 @@ def test_time_travel_matches_what_the_live_read_models_said_at_the_time(containe
         app.accept_connection(app.request_connection(users[0], name).id, users[i])
     conversation = app.start_conversation(users[0], users[1:], "Plans").id
     checkpoints: list[tuple[int, Any, dict[str, Any]]] = []
-    script = [("send", 0), ("send", 1), ("delivered", 2, 2), ("send", 0), ("read", 1, 3), ("read", 2, 1),
-              ("send", 2), ("read", 0, 9), ("delivered", 1, 4), ("send", 1)]
+    script = [
+        ("send", 0),
+        ("send", 1),
+        ("delivered", 2, 2),
+        ("send", 0),
+        ("read", 1, 3),
+        ("read", 2, 1),
+        ("send", 2),
+        ("read", 0, 9),
+        ("delivered", 1, 4),
+        ("send", 1),
+    ]
     from uuid import uuid4
+
     for step in script:
         if step[0] == "send":
             app.send_message(conversation, users[step[1]], uuid4(), f"step {len(checkpoints)}")
@@ -130,6 +142,7 @@ def test_filtered_exports_pick_a_conversation_or_a_users_activity_and_leave_secr
     assert any(i["type"] == "UserRegistered" and i["data"]["password_hash"].startswith("plain$") for i in everything)
     middle = everything[len(everything) // 2]["timestamp"]
     from datetime import datetime
+
     since = list(export_events(container.app, Filters(since=datetime.fromisoformat(middle))))
     assert since and all(i["timestamp"] >= middle for i in since) and len(since) < len(everything)
 
@@ -151,5 +164,3 @@ def test_an_import_checks_its_input_and_refuses_a_store_that_is_not_empty(
         import_events(empty_store.app, filtered)
     with pytest.raises(ImportRefused, match="not empty"):
         import_events(container.app, items)
-
-

@@ -17,9 +17,12 @@ def test_a_window_of_the_log_holds_what_select_notifications_returns(container: 
     expected = recorder.select_notifications(start=0, limit=head, topics=topics, inclusive_of_start=False)
     got = [row for start in range(0, head, 17) for row in select_window(recorder, start, min(start + 17, head), topics)]
     assert len(got) == len(expected) > 60
-    for row, notification in zip(got, expected):
+    for row, notification in zip(got, expected, strict=True):
         assert (row.id, UUID(str(row.originator_id)), row.originator_version, row.topic, bytes(row.state)) == (
-            notification.id, notification.originator_id, notification.originator_version, notification.topic,
+            notification.id,
+            notification.originator_id,
+            notification.originator_version,
+            notification.topic,
             bytes(notification.state),
         )
     assert select_window(recorder, head, head, topics) == []

@@ -18,8 +18,10 @@ def test_verify_passes_on_true_read_models_and_detects_a_corrupted_row(container
     container.projector.catch_up()
     assert verify(container.app, container.db).ok
     with container.db.transaction(commit=True) as cur:
-        cur.execute(f"UPDATE {LIVE_PREFIX}members SET unread_count = unread_count + 7 WHERE user_id IN "
-                    f"(SELECT user_id FROM {LIVE_PREFIX}members LIMIT 1)")
+        cur.execute(
+            f"UPDATE {LIVE_PREFIX}members SET unread_count = unread_count + 7 WHERE user_id IN "
+            f"(SELECT user_id FROM {LIVE_PREFIX}members LIMIT 1)"
+        )
         cur.execute(f"DELETE FROM {LIVE_PREFIX}messages WHERE seq = 1")
     result = verify(container.app, container.db)
     assert not result.ok

@@ -6,10 +6,10 @@ import psycopg
 import pytest
 from psycopg_pool import ConnectionPool
 
-from interfaces.bootstrap import bootstrap
 from infrastructure import pg_pool
 from infrastructure.pg_pool import CheckWhenIdle
 from infrastructure.settings import Settings
+from interfaces.bootstrap import bootstrap
 from tests.support.databases import POSTGRES_ADMIN_URL, postgres_database
 from tests.support.fakes import PlainPasswords
 

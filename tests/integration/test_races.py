@@ -51,7 +51,8 @@ def test_one_direct_conversation_per_pair_when_both_start_it_at_once(make_contai
     assert all(not isinstance(i, Exception) for i in ids), ids
     assert len(set(ids)) == 1
     started = [
-        n for n in first.recorder.select_notifications(start=None, limit=10_000)
+        n
+        for n in first.recorder.select_notifications(start=None, limit=10_000)
         if n.topic.endswith("Conversation.ConversationStarted")
     ]
     assert len(started) == 1

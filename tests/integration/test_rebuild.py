@@ -48,7 +48,9 @@ def test_a_long_catch_up_read_by_a_second_process_builds_the_same_read_models(
     monkeypatch.setattr(projector_module, "BULK_CATCH_UP", 1)  # any catch-up counts as long
     reads = []
     real = projector_module.ReaderProcess.__iter__
-    monkeypatch.setattr(projector_module.ReaderProcess, "__iter__", lambda self: (reads.append(b) or b for b in real(self)))
+    monkeypatch.setattr(
+        projector_module.ReaderProcess, "__iter__", lambda self: (reads.append(b) or b for b in real(self))
+    )
 
     rebuilt = rebuild(container.app, container.db, batch_size=7)
 
@@ -75,8 +77,10 @@ def test_rebuilding_again_and_again_keeps_the_read_models_and_their_uniqueness(c
         rebuild(container.app, container.db)
         assert dump(container) == live
         for duplicate in ({**row, "id": "another id"}, {**row, "seq": 10**9}):  # same (conversation, seq); same id
-            with pytest.raises(Exception, match="(?i)unique|duplicate"):
+            with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
                 with container.db.transaction(commit=True) as cur:
-                    cur.execute(f"INSERT INTO {LIVE_PREFIX}messages ({columns}) VALUES ({placeholders})",
-                                list(duplicate.values()))
+                    cur.execute(
+                        f"INSERT INTO {LIVE_PREFIX}messages ({columns}) VALUES ({placeholders})",
+                        list(duplicate.values()),
+                    )
         assert dump(container) == live

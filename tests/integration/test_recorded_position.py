@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from interfaces.bootstrap import Container, bootstrap
 from infrastructure.settings import Settings
+from interfaces.bootstrap import Container, bootstrap
 from projections.recorded_position import RecordedPosition
 from tests.support.fakes import PlainPasswords
 

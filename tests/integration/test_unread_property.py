@@ -52,7 +52,9 @@ def test_unread_counts_equal_a_recount_from_history(container: Container) -> Non
             ).fetchall()
         assert sorted(m["seq"] for m in messages) == list(range(1, len(messages) + 1))
         for member in members:
-            recount = sum(1 for m in messages if m["seq"] > member["last_read_seq"] and m["sender_id"] != member["user_id"])
+            recount = sum(
+                1 for m in messages if m["seq"] > member["last_read_seq"] and m["sender_id"] != member["user_id"]
+            )
             assert member["unread_count"] == recount >= 0
             assert member["last_delivered_seq"] >= member["last_read_seq"]
             assert member["last_read_seq"] <= len(messages)

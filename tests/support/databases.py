@@ -45,5 +45,5 @@ def sqlite_database(directory: Path) -> Iterator[str]:
 
 @contextmanager
 def database(kind: str, directory: Path) -> Iterator[str]:
-    with (postgres_database() if kind == "postgres" else sqlite_database(directory)) as url:
+    with postgres_database() if kind == "postgres" else sqlite_database(directory) as url:
         yield url

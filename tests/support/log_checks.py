@@ -10,8 +10,8 @@ from typing import Any
 
 def stored_messages(database_url: str, conversation: str) -> list[dict[str, Any]]:
     """Every MessageSent in the event store for the conversation, read from the events themselves."""
-    from interfaces.bootstrap import bootstrap
     from infrastructure.settings import Settings
+    from interfaces.bootstrap import bootstrap
 
     container = bootstrap(Settings(database_url=database_url, jwt_secret="t" * 40))
     try:
@@ -45,6 +45,9 @@ def assert_projections_verify(database_url: str) -> None:
     env = {**os.environ, "PARLEY_DATABASE_URL": database_url, "PARLEY_JWT_SECRET": "t" * 40}
     result = subprocess.run(
         [sys.executable, "-m", "interfaces.cli", "projections", "verify"],
-        env=env, capture_output=True, text=True, timeout=120,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr

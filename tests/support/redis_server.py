@@ -16,7 +16,7 @@ class RedisServer:
     def __init__(self) -> None:
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: "subprocess.Popen[bytes] | None" = None
+        self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 10.0) -> "RedisServer":
         binary = shutil.which("redis-server")

@@ -82,7 +82,6 @@ class ServerProcess(ParleyProcess):
         self.stop()
         raise RuntimeError("parley serve did not become ready in time")
 
-
     def restart(self) -> "ServerProcess":
         self.stop()
         return self.start()
@@ -92,7 +91,12 @@ class ProjectorProcess(ParleyProcess):
     """`parley projections run`: the read models and the broadcasts, in a process of their own."""
 
     def __init__(self, database_url: str, env: dict[str, str] | None = None) -> None:
-        self.env = {**os.environ, "PARLEY_DATABASE_URL": database_url, "PARLEY_JWT_SECRET": "test-secret-" + "x" * 32, **(env or {})}
+        self.env = {
+            **os.environ,
+            "PARLEY_DATABASE_URL": database_url,
+            "PARLEY_JWT_SECRET": "test-secret-" + "x" * 32,
+            **(env or {}),
+        }
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = Path(tempfile.mkstemp(prefix="parley-projector-", suffix=".log")[1])
 
@@ -113,4 +117,3 @@ class ProjectorProcess(ParleyProcess):
                 raise RuntimeError("parley projections run did not start in time")
             time.sleep(0.05)
         return self
-

@@ -17,7 +17,8 @@ def small_tmpfs(directory: Path, size: str = "8m") -> Iterator[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     mounted = subprocess.run(
         ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(directory)],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert mounted.returncode == 0, f"cannot mount a tmpfs on {directory} (the test needs root): {mounted.stderr}"
     try:

@@ -33,10 +33,7 @@ def run_workload(app: Parley, users: int = 8, messages: int = 120, seed: int = 7
     app.decline_connection(_request(app, work.users[0], names[1], work.users[1]), work.users[1])
     app.request_connection(work.users[1], names[0])
     connected = [
-        (a, b)
-        for i, a in enumerate(work.users)
-        for b in work.users[i + 1 :]
-        if _status(app, a, b) == "connected"
+        (a, b) for i, a in enumerate(work.users) for b in work.users[i + 1 :] if _status(app, a, b) == "connected"
     ]
     for a, b in connected[:6]:
         work.conversations.append(app.start_conversation(a, [b], None).id)

@@ -88,7 +88,11 @@ def test_conversations_need_existing_connected_people(app: Parley) -> None:
     group = app.start_conversation(alice, [bob, carol], "Trio")
     conversation = app.repository.get(group.id)
     assert isinstance(conversation, Conversation)
-    assert (conversation.kind, conversation.title, set(conversation.member_ids)) == ("group", "Trio", {alice, bob, carol})
+    assert (conversation.kind, conversation.title, set(conversation.member_ids)) == (
+        "group",
+        "Trio",
+        {alice, bob, carol},
+    )
 
 
 def test_sends_number_messages_and_a_retry_returns_the_original(app: Parley) -> None:

@@ -1,6 +1,6 @@
 """Messages and receipts read straight from the stored JSON give the same rows as through the mapper."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from uuid import uuid4
 
 import pytest
@@ -18,8 +18,13 @@ ENV = {"PERSISTENCE_MODULE": "eventsourcing.popo", "TRANSCODER_TOPIC": "infrastr
 
 def stored(app: Parley, event: object, topic: str | None = None) -> Notification:
     s = app.mapper.to_stored_event(event)  # type: ignore[arg-type]
-    return Notification(id=1, originator_id=s.originator_id, originator_version=s.originator_version,
-                        topic=topic or s.topic, state=s.state)
+    return Notification(
+        id=1,
+        originator_id=s.originator_id,
+        originator_version=s.originator_version,
+        topic=topic or s.topic,
+        state=s.state,
+    )
 
 
 def both_ways(app: Parley, event: object) -> tuple[object, object]:
@@ -32,7 +37,7 @@ def both_ways(app: Parley, event: object) -> tuple[object, object]:
 
 
 moments = st.datetimes(
-    min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(timezone.utc)
+    min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
 )  # includes whole seconds, which isoformat() writes without microseconds
 
 
@@ -41,8 +46,14 @@ moments = st.datetimes(
 def test_a_message_reads_the_same_both_ways(body: str, seq: int, at: datetime) -> None:
     app = Parley(env=ENV)
     event = Conversation.MessageSent(
-        originator_id=uuid4(), originator_version=seq + 1, timestamp=at, message_id=uuid4(), seq=seq,
-        sender_id=uuid4(), body=body, client_message_id=uuid4(),
+        originator_id=uuid4(),
+        originator_version=seq + 1,
+        timestamp=at,
+        message_id=uuid4(),
+        seq=seq,
+        sender_id=uuid4(),
+        body=body,
+        client_message_id=uuid4(),
     )
     direct, through_mapper = both_ways(app, event)
     assert type(direct) is MessageRow and direct == through_mapper == message_row(event)
@@ -52,7 +63,7 @@ def test_a_message_reads_the_same_both_ways(body: str, seq: int, at: datetime) -
 @pytest.mark.parametrize("kind", [Conversation.MessagesDelivered, Conversation.MessagesRead])
 def test_a_receipt_reads_the_same_both_ways(kind: type) -> None:
     app = Parley(env=ENV)
-    for at in (datetime.now(timezone.utc), datetime(2026, 11, 25, 12, 0, 0, tzinfo=timezone.utc)):
+    for at in (datetime.now(UTC), datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)):
         event = kind(originator_id=uuid4(), originator_version=9, timestamp=at, user_id=uuid4(), up_to_seq=7)
         direct, through_mapper = both_ways(app, event)
         assert type(direct) is ReceiptRow and direct == through_mapper
@@ -62,7 +73,7 @@ def test_a_receipt_reads_the_same_both_ways(kind: type) -> None:
 def test_a_state_in_another_shape_goes_through_the_mapper() -> None:
     app = Parley(env=ENV)
     event = Conversation.MessagesRead(
-        originator_id=uuid4(), originator_version=3, timestamp=datetime.now(timezone.utc), user_id=uuid4(), up_to_seq=2
+        originator_id=uuid4(), originator_version=3, timestamp=datetime.now(UTC), user_id=uuid4(), up_to_seq=2
     )
     notification = stored(app, event)
     expected = both_ways(app, event)[1]

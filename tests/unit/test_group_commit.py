@@ -28,7 +28,9 @@ def chat(app: Parley) -> tuple[UUID, UUID, UUID]:
     return alice, bob, app.start_conversation(alice, [bob], None).id
 
 
-def test_concurrent_sends_are_saved_in_groups_with_gap_free_seqs(grouped: Parley, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_concurrent_sends_are_saved_in_groups_with_gap_free_seqs(
+    grouped: Parley, monkeypatch: pytest.MonkeyPatch
+) -> None:
     alice, bob, conversation = chat(grouped)
     saves: list[int] = []
     real_save = grouped.save

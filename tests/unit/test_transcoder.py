@@ -1,6 +1,6 @@
 """The orjson transcoder reads exactly what the library's JSON transcoder wrote."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from uuid import uuid4
 
@@ -21,9 +21,9 @@ def transcoders() -> tuple[JSONTranscoder, OrjsonTranscoder]:
 def test_decodes_custom_types_nested_in_dicts_and_lists_as_the_library_does() -> None:
     library, ours = transcoders()
     state = {
-        "timestamp": datetime(2026, 11, 25, 16, 45, 1, 123456, tzinfo=timezone.utc),
+        "timestamp": datetime(2026, 11, 25, 16, 45, 1, 123456, tzinfo=UTC),
         "member_ids": [uuid4(), uuid4()],
-        "nested": {"who": uuid4(), "amounts": [Decimal("1.10"), {"at": datetime.now(timezone.utc)}]},
+        "nested": {"who": uuid4(), "amounts": [Decimal("1.10"), {"at": datetime.now(UTC)}]},
         "title": "caf\u00e9 \U0001f600",
         "seq": 2**62,
         "none": None,

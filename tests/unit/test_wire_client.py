@@ -9,9 +9,11 @@ from benchmarks.wire_client import decode, encode_connect, encode_event
 
 
 def test_an_event_with_an_ack_id_is_what_python_socketio_encodes() -> None:
-    ours = encode_event("send_message", {"conversation_id": "c", "body": "hé \"x\""}, ack_id=12)
-    theirs = "4" + packet.Packet(packet.EVENT, data=["send_message", {"conversation_id": "c", "body": "hé \"x\""}],
-                                 id=12).encode()
+    ours = encode_event("send_message", {"conversation_id": "c", "body": 'hé "x"'}, ack_id=12)
+    theirs = (
+        "4"
+        + packet.Packet(packet.EVENT, data=["send_message", {"conversation_id": "c", "body": 'hé "x"'}], id=12).encode()
+    )
     assert json.loads(ours[4:]) == json.loads(theirs[4:])
     assert ours[:4] == theirs[:4] == "4212"
 
@@ -31,8 +33,10 @@ def test_connect_carries_the_auth_object() -> None:
         ('4312[{"ok":true}]', ("4", "3", 12, [{"ok": True}])),
         ('42["message_new",{"seq":3}]', ("4", "2", None, ["message_new", {"seq": 3}])),
         ('40{"sid":"abc"}', ("4", "0", None, {"sid": "abc"})),
-        ('44{"message":"no","data":{"code":"unauthorized"}}',
-         ("4", "4", None, {"message": "no", "data": {"code": "unauthorized"}})),
+        (
+            '44{"message":"no","data":{"code":"unauthorized"}}',
+            ("4", "4", None, {"message": "no", "data": {"code": "unauthorized"}}),
+        ),
         ("41", ("4", "1", None, None)),
         ("2", ("2", None, None, "")),
         ('0{"sid":"x","pingInterval":20000}', ("0", None, None, {"sid": "x", "pingInterval": 20000})),
