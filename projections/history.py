@@ -39,19 +39,12 @@ def conversation_at(
     if not events:
         raise ConversationNotFound("The conversation did not exist yet at that point.")
     started = events[0]
-    delivered: dict[UUID, int] = {}
-    read: dict[UUID, int] = {}
-    messages = []
-    for event in events[1:]:
-        if isinstance(event, Conversation.MessageSent):
-            messages.append(event)
-        elif isinstance(event, Conversation.MessagesDelivered):
-            delivered[event.user_id] = event.up_to_seq
-        elif isinstance(event, Conversation.MessagesRead):
-            read[event.user_id] = event.up_to_seq
-            delivered[event.user_id] = max(delivered.get(event.user_id, 0), event.up_to_seq)
+    messages = [event for event in events[1:] if isinstance(event, Conversation.MessageSent)]
+    # The members' markers as the aggregate held them then: its own rules (reading implies delivery)
+    # replayed, not restated here.
+    then: Conversation = app.repository.get(conversation_id, version=events[-1].originator_version)
     markers: list[dict[str, Any]] = [
-        {"user_id": str(m), "last_delivered_seq": delivered.get(m, 0), "last_read_seq": read.get(m, 0)}
+        {"user_id": str(m), "last_delivered_seq": then.delivered.get(m, 0), "last_read_seq": then.read.get(m, 0)}
         for m in started.member_ids
     ]
     members = []
