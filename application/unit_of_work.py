@@ -8,6 +8,7 @@ busy server pays one commit per group instead of one per message; every caller i
 after its group is durable.
 """
 
+import contextlib
 import logging
 import queue
 import threading
@@ -115,6 +116,7 @@ class GroupCommit:
         self.max_group = max_group
         self.deadline_seconds = deadline_seconds
         self._queue: queue.SimpleQueue[_Pending[Any] | None] = queue.SimpleQueue()
+        self.on_group: Callable[[int], None] | None = None  # told each group's size (the metrics)
         self._closed = False
         self._thread = threading.Thread(target=self._write, name="group-commit", daemon=True)
         self._thread.start()
@@ -165,6 +167,9 @@ class GroupCommit:
                     self._queue.put(None)
                     break
                 group.append(item)
+            if self.on_group is not None:
+                with contextlib.suppress(Exception):  # a report never costs a group its answers
+                    self.on_group(len(group))
             try:
                 self._commit(group)
             except BaseException as error:  # a defect of the writer itself: answer everyone, go on

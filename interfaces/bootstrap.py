@@ -9,6 +9,7 @@ from eventsourcing.postgres import PostgresDatastore
 
 from application.commands import Parley
 from application.ports import PasswordHasher
+from infrastructure import metrics
 from infrastructure.event_log import EventPositions
 from infrastructure.event_store import persistence_env
 from infrastructure.passwords import Argon2Passwords
@@ -98,6 +99,7 @@ def bootstrap(settings: Settings, *, passwords: PasswordHasher | None = None, pr
     projector = Projector(app, db, LIVE_PREFIX, relaxed_commit=True)
     projector.setup()
     app.save_listeners.append(projector.wake)
+    observe(app, projector, projecting)
     redis = RedisClients(settings.redis_url, settings.redis_prefix) if settings.redis_url else None
     presence: Presence = RedisPresence(redis, settings.presence_ttl_seconds) if redis else LocalPresence()
     limits = Limits(settings.send_rate_per_second, settings.send_burst, redis_buckets(redis) if redis else LocalBuckets)
@@ -107,3 +109,13 @@ def bootstrap(settings: Settings, *, passwords: PasswordHasher | None = None, pr
     tokens = Tokens(settings.jwt_secret or "", settings.token_ttl_seconds)
     positions = EventPositions(db, app.recorder.events_table_name)  # type: ignore[attr-defined]
     return Container(settings, app, db, projector, queries, tokens, presence, limits, positions, position, redis)
+
+
+def observe(app: Parley, projector: Projector, projecting: bool) -> None:
+    """Report to the metrics (infrastructure/metrics.py): each group's size, each batch's length, and, in
+    the process that projects, the projector's lag."""
+    if app.group_commit is not None:
+        app.group_commit.on_group = metrics.GROUP_SIZE.observe
+    projector.on_batch = metrics.PROJECTED.inc
+    if projecting:
+        metrics.watch_projector(projector)

@@ -13,7 +13,8 @@ from domain.errors import DomainError
 from infrastructure.gc_tuning import tune_for_serving
 from infrastructure.log_listener import LogListener
 from infrastructure.logs import configure_logging
-from infrastructure.settings import SettingsError, load_settings
+from infrastructure.metrics import serve_metrics
+from infrastructure.settings import Settings, SettingsError, load_settings
 from interfaces import audit_cli
 from interfaces.bootstrap import Container, bootstrap
 from interfaces.progress import Progress
@@ -118,6 +119,8 @@ def serve(args: argparse.Namespace) -> int:
         listener = socket.create_server((args.host, args.port))
     except OSError as error:
         return fail(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}")
+    if (failure := start_metrics(settings)) is not None:
+        return fail(failure)
     container = open_container(projecting=args.projections)
     check_redis(container)
     host, port = listener.getsockname()[:2]
@@ -127,6 +130,19 @@ def serve(args: argparse.Namespace) -> int:
     tune_for_serving()
     GracefulServer(config, served.drain).run(sockets=[listener])  # SIGTERM: an orderly stop, then 0
     return 0
+
+
+def start_metrics(settings: Settings) -> str | None:
+    """With PARLEY_METRICS_PORT, serve Prometheus metrics on that port (a thread of their own, never the
+    public port); None when started or off, else why not."""
+    if settings.metrics_port is None:
+        return None
+    try:
+        url = serve_metrics(settings.metrics_host, settings.metrics_port)
+    except OSError as error:
+        return f"cannot serve metrics on {settings.metrics_host}:{settings.metrics_port}: {error.strerror or error}"
+    print(f"Metrics at {url}", flush=True)
+    return None
 
 
 def rebuild(container: Container, args: argparse.Namespace) -> int:
@@ -143,6 +159,8 @@ def run_projections(container: Container, args: argparse.Namespace) -> int:
     PARLEY_REDIS_URL it also tells the clients of every server process what changed (broadcasts)."""
     from interfaces.sockets.emitter import RedisEmitter
 
+    if (failure := start_metrics(container.settings)) is not None:
+        return fail(failure)
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())

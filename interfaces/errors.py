@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from application.unit_of_work import CommandTimedOut, ShuttingDown
 from domain import errors as domain
+from infrastructure import metrics
 from infrastructure.rate_limit import RateLimited
 from interfaces.runner import Interrupted, RequestTimedOut
 from projections.reads import InvalidCursor
@@ -47,7 +48,14 @@ EXPECTED_ERRORS = tuple(kind for kind, _, _ in _CODES)
 
 
 def describe(error: BaseException) -> tuple[int, dict[str, Any]]:
-    """(HTTP status, the contract's error object) for any exception; unknown ones become `internal`."""
+    """(HTTP status, the contract's error object) for any exception; unknown ones become `internal`.
+    Every error answered passes here, and is counted here (`parley_errors_total`)."""
+    status, body = _describe(error)
+    metrics.error_answered(body["code"], status)
+    return status, body
+
+
+def _describe(error: BaseException) -> tuple[int, dict[str, Any]]:
     for kind, status, code in _CODES:
         if isinstance(error, kind):
             body: dict[str, Any] = {"code": code, "message": _message(error)}

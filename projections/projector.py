@@ -51,6 +51,7 @@ class Projector:
         self.batch_size = batch_size
         self.bulk_catch_up = BULK_CATCH_UP
         self.on_changes = on_changes
+        self.on_batch: Callable[[int], None] | None = None  # told how far each batch moved (the metrics)
         self.updates = ReadModelUpdates(prefix)
         self.relaxed_commit = relaxed_commit  # PostgreSQL: a batch's commit does not wait for the disk
         self.topics = self.updates.topics()  # only what the read models use is read (and decoded)
@@ -189,6 +190,8 @@ class Projector:
             self._advance(stored)
             return False
         self._advance(batch.end)
+        if self.on_batch is not None:
+            self.on_batch(batch.end - batch.start)
         if self.on_changes and changes:
             self.on_changes(changes)
         return True

@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 from uuid import UUID
@@ -10,6 +11,7 @@ import socketio
 from pydantic import BaseModel
 
 from application.commands import Parley
+from infrastructure import metrics
 from infrastructure.logs import context_id
 from infrastructure.rate_limit import Limits
 from interfaces.errors import NotFound, Unauthorized, describe
@@ -67,16 +69,24 @@ class SocketEvents:
             "typing_stop": (ConversationRef, self.typing_stop),
         }
         for name, (model, handler) in events.items():
-            self.sio.on(name, self._acking(model, handler))
+            self.sio.on(name, self._acking(name, model, handler))
         self.sio.on("*", self._unknown)
 
     def _acking(
-        self, model: type[M] | None, handler: Callable[[UUID, str, M], Awaitable[Ack]]
+        self, name: str, model: type[M] | None, handler: Callable[[UUID, str, M], Awaitable[Ack]]
     ) -> Callable[..., Awaitable[Ack]]:
-        """A Socket.IO handler: authenticated socket, payload validated as `model`, every error an ack."""
+        """A Socket.IO handler: authenticated socket, payload validated as `model`, every error an ack;
+        each ack counted by outcome and timed (infrastructure/metrics.py)."""
         optional = model is not None and not any(f.is_required() for f in model.model_fields.values())
+        acks = metrics.Acks(name)
 
         async def on_event(sid: str, *args: Any) -> Ack:
+            started = time.perf_counter()
+            ack = await answer(sid, *args)
+            acks.record(ack, time.perf_counter() - started)
+            return ack
+
+        async def answer(sid: str, *args: Any) -> Ack:
             context_id.set(f"socket:{sid}")
             try:
                 user_id = self.sessions.user(sid)

@@ -11,6 +11,7 @@ from uuid import UUID
 import socketio
 
 from application.commands import Parley
+from infrastructure import metrics
 from infrastructure.logs import context_id
 from infrastructure.presence import Presence
 from infrastructure.rate_limit import Limits
@@ -81,6 +82,7 @@ class SocketApi:
         self.tokens = tokens
         self.presence = presence
         self.sessions = Sessions()
+        metrics.count_sockets(lambda: len(self.sessions.sids()))
         self.typing = TypingTracker(self.announce_typing)
         self.events = SocketEvents(sio, run, commands, queries, limits, self.sessions, self.typing)
         self._heartbeat: asyncio.Task[None] | None = None
