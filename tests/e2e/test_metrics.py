@@ -1,7 +1,9 @@
 """Prometheus metrics (PARLEY_METRICS_PORT): a real `parley serve` scraped after a short chat counts what
 was done, on a port of its own; without the setting the process listens on its public port only."""
 
+import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -20,6 +22,7 @@ from tests.support.server import ProjectorProcess, ServerProcess, free_port
 from tests.support.waiting import until
 
 SENDS = 5
+DASHBOARD = Path(__file__).parents[2] / "docs" / "grafana-dashboard.json"
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 
@@ -36,6 +39,15 @@ def scrape(port: int) -> Samples:
 
 def value(samples: Samples, name: str, **labels: str) -> float | None:
     return samples.get((name, frozenset(labels.items())))
+
+
+def dashboard_series() -> set[str]:
+    """The Parley series that docs/grafana-dashboard.json queries."""
+    dashboard = json.loads(DASHBOARD.read_text())
+    exprs = [target["expr"] for panel in dashboard["panels"] for target in panel.get("targets", [])]
+    series = {name for expr in exprs for name in re.findall(r"\bparley_[a-z_]+", expr)}
+    assert len(series) >= 8, series
+    return series
 
 
 def listening_ports(pid: int) -> set[int]:
@@ -106,6 +118,10 @@ async def test_a_short_chat_is_counted_on_the_metrics_port(database_url: str) ->
         assert (value(samples, "parley_projector_position") or 0) > 0
         assert (value(samples, "parley_projector_events_total") or 0) > 0
         assert value(samples, "parley_projector_failing_seconds") == 0
+
+        # The operator's dashboard asks only for series that exist.
+        scraped = {name for name, _ in samples}
+        assert dashboard_series() - scraped == set()
 
         await b.disconnect()
         await until(lambda: value(scrape(metrics_port), "parley_connected_sockets") == 1, "a closed socket uncounted")
