@@ -209,7 +209,7 @@ class GroupCommit:
             except Exception as error:  # a defect in one command: it may have changed the unit halfway
                 pending.settle(error=error)
                 log.error("command failed in group commit: %r", error, exc_info=error)
-                self._commit(group[:number] + group[number + 1:])  # the others again, in a clean unit
+                self._commit(group[:number] + group[number + 1 :])  # the others again, in a clean unit
                 return
         try:
             position = self._save(unit.staged) if unit.staged else None

@@ -38,7 +38,7 @@ class Settings:
     @property
     def sqlite_path(self) -> str:
         """`sqlite:///./parley.db` -> `./parley.db`; `sqlite:////abs/x.db` -> `/abs/x.db`."""
-        return self.database_url[len("sqlite:///"):]
+        return self.database_url[len("sqlite:///") :]
 
     def with_jwt_secret(self) -> "Settings":
         """Settings whose jwt_secret is set: from the environment, or (SQLite only) a kept dev secret."""
@@ -73,7 +73,10 @@ def write_private(path: Path, text: str) -> None:
 
 
 def load_settings(env_file: str | None = ".env", environ: dict[str, str] | None = None) -> Settings:
-    config = Config(env_file if env_file and Path(env_file).exists() else None, environ=environ if environ is not None else dict(os.environ))
+    config = Config(
+        env_file if env_file and Path(env_file).exists() else None,
+        environ=environ if environ is not None else dict(os.environ),
+    )
     try:
         settings = Settings(
             database_url=config("PARLEY_DATABASE_URL", default=Settings.database_url),

@@ -31,7 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     serve_parser.add_argument("--host", default="127.0.0.1")
     serve_parser.add_argument("--port", type=int, default=8000)
     serve_parser.add_argument(
-        "--no-projections", dest="projections", action="store_false",
+        "--no-projections",
+        dest="projections",
+        action="store_false",
         help="do not project here: `parley projections run` does, in its own process (needs PARLEY_REDIS_URL)",
     )
     serve_parser.set_defaults(handler=serve)
@@ -113,8 +115,10 @@ def serve(args: argparse.Namespace) -> int:
 
     settings = load_settings()  # a bad setting is reported before anything else
     if not args.projections and not settings.redis_url:
-        return fail("--no-projections needs PARLEY_REDIS_URL: only through Redis can the process that "
-                    "projects (`parley projections run`) tell this server's clients what changed")
+        return fail(
+            "--no-projections needs PARLEY_REDIS_URL: only through Redis can the process that "
+            "projects (`parley projections run`) tell this server's clients what changed"
+        )
     try:
         listener = socket.create_server((args.host, args.port))
     except OSError as error:
@@ -149,8 +153,9 @@ def rebuild(container: Container, args: argparse.Namespace) -> int:
     progress = Progress("Rebuilding read models", container.projector.head())
     live = rebuild_read_models(container.app, container.db, progress.advance, max(1, args.batch_size))
     seconds = progress.finish()
-    print(f"Rebuilt the read models from the events up to position {live.position} in {seconds:.1f}s "
-          "and swapped them in.")
+    print(
+        f"Rebuilt the read models from the events up to position {live.position} in {seconds:.1f}s and swapped them in."
+    )
     return 0
 
 
@@ -189,8 +194,10 @@ def verify(container: Container, args: argparse.Namespace) -> int:
     if result.ok:
         print(f"The read models equal a rebuild from the events (position {result.position}).")
         return 0
-    print(f"The read models differ from a rebuild at position {result.position}: "
-          "run `parley projections rebuild` to repair them.")
+    print(
+        f"The read models differ from a rebuild at position {result.position}: "
+        "run `parley projections rebuild` to repair them."
+    )
     return 1
 
 

@@ -82,7 +82,7 @@ class SocketApi:
         self.tokens = tokens
         self.presence = presence
         self.sessions = Sessions()
-        metrics.count_sockets(lambda: len(self.sessions.sids()))
+        metrics.count_sockets(self.sessions.__len__)
         self.typing = TypingTracker(self.announce_typing)
         self.events = SocketEvents(sio, run, commands, queries, limits, self.sessions, self.typing)
         self._heartbeat: asyncio.Task[None] | None = None
@@ -108,6 +108,7 @@ class SocketApi:
         except Unauthorized as error:
             message = str(error)
             log.info("socket refused: %s", message)
+            metrics.error_answered("unauthorized", 401)
             raise refused(message) from None
         except Exception as error:
             raise failed(error) from None
@@ -136,7 +137,9 @@ class SocketApi:
         if await self.presence.leave(user_id, sid):
             await self.announce_presence(user_id, "offline")
 
-    async def announce_presence(self, user_id: UUID, status: Literal["online", "offline"], connections: list[UUID] | None = None) -> None:
+    async def announce_presence(
+        self, user_id: UUID, status: Literal["online", "offline"], connections: list[UUID] | None = None
+    ) -> None:
         if connections is None:
             connections = await self.run.call(self.queries.connected_user_ids, user_id)
         payload = presence(user_id, status, iso(datetime.now(UTC)))
@@ -175,7 +178,8 @@ class SocketApi:
                 log.exception("presence heartbeat failed; trying again in %.0fs", seconds)
                 continue
             announcements: list[tuple[UUID, Literal["online", "offline"]]] = [
-                *((u, "online") for u in changes.online), *((u, "offline") for u in changes.offline)
+                *((u, "online") for u in changes.online),
+                *((u, "offline") for u in changes.offline),
             ]
             for user_id, status in announcements:
                 try:

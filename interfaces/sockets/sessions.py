@@ -29,3 +29,6 @@ class Sessions:
 
     def sids(self) -> list[str]:
         return list(self._users)
+
+    def __len__(self) -> int:
+        return len(self._users)

@@ -11,6 +11,8 @@ import uuid
 from pathlib import Path
 
 import httpx
+import pytest
+import socketio
 from prometheus_client.parser import text_string_to_metric_families
 
 from infrastructure.settings import Settings
@@ -104,6 +106,10 @@ async def test_a_short_chat_is_counted_on_the_metrics_port(database_url: str) ->
         assert (value(samples, "parley_socket_ack_seconds_sum", event="send_message") or 0) > 0
         errors = {dict(labels)["code"]: v for (name, labels), v in samples.items() if name == "parley_errors_total"}
         assert errors == {"not_found": 1}, errors  # the refused send, and nothing else went wrong
+        forged = socketio.AsyncClient(reconnection=False)  # a handshake refused for its token counts too
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await forged.connect(server.url, auth={"token": "forged"}, transports=["websocket"], wait_timeout=5)
+        assert value(scrape(metrics_port), "parley_errors_total", code="unauthorized", status="401") == 1
         # Every command (registrations, the connection, the conversation, the sends) went through group
         # commit: the sizes of its groups add up to at least the sends.
         assert (value(samples, "parley_group_commit_size_count") or 0) >= 1
