@@ -190,10 +190,12 @@ class GroupCommit:
                 live.append(pending)
         return live
 
-    def _commit(self, group: list[_Pending[Any]]) -> None:
+    def _commit(self, group: list[_Pending[Any]], fresh: bool = False) -> None:
+        """Run the group's commands in one unit of work and save it in one transaction; `fresh`: on
+        aggregates loaded from the store rather than the cache."""
         if not group:
             return
-        unit = UnitOfWork(self._finder, fresh=False)
+        unit = UnitOfWork(self._finder, fresh=fresh)
         results: list[tuple[_Pending[Any], Any, BaseException | None]] = []
         for number, pending in enumerate(group):
             if not self._live([pending]):  # its deadline passed while the group's earlier ones ran
@@ -209,13 +211,19 @@ class GroupCommit:
             except Exception as error:  # a defect in one command: it may have changed the unit halfway
                 pending.settle(error=error)
                 log.error("command failed in group commit: %r", error, exc_info=error)
-                self._commit(group[:number] + group[number + 1 :])  # the others again, in a clean unit
+                self._commit(group[:number] + group[number + 1 :], fresh)  # the others again, in a clean unit
                 return
         try:
             position = self._save(unit.staged) if unit.staged else None
         except IntegrityError:
-            # A stale aggregate (another process wrote) or a repeated message id: each command again,
-            # on its own, on fresh aggregates.
+            # A stale aggregate (another process wrote) or a repeated message id. First the whole group
+            # again, on aggregates fresh from the store: one more commit for all of it (where several
+            # processes write the same conversations, nearly every group meets a stale copy, and one
+            # commit per command made a group of 200 cost 200). If that conflicts too (another process
+            # wrote again meanwhile), each command on its own, with the retries of `_alone`.
+            if not fresh:
+                self._commit(self._live(group), fresh=True)
+                return
             for pending in group:
                 if self._live([pending]):  # each in turn: the deadline may pass while others run
                     self._settle(pending, self._alone)

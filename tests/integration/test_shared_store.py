@@ -3,7 +3,10 @@
 A cached aggregate that another process changed is stale without any conflict when a command only
 checks it, or refuses on it; with `shared_store` those checks read the store."""
 
+import threading
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from uuid import uuid4
 
 import pytest
@@ -59,3 +62,32 @@ def test_a_request_refused_on_a_stale_copy_is_made_again_on_a_fresh_one(
     first.decline_connection(connection, ben)
     assert second.request_connection(ann, ben_name).id == connection  # declined: she may ask again
     assert make_container().app.repository.get(connection).status == "pending"  # (a cache of its own)
+
+
+def test_a_group_meeting_a_conversation_another_process_changed_is_saved_again_as_a_group(
+    make_container: Callable[[], Container],
+) -> None:
+    """Two processes sending to one conversation: each group meets a stale cached copy. It is run again
+    as a group on the store's copy (one more commit), not one command at a time."""
+    first, second = two_processes(make_container)
+    ann, ben, _ = connected_pair(first)
+    conversation = first.start_conversation(ann, [ben], None).id
+    assert first.send_message(conversation, ann, uuid4(), "cached here").seq == 1
+    assert second.send_message(conversation, ben, uuid4(), "from the other process").seq == 2
+    assert first.group_commit is not None
+    release = threading.Event()
+    alone: list[object] = []
+    real_alone = first.group_commit._alone
+    first.group_commit._alone = lambda command: alone.append(command) or real_alone(command)
+    held = first.group_commit.submit(lambda unit: release.wait(5))  # the next sends queue up as one group
+    with ThreadPoolExecutor(10) as pool:
+        futures = [
+            pool.submit(first.send_message, conversation, (ann, ben)[n % 2], uuid4(), f"m{n}") for n in range(10)
+        ]
+        while first.group_commit._queue.qsize() < 10:  # all ten queued behind the held command
+            assert not any(f.done() for f in futures), [f.exception() for f in futures if f.done()]
+            time.sleep(0.001)
+        release.set()
+        held.result(timeout=10)
+        assert sorted(f.result(timeout=10).seq for f in futures) == list(range(3, 13))
+    assert alone == [], "the group was split into single commands"
