@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
             "projector": [str(p) for p in servers.projector_logs],
         }
 
-    ends = [f.at for f in faults[1:]] + [duration]
+    ends = [f.at for f in faults[1:]] + [duration] if faults else []  # each fault's window ends at the next
     recoveries = {
         i: recovery_seconds(f, metrics, args.rate, until) for i, (f, until) in enumerate(zip(faults, ends, strict=True))
     }
