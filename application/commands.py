@@ -170,7 +170,7 @@ class Parley(Application[UUID]):
             conversation = unit.find(Conversation, conversation_id)
             if conversation is None:
                 raise ConversationNotFound("No such conversation.")
-            if unit.fresh and (key := unit.find(ClientMessageKey, message_id)) is not None:
+            if unit.recheck and (key := unit.find(ClientMessageKey, message_id)) is not None:
                 return MessageRecorded(
                     message_id,
                     key.conversation_id,

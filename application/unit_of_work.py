@@ -36,9 +36,15 @@ class Finder(Protocol):
 
 
 class UnitOfWork:
-    def __init__(self, finder: Finder, fresh: bool) -> None:
+    """`fresh`: aggregates are loaded from the store, not the cache. `recheck`: commands look again in the
+    store for what a cached copy may have hidden (a message key saved by an earlier attempt of the same
+    send), one read per command: a command alone after a conflict does; a whole group run again on fresh
+    copies does not (its save would meet such a key as a conflict, and its commands then run alone)."""
+
+    def __init__(self, finder: Finder, fresh: bool, recheck: bool | None = None) -> None:
         self.finder = finder
         self.fresh = fresh
+        self.recheck = fresh if recheck is None else recheck
         self._loaded: dict[Any, Aggregate | None] = {}
         self.staged: list[Aggregate] = []
 
@@ -195,7 +201,7 @@ class GroupCommit:
         aggregates loaded from the store rather than the cache."""
         if not group:
             return
-        unit = UnitOfWork(self._finder, fresh=fresh)
+        unit = UnitOfWork(self._finder, fresh=fresh, recheck=False)
         results: list[tuple[_Pending[Any], Any, BaseException | None]] = []
         for number, pending in enumerate(group):
             if not self._live([pending]):  # its deadline passed while the group's earlier ones ran

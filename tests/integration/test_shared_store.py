@@ -79,7 +79,14 @@ def test_a_group_meeting_a_conversation_another_process_changed_is_saved_again_a
     alone: list[object] = []
     real_alone = first.group_commit._alone
     first.group_commit._alone = lambda command: alone.append(command) or real_alone(command)
-    held = first.group_commit.submit(lambda unit: release.wait(5))  # the next sends queue up as one group
+    holding = threading.Event()
+
+    def hold(unit: object) -> None:  # the writer is busy with this: the next sends queue up as one group
+        holding.set()
+        release.wait(10)
+
+    held = first.group_commit.submit(hold)
+    assert holding.wait(10)
     with ThreadPoolExecutor(10) as pool:
         futures = [
             pool.submit(first.send_message, conversation, (ann, ben)[n % 2], uuid4(), f"m{n}") for n in range(10)
