@@ -9,13 +9,13 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import httpx
 import psycopg
 
 from tests.support.clients import Person, Socket
 from tests.support.databases import postgres_database
+from tests.support.log_checks import stored_messages
 from tests.support.server import ServerProcess
 from tests.support.tcp_proxy import TcpProxy
 
@@ -28,23 +28,6 @@ async def chat_pair(url: str, a_name: str = "alice", b_name: str = "bob") -> tup
     conversation = (await s.call("start_conversation", {"user_ids": [bob.id]}))["conversation"]["id"]
     await s.disconnect()
     return alice, bob, conversation
-
-
-def stored_messages(database_url: str, conversation: str) -> list[dict[str, Any]]:
-    """Every MessageSent in the event store for the conversation, read from the events themselves."""
-    from infrastructure.settings import Settings
-    from interfaces.bootstrap import bootstrap
-
-    container = bootstrap(Settings(database_url=database_url, jwt_secret="t" * 40))
-    try:
-        events = container.app.events.get(uuid.UUID(conversation))
-        return [
-            {"seq": e.seq, "client_message_id": str(e.client_message_id), "id": str(e.message_id)}
-            for e in events
-            if type(e).__name__ == "MessageSent"
-        ]
-    finally:
-        container.close()
 
 
 async def test_sigkill_at_load_loses_no_acknowledged_message_and_retries_make_no_duplicates(

@@ -3,31 +3,19 @@ server. Every one gets a contract error, nothing is stored, and the server stays
 
 import asyncio
 import json
-from typing import Any
+from typing import Any, get_args
 from urllib.parse import urlencode
 
 import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from interfaces.contract import ErrorCode
 from tests.support.clients import Person, Socket
 from tests.support.server import ServerProcess
 from tests.support.waiting import until
 
-CONTRACT_CODES = {
-    "unauthorized",
-    "forbidden",
-    "validation_error",
-    "not_found",
-    "not_a_member",
-    "not_connected",
-    "user_not_found",
-    "username_taken",
-    "invalid_credentials",
-    "connection_exists",
-    "invalid_state",
-    "rate_limited",
-}
+CONTRACT_CODES = set(get_args(ErrorCode)) - {"internal"}  # every code a refusal may carry: never `internal`
 EVENTS = [
     "start_conversation",
     "join_conversation",
