@@ -2,16 +2,18 @@
 
     python -m benchmarks.suite --database postgres|sqlite|both [--quick]
 
-It starts what it measures (a bare python-socketio relay, `parley serve` on a throwaway database,
+It starts what it measures (a bare python-socketio relay, a contract relay that does a send's socket
+work as the contract demands it without storage (benchmarks/contract_relay.py), `parley serve` on a throwaway database,
 the rebuild benchmark in a process of its own) and drives the servers from several client worker
 processes (benchmarks/loadgen.py), each running many lightweight clients (benchmarks/wire_client.py).
 Workloads, each next to its ceiling measured in the same run where the issue asks for one:
 
     a  pairs      N pairs chatting, each sender with one message in flight: acknowledged sends/s at
-                  a few concurrency levels (relay, then Parley), then p99 send -> message_new with
+                  a few concurrency levels (bare relay, contract relay, then Parley; Parley's rate
+                  as a share of each ceiling, server CPU per send), then p99 send -> message_new with
                   open-loop pacing at half Parley's best rate (Parley, and the relay at the same rate)
     b  fanout     one sender, 50 members of a group conversation: deliveries/s (messages x
-                  recipients) and the fan-out latency, relay and Parley
+                  recipients) and the fan-out latency, both relays and Parley
     c  idle       10,000 idle authenticated sockets: the server's RSS before and after, per socket
     d  storm      1,000 followers; a sender keeps sending; all drop at once and reconnect at once,
                   each catching up with get_messages after its last seq: nothing missed, p99 catch-up

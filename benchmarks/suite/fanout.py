@@ -20,6 +20,7 @@ def workload_fanout(
     sender_token: str,
     member_tokens: list[str],
     conversation: str,
+    profiled: bool = True,
 ) -> dict[str, Any]:
     workers = pool.size
     chunks = split(member_tokens, workers)
@@ -39,7 +40,7 @@ def workload_fanout(
         start = time.time() + 0.5
         return {"start": start, "end": start + cfg.seconds}
 
-    profiler = Profiler("b", cfg.profile and sender_token != "relay")
+    profiler = Profiler("b", cfg.profile and profiled and sender_token != "relay")
 
     def measure(the_plan: dict[str, Any]) -> CpuWindow:
         time.sleep(max(0.0, the_plan["start"] - time.time()))

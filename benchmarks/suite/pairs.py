@@ -51,15 +51,20 @@ def pairs_run(
         for k, v in r["errors"].items():
             errors[k] = errors.get(k, 0) + v
     client_cpu = sum(r["cpu_seconds"] for r in results)
+    acked = sum(r["acked_in_window"] for r in results)
     out = {
         "pairs": len(pairs),
         "seconds": seconds,
-        "acked_sends_per_second": round(sum(r["acked_in_window"] for r in results) / seconds, 1),
+        "acked_sends_per_second": round(acked / seconds, 1),
         "delivered_per_second": round(len(deliver) / seconds, 1),
         "send_to_ack_ms": latency(ack),
         "send_to_message_new_ms": latency(deliver),
         "errors": errors,
         **cpu.report(client_cpu),
+        # the server's CPU per acknowledged send (all its threads), comparable across servers
+        "server_cpu_ms_per_send": (
+            round(cpu.used["server"] / acked * 1000, 3) if acked and "server" in cpu.used else None
+        ),
     }
     if rate_per_pair:
         out["offered_per_second"] = round(rate_per_pair * len(pairs), 1)
@@ -69,9 +74,18 @@ def pairs_run(
 
 
 def workload_pairs(
-    rec: Recorder, pool: Pool, cfg: Config, cast: Cast | None, url: str, pids: dict[str, int], server: str
+    rec: Recorder,
+    pool: Pool,
+    cfg: Config,
+    cast: Cast | None,
+    url: str,
+    pids: dict[str, int],
+    server: str,
+    profiled: bool = True,
 ) -> dict[str, Any]:
-    """Closed loop at each concurrency level; returns the best."""
+    """Closed loop at each concurrency level; returns the best. Without a cast (the bare relay) every
+    sender and receiver is the one token "relay"; with one (Parley, the contract relay) the cast's pairs.
+    `profiled`: py-spy the server when the run asks for it (Parley's, not a relay's)."""
     best: dict[str, Any] = {}
     for level in cfg.pair_levels:
         if cast is None:  # the relay: no users, any conversation id
@@ -85,7 +99,7 @@ def workload_pairs(
             pairs,
             "closed",
             cfg.seconds,
-            profiler=Profiler(f"a-{level}", cfg.profile and cast is not None),
+            profiler=Profiler(f"a-{level}", cfg.profile and profiled and cast is not None),
         )
         rec.emit(
             {"workload": "a_pairs", "server": server, "mode": "closed (one message in flight per sender)", **result}

@@ -74,6 +74,12 @@ def verdicts(s: dict[str, Any]) -> dict[str, Any]:
     if a:
         judge("a_share_of_relay", a.get("share_of_relay"), TARGETS["pairs_share_of_relay"], True)
         judge(
+            "a_share_of_contract_relay",
+            a.get("share_of_contract_relay"),
+            TARGETS["pairs_share_of_contract_relay"],
+            True,
+        )
+        judge(
             "a_p99_send_to_message_new_ms_at_half_rate",
             a.get("parley_p99_send_to_message_new_ms_at_half_rate"),
             TARGETS["pairs_p99_deliver_ms_at_half_rate"],
@@ -130,6 +136,15 @@ def table(paths: list[Path]) -> str:
             ),
         ),
         (
+            "(a) acknowledged sends/s, contract relay (ceiling)",
+            lambda r: (
+                f"{num(get(r, 'a_pairs', 'contract_relay_acked_sends_per_second'))} "
+                f"({get(r, 'a_pairs', 'contract_relay_pairs')} pairs)"
+                if get(r, "a_pairs", "contract_relay_pairs")
+                else "-"
+            ),
+        ),
+        (
             "(a) acknowledged sends/s, Parley",
             lambda r: (
                 f"{num(get(r, 'a_pairs', 'parley_acked_sends_per_second'))} ({get(r, 'a_pairs', 'parley_pairs')} pairs)"
@@ -138,6 +153,18 @@ def table(paths: list[Path]) -> str:
         (
             "(a) Parley / relay (target >= 60%)",
             lambda r: share(get(r, "a_pairs", "share_of_relay")) + verdict(r, "a_share_of_relay"),
+        ),
+        (
+            "(a) Parley / contract relay (target >= 60%)",
+            lambda r: share(get(r, "a_pairs", "share_of_contract_relay")) + verdict(r, "a_share_of_contract_relay"),
+        ),
+        (
+            "(a) server CPU per send at the best rate, bare relay / contract relay / Parley",
+            lambda r: (
+                f"{num(get(r, 'a_pairs', 'relay_server_cpu_ms_per_send'))} / "
+                f"{num(get(r, 'a_pairs', 'contract_relay_server_cpu_ms_per_send'))} / "
+                f"{num(get(r, 'a_pairs', 'parley_server_cpu_ms_per_send'), ' ms')}"
+            ),
         ),
         ("(a) p99 send -> ack at the best rate", lambda r: num(get(r, "a_pairs", "parley_p99_ack_ms_at_max"), " ms")),
         (
@@ -150,8 +177,13 @@ def table(paths: list[Path]) -> str:
             ),
         ),
         ("(b) deliveries/s, bare relay (ceiling)", lambda r: num(get(r, "b_fanout", "relay_deliveries_per_second"))),
+        (
+            "(b) deliveries/s, contract relay (ceiling)",
+            lambda r: num(get(r, "b_fanout", "contract_relay_deliveries_per_second")),
+        ),
         ("(b) deliveries/s, Parley", lambda r: num(get(r, "b_fanout", "parley_deliveries_per_second"))),
         ("(b) Parley / relay", lambda r: share(get(r, "b_fanout", "share_of_relay"))),
+        ("(b) Parley / contract relay", lambda r: share(get(r, "b_fanout", "share_of_contract_relay"))),
         (
             "(b) p99 send -> last member's message_new, relay / Parley",
             lambda r: (

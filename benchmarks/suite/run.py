@@ -17,8 +17,10 @@ from benchmarks.suite.rebuild import workload_rebuild
 from benchmarks.suite.report import Recorder, verdicts
 from benchmarks.suite.scale_out import workload_two_processes
 from benchmarks.suite.storm import workload_storm
-from benchmarks.suite.topology import parley, relay
+from benchmarks.suite.topology import contract_relay, parley, relay
 from tests.support.databases import database
+
+BARE, CONTRACT = "bare relay (ceiling)", "contract relay (ceiling)"  # the two ceilings' names in the records
 
 
 def run_database(db: str, cfg: Config, info: dict[str, Any]) -> dict[str, Any]:
@@ -31,6 +33,8 @@ def run_database(db: str, cfg: Config, info: dict[str, Any]) -> dict[str, Any]:
             relay_best: dict[str, Any] = {}
             relay_fanout: dict[str, Any] = {}
             parley_best: dict[str, Any] = {}
+            contract_best: dict[str, Any] = {}
+            contract_fanout: dict[str, Any] = {}
             with parley(database_url) as server:
                 cast, setup = make_cast(server.url, max(cfg.pair_levels), cfg.group_members)
             rec.emit({"workload": "setup", **setup})
@@ -38,11 +42,29 @@ def run_database(db: str, cfg: Config, info: dict[str, Any]) -> dict[str, Any]:
                 with relay() as r:
                     pids = {"server": r.pid}
                     if "a" not in cfg.skip:
-                        relay_best = workload_pairs(rec, pool, cfg, None, r.url, pids, "bare relay (ceiling)")
+                        relay_best = workload_pairs(rec, pool, cfg, None, r.url, pids, BARE)
                     if "b" not in cfg.skip:
                         tokens = ["relay"] * cfg.group_members
                         relay_fanout = workload_fanout(
-                            rec, pool, cfg, r.url, pids, "bare relay (ceiling)", "relay", tokens, str(uuid.uuid4())
+                            rec, pool, cfg, r.url, pids, BARE, "relay", tokens, str(uuid.uuid4())
+                        )
+                with contract_relay() as r:  # the cast's own users and conversations, no storage
+                    pids = {"server": r.pid}
+                    name = CONTRACT
+                    if "a" not in cfg.skip:
+                        contract_best = workload_pairs(rec, pool, cfg, cast, r.url, pids, name, profiled=False)
+                    if "b" not in cfg.skip:
+                        contract_fanout = workload_fanout(
+                            rec,
+                            pool,
+                            cfg,
+                            r.url,
+                            pids,
+                            name,
+                            cast.hub.token,
+                            [m.token for m in cast.members],
+                            cast.group,
+                            profiled=False,
                         )
             with parley(database_url) as server:
                 pids = {"server": server.process.pid}  # type: ignore[union-attr]
@@ -59,11 +81,14 @@ def run_database(db: str, cfg: Config, info: dict[str, Any]) -> dict[str, Any]:
                         "parley_acked_sends_per_second": parley_best["acked_sends_per_second"],
                         "parley_pairs": parley_best["pairs"],
                         "parley_p99_ack_ms_at_max": parley_best["send_to_ack_ms"]["p99"],
-                        "share_of_relay": round(
-                            parley_best["acked_sends_per_second"] / relay_best["acked_sends_per_second"], 3
-                        )
-                        if relay_best
-                        else None,
+                        "share_of_relay": share(parley_best, relay_best, "acked_sends_per_second"),
+                        "contract_relay_acked_sends_per_second": contract_best.get("acked_sends_per_second"),
+                        "contract_relay_pairs": contract_best.get("pairs"),
+                        "share_of_contract_relay": share(parley_best, contract_best, "acked_sends_per_second"),
+                        "relay_server_cpu_ms_per_send": relay_best.get("server_cpu_ms_per_send"),
+                        "contract_relay_server_cpu_ms_per_send": contract_best.get("server_cpu_ms_per_send"),
+                        "parley_server_cpu_ms_per_send": parley_best.get("server_cpu_ms_per_send"),
+                        "by_pairs": by_pairs(rec.records, db),
                         "half_rate_offered": round(half, 1),
                         "parley_p99_send_to_message_new_ms_at_half_rate": parley_open["send_to_message_new_ms"]["p99"],
                         "parley_p50_send_to_message_new_ms_at_half_rate": parley_open["send_to_message_new_ms"]["p50"],
@@ -87,7 +112,10 @@ def run_database(db: str, cfg: Config, info: dict[str, Any]) -> dict[str, Any]:
                         "share_of_relay": round(fan["deliveries_per_second"] / relay_fanout["deliveries_per_second"], 3)
                         if relay_fanout
                         else None,
+                        "contract_relay_deliveries_per_second": contract_fanout.get("deliveries_per_second"),
+                        "share_of_contract_relay": share(fan, contract_fanout, "deliveries_per_second"),
                         "relay_p99_to_last_member_ms": relay_fanout.get("to_last_member_ms", {}).get("p99"),
+                        "contract_relay_p99_to_last_member_ms": contract_fanout.get("to_last_member_ms", {}).get("p99"),
                         "parley_p99_to_last_member_ms": fan["to_last_member_ms"]["p99"],
                         "parley_p99_per_delivery_ms": fan["per_delivery_ms"]["p99"],
                         "complete": fan["deliveries_received"] == fan["deliveries_expected"],
@@ -117,9 +145,9 @@ def run_database(db: str, cfg: Config, info: dict[str, Any]) -> dict[str, Any]:
                         pool,
                         cfg,
                         server.url,
-                        server.process.pid,
+                        server.process.pid,  # type: ignore[union-attr]
                         f"parley ({db})",
-                        tokens,  # type: ignore[union-attr]
+                        tokens,
                         len(tokens),
                     )
                 summary["c_idle"] = {
@@ -161,3 +189,27 @@ def run_database(db: str, cfg: Config, info: dict[str, Any]) -> dict[str, Any]:
     path = rec.save(summary)
     print(json.dumps({"database": db, "summary": summary, "results_file": str(path.relative_to(ROOT))}), flush=True)
     return summary
+
+
+def share(ours: dict[str, Any], ceiling: dict[str, Any], key: str) -> float | None:
+    """Parley's figure as a share of a ceiling's, or None where the ceiling was not measured."""
+    return round(ours[key] / ceiling[key], 3) if ceiling.get(key) else None
+
+
+def by_pairs(records: list[dict[str, Any]], db: str) -> dict[str, dict[str, Any]]:
+    """Workload (a) at each concurrency level: acked sends/s and server CPU per send of each server, and
+    Parley's share of each ceiling at that level."""
+    out: dict[str, dict[str, Any]] = {}
+    names = {BARE: "relay", CONTRACT: "contract_relay", f"parley ({db})": "parley"}
+    for r in records:
+        if r.get("workload") == "a_pairs" and r.get("server") in names:
+            level = out.setdefault(str(r["pairs"]), {})
+            who = names[r["server"]]
+            level[f"{who}_acked_sends_per_second"] = r["acked_sends_per_second"]
+            level[f"{who}_server_cpu_ms_per_send"] = r.get("server_cpu_ms_per_send")
+    for level in out.values():
+        parley = level.get("parley_acked_sends_per_second")
+        for who in ("relay", "contract_relay"):
+            ceiling = level.get(f"{who}_acked_sends_per_second")
+            level[f"share_of_{who}"] = round(parley / ceiling, 3) if parley is not None and ceiling else None
+    return out

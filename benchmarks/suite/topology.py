@@ -1,5 +1,7 @@
-"""The servers a workload runs against: the bare relay (the ceiling) and `parley serve` processes."""
+"""The servers a workload runs against: the two ceilings (the bare relay, and the contract relay that
+does a send's socket work as the contract demands it) and `parley serve` processes."""
 
+import os
 import subprocess
 import sys
 import time
@@ -8,18 +10,21 @@ from contextlib import contextmanager
 
 import httpx
 
+from benchmarks.contract_relay import TEST_SECRET as SECRET  # what tests/support/server.py signs tokens with
 from benchmarks.suite.config import ROOT
 from tests.support.server import ServerProcess, free_port
 
 
 class Relay:
-    """benchmarks/bare_relay.py in a process of its own."""
+    """benchmarks/bare_relay.py (or another relay module: benchmarks/contract_relay.py) in a process of its own."""
 
-    def __init__(self) -> None:
+    def __init__(self, module: str = "benchmarks.bare_relay") -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.bare_relay", "--port", str(self.port)], cwd=ROOT
+            [sys.executable, "-m", module, "--port", str(self.port)],
+            cwd=ROOT,
+            env={**os.environ, "PARLEY_JWT_SECRET": SECRET},  # the contract relay reads the cast's tokens
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -29,7 +34,7 @@ class Relay:
             except httpx.HTTPError:
                 time.sleep(0.1)
         self.stop()
-        raise RuntimeError("the bare relay did not start")
+        raise RuntimeError(f"{module} did not start")
 
     @property
     def pid(self) -> int:
@@ -48,6 +53,15 @@ class Relay:
 @contextmanager
 def relay() -> Iterator[Relay]:
     r = Relay()
+    try:
+        yield r
+    finally:
+        r.stop()
+
+
+@contextmanager
+def contract_relay() -> Iterator[Relay]:
+    r = Relay("benchmarks.contract_relay")
     try:
         yield r
     finally:
