@@ -1,5 +1,6 @@
 """The one settings object. Read from the environment (and a `.env` file), validated once at start."""
 
+import contextlib
 import os
 import secrets
 from dataclasses import dataclass, replace
@@ -64,10 +65,8 @@ def write_private(path: Path, text: str) -> None:
             file.write(text)
             file.flush()
             os.fsync(file.fileno())
-        try:
+        with contextlib.suppress(FileExistsError):  # another process made it first: theirs is kept
             os.link(aside, path)
-        except FileExistsError:
-            pass
     finally:
         aside.unlink()
 

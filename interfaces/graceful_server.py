@@ -16,6 +16,7 @@ then, since an ack is only sent once its write is durable.
 """
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -115,8 +116,6 @@ def _hard_exit() -> None:
 
 def _flush_and_exit(status: int) -> None:
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(Exception):  # a closed or broken pipe: exiting all the same
             stream.flush()
-        except Exception:
-            pass
     os._exit(status)

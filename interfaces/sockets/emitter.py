@@ -57,10 +57,8 @@ class LoopEmitter:
         loop, queue = self._loop, self._queue
         if loop is None or queue is None:
             return
-        try:
+        with contextlib.suppress(RuntimeError):  # the loop is closed: the process is ending
             loop.call_soon_threadsafe(queue.put_nowait, (event, payload, room))
-        except RuntimeError:  # the loop is closed: the process is ending
-            pass
 
     async def _drain(self) -> None:
         assert self._queue is not None
