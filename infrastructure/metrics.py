@@ -13,7 +13,7 @@ separate port, on 127.0.0.1 unless PARLEY_METRICS_HOST says otherwise; see docs/
 
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -69,7 +69,7 @@ class Acks:
         self._seconds = ACK_SECONDS.labels(event)
         self._errors: dict[str, Any] = {}  # error code -> counter child, filled on first use
 
-    def record(self, ack: dict[str, Any], seconds: float) -> None:
+    def record(self, ack: Mapping[str, Any], seconds: float) -> None:
         if ack.get("ok"):
             self._ok.inc()
         else:

@@ -2,7 +2,6 @@
 
 import logging
 import uuid
-from typing import Any
 
 from eventsourcing.persistence import PersistenceError
 from pydantic import ValidationError
@@ -11,6 +10,7 @@ from application.unit_of_work import CommandTimedOut, ShuttingDown
 from domain import errors as domain
 from infrastructure import metrics
 from infrastructure.rate_limit import RateLimited
+from interfaces.contract import ErrorCode, ErrorDetail
 from interfaces.runner import Interrupted, RequestTimedOut
 from projections.reads import InvalidCursor
 
@@ -25,7 +25,7 @@ class NotFound(Exception):
     """An HTTP path or socket event that does not exist."""
 
 
-_CODES: list[tuple[type[BaseException], int, str]] = [
+_CODES: list[tuple[type[BaseException], int, ErrorCode]] = [
     (domain.InvalidInput, 422, "validation_error"),
     (ValidationError, 422, "validation_error"),
     (InvalidCursor, 422, "validation_error"),
@@ -47,7 +47,7 @@ _CODES: list[tuple[type[BaseException], int, str]] = [
 EXPECTED_ERRORS = tuple(kind for kind, _, _ in _CODES)
 
 
-def describe(error: BaseException) -> tuple[int, dict[str, Any]]:
+def describe(error: BaseException) -> tuple[int, ErrorDetail]:
     """(HTTP status, the contract's error object) for any exception; unknown ones become `internal`.
     Every error answered passes here, and is counted here (`parley_errors_total`)."""
     status, body = _describe(error)
@@ -55,10 +55,10 @@ def describe(error: BaseException) -> tuple[int, dict[str, Any]]:
     return status, body
 
 
-def _describe(error: BaseException) -> tuple[int, dict[str, Any]]:
+def _describe(error: BaseException) -> tuple[int, ErrorDetail]:
     for kind, status, code in _CODES:
         if isinstance(error, kind):
-            body: dict[str, Any] = {"code": code, "message": _message(error)}
+            body: ErrorDetail = {"code": code, "message": _message(error)}
             if isinstance(error, RateLimited):
                 body["retry_after_ms"] = error.retry_after_ms
             return status, body

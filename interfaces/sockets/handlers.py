@@ -3,7 +3,7 @@
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -14,6 +14,16 @@ from application.commands import Parley
 from infrastructure import metrics
 from infrastructure.logs import context_id
 from infrastructure.rate_limit import Limits
+from interfaces.contract import (
+    CLIENT_EVENTS,
+    ConversationAck,
+    ConversationsAck,
+    Done,
+    MessageAck,
+    MessagesAck,
+    ReadAck,
+    Refused,
+)
 from interfaces.errors import NotFound, Unauthorized, describe
 from interfaces.runner import Interrupted, RequestTimedOut, Runner
 from interfaces.schemas import (
@@ -32,7 +42,7 @@ from projections.queries import Queries
 
 log = logging.getLogger("parley.sockets")
 M = TypeVar("M", bound=BaseModel)
-Ack = dict[str, Any]
+Ack = Mapping[str, Any]  # one of the contract's acks (interfaces/contract.py)
 
 
 class SocketEvents:
@@ -56,20 +66,10 @@ class SocketEvents:
         self.deadline = run.deadline + 2  # past the runner's, so its more precise answer comes first
 
     def register(self) -> None:
-        events: dict[str, tuple[type[BaseModel] | None, Callable[..., Awaitable[Ack]]]] = {
-            "start_conversation": (StartConversation, self.start_conversation),
-            "join_conversation": (ConversationRef, self.join_conversation),
-            "leave_conversation": (ConversationRef, self.leave_conversation),
-            "send_message": (SendMessage, self.send_message),
-            "get_conversations": (GetConversations, self.get_conversations),
-            "get_messages": (GetMessages, self.get_messages),
-            "mark_as_delivered": (MarkUpTo, self.mark_as_delivered),
-            "mark_as_read": (MarkUpTo, self.mark_as_read),
-            "typing_start": (ConversationRef, self.typing_start),
-            "typing_stop": (ConversationRef, self.typing_stop),
-        }
-        for name, (model, handler) in events.items():
-            self.sio.on(name, self._acking(name, model, handler))
+        """Each client event of the contract (interfaces/contract.py: its payload model and ack) to the
+        method of the same name."""
+        for event in CLIENT_EVENTS:
+            self.sio.on(event.name, self._acking(event.name, event.payload, getattr(self, event.name)))
         self.sio.on("*", self._unknown)
 
     def _acking(
@@ -105,26 +105,26 @@ class SocketEvents:
 
         return on_event
 
-    async def _unknown(self, event: str, sid: str, *args: Any) -> Ack:
+    async def _unknown(self, event: str, sid: str, *args: Any) -> Refused:
         return failure(NotFound(f"There is no event {event!r}."))
 
     # -- the events ---------------------------------------------------------------------------------
-    async def start_conversation(self, user_id: UUID, sid: str, data: StartConversation) -> Ack:
+    async def start_conversation(self, user_id: UUID, sid: str, data: StartConversation) -> ConversationAck:
         await self.limits.conversations.spend(str(user_id))
         recorded = await self.run.command(self.app.start_conversation, user_id, list(data.user_ids), data.title)
         return {"ok": True, "conversation": await self.run.call(self.queries.conversation, recorded.id, user_id)}
 
-    async def join_conversation(self, user_id: UUID, sid: str, data: ConversationRef) -> Ack:
+    async def join_conversation(self, user_id: UUID, sid: str, data: ConversationRef) -> ConversationAck:
         summary = await self.run.call(self.queries.conversation, data.conversation_id, user_id)
         await self.sio.enter_room(sid, conversation_room(data.conversation_id))
         return {"ok": True, "conversation": summary}
 
-    async def leave_conversation(self, user_id: UUID, sid: str, data: ConversationRef) -> Ack:
+    async def leave_conversation(self, user_id: UUID, sid: str, data: ConversationRef) -> Done:
         await self.run.call(self.queries.check_member, data.conversation_id, user_id)
         await self.sio.leave_room(sid, conversation_room(data.conversation_id))
         return {"ok": True}
 
-    async def send_message(self, user_id: UUID, sid: str, data: SendMessage) -> Ack:
+    async def send_message(self, user_id: UUID, sid: str, data: SendMessage) -> MessageAck:
         await self.limits.send.spend(str(user_id))
         if self.run.submits:  # queued from the loop: no worker thread, no hand-offs
             sent = await self.run.submitted(
@@ -136,7 +136,10 @@ class SocketEvents:
             )
         await self.typing.stop(user_id, data.conversation_id)
         if sent.is_retry:
-            message = await self.run.call(self.queries.message, sent.message_id)
+            found = await self.run.call(self.queries.message, sent.message_id)
+            if found is None:  # the original is stored, not yet projected past the read-your-writes bound
+                raise RequestTimedOut("The original of this retried message is not readable yet.")
+            message = found
         else:
             message = shapes.message(
                 {
@@ -152,37 +155,37 @@ class SocketEvents:
             )
         return {"ok": True, "message": message}
 
-    async def get_conversations(self, user_id: UUID, sid: str, data: GetConversations) -> Ack:
+    async def get_conversations(self, user_id: UUID, sid: str, data: GetConversations) -> ConversationsAck:
         conversations, next_cursor = await self.run.call(self.queries.conversations, user_id, data.limit, data.before)
         return {"ok": True, "conversations": conversations, "next_cursor": next_cursor}
 
-    async def get_messages(self, user_id: UUID, sid: str, data: GetMessages) -> Ack:
+    async def get_messages(self, user_id: UUID, sid: str, data: GetMessages) -> MessagesAck:
         messages, has_more = await self.run.call(
             self.queries.messages, data.conversation_id, user_id, data.before_seq, data.after_seq, data.limit
         )
         return {"ok": True, "messages": messages, "has_more": has_more}
 
-    async def mark_as_delivered(self, user_id: UUID, sid: str, data: MarkUpTo) -> Ack:
+    async def mark_as_delivered(self, user_id: UUID, sid: str, data: MarkUpTo) -> Done:
         await self.run.command(self.app.mark_delivered, data.conversation_id, user_id, data.up_to_seq)
         return {"ok": True}
 
-    async def mark_as_read(self, user_id: UUID, sid: str, data: MarkUpTo) -> Ack:
+    async def mark_as_read(self, user_id: UUID, sid: str, data: MarkUpTo) -> ReadAck:
         await self.run.command(self.app.mark_read, data.conversation_id, user_id, data.up_to_seq)
         unread = await self.run.call(self.queries.unread_count, data.conversation_id, user_id)
         return {"ok": True, "unread_count": unread}
 
-    async def typing_start(self, user_id: UUID, sid: str, data: ConversationRef) -> Ack:
+    async def typing_start(self, user_id: UUID, sid: str, data: ConversationRef) -> Done:
         if not self.typing.is_typing(user_id, data.conversation_id):
             await self.run.call(self.queries.check_member, data.conversation_id, user_id)
         await self.typing.start(user_id, data.conversation_id)
         return {"ok": True}
 
-    async def typing_stop(self, user_id: UUID, sid: str, data: ConversationRef) -> Ack:
+    async def typing_stop(self, user_id: UUID, sid: str, data: ConversationRef) -> Done:
         await self.run.call(self.queries.check_member, data.conversation_id, user_id)
         await self.typing.stop(user_id, data.conversation_id)
         return {"ok": True}
 
 
-def failure(error: BaseException) -> Ack:
+def failure(error: BaseException) -> Refused:
     _, body = describe(error)
     return {"ok": False, "error": body}
