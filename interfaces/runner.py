@@ -10,7 +10,6 @@ import asyncio
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, TypeVar
-from uuid import UUID
 
 import anyio
 from anyio import to_thread
@@ -31,28 +30,6 @@ class Interrupted(Exception):
     """The server stopped while this request ran: it may or may not have been done."""
 
 
-class AcknowledgedWrites:
-    """Each user's latest write that this process acknowledged before the read models reflected it:
-    what their next query waits for. Entries the projector has passed are dropped now and then, so the
-    map holds only users with writes in flight (bounded by PRUNE_AT between prunes)."""
-
-    PRUNE_AT = 10_000
-
-    def __init__(self) -> None:
-        self._positions: dict[UUID, int] = {}
-
-    def note(self, user_id: UUID, position: int, projected: int) -> None:
-        if position <= projected:
-            return
-        if position > self._positions.get(user_id, 0):
-            self._positions[user_id] = position
-        if len(self._positions) > self.PRUNE_AT:
-            self._positions = {u: p for u, p in self._positions.items() if p > projected}
-
-    def get(self, user_id: UUID) -> int:
-        return self._positions.get(user_id, 0)
-
-
 class Runner:
     """`projector`: this process's, when it projects (sends then wait for it on the loop itself)."""
 
@@ -63,7 +40,6 @@ class Runner:
         self.limiter = anyio.CapacityLimiter(settings.worker_threads)
         self.deadline = settings.request_timeout_seconds
         self.read_your_writes_timeout = settings.read_your_writes_timeout
-        self.acknowledged = AcknowledgedWrites()
 
     async def call(self, function: Callable[..., T], *args: Any) -> T:
         """Run a blocking call (a query) in the pool."""
@@ -87,30 +63,20 @@ class Runner:
         except TimeoutError:
             raise RequestTimedOut(f"No answer within {self.deadline:.0f} s.") from None
 
-    async def submitted(self, future: "Future[T]", user_id: UUID) -> T:
-        """Await a command queued for group commit on the loop itself (no worker thread, no hand-off),
-        and answer as soon as it is durable: the user's later queries wait for it instead (`query`), as
-        the contract allows ("Read your writes"). The group commit answers within its own deadline;
-        this one is the backstop."""
+    async def submitted(self, future: "Future[T]") -> T:
+        """Await a command queued for group commit, then read your writes, on the loop itself: no
+        worker thread is taken and no thread hand-off is paid either way. The group commit answers
+        within its own deadline; this one is the backstop."""
         try:
             result = await asyncio.wait_for(asyncio.wrap_future(future), self.deadline)
         except TimeoutError:
             raise RequestTimedOut(f"No answer within {self.deadline:.0f} s.") from None
         position = getattr(result, "position", None)
-        if position and self.projector is not None:
-            self.acknowledged.note(user_id, position, self.projector.position)
-        return result
-
-    async def query(self, user_id: UUID, function: Callable[..., T], *args: Any) -> T:
-        """Run a query on behalf of `user_id` once the read models reflect every write of theirs this
-        process acknowledged before they were projected; past the bound, `internal` (never an answer
-        without them)."""
         projector = self.projector
-        position = self.acknowledged.get(user_id)
-        if position and projector is not None and projector.position < position:
+        if position and projector is not None and not projector.failing_for():  # (see Queries.wait_for)
             reached = asyncio.wrap_future(projector.reached(position))
             try:
                 await asyncio.wait_for(reached, self.read_your_writes_timeout)
             except TimeoutError:
-                raise RequestTimedOut("Your latest messages are not readable yet.") from None
-        return await self._in_thread(function, *args)
+                pass  # as Queries.wait_for: bounded, then answer anyway (the write is durable)
+        return result
