@@ -88,10 +88,7 @@ def workload_pairs(
     `profiled`: py-spy the server when the run asks for it (Parley's, not a relay's)."""
     best: dict[str, Any] = {}
     for level in cfg.pair_levels:
-        if cast is None:  # the relay: no users, any conversation id
-            pairs = [("relay", "relay", str(uuid.uuid4())) for _ in range(level)]
-        else:
-            pairs = [(a.token, b.token, c) for a, b, c in cast.pairs[:level]]
+        pairs = pair_list(cast, level)
         result = pairs_run(
             pool,
             url,
@@ -120,10 +117,7 @@ def workload_pairs_open(
     rate: float,
     pairs_count: int,
 ) -> dict[str, Any]:
-    if cast is None:
-        pairs = [("relay", "relay", str(uuid.uuid4())) for _ in range(pairs_count)]
-    else:
-        pairs = [(a.token, b.token, c) for a, b, c in cast.pairs[:pairs_count]]
+    pairs = pair_list(cast, pairs_count)
     result = pairs_run(
         pool,
         url,
@@ -143,3 +137,11 @@ def workload_pairs_open(
         }
     )
     return result
+
+
+def pair_list(cast: Cast | None, count: int) -> list[tuple[str, str, str]]:
+    """`count` (sender token, recipient token, conversation id): the cast's, or for a relay (no users)
+    any tokens and conversation ids."""
+    if cast is None:
+        return [("relay", "relay", str(uuid.uuid4())) for _ in range(count)]
+    return [(a.token, b.token, c) for a, b, c in cast.pairs[:count]]
