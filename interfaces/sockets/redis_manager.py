@@ -26,12 +26,15 @@ import socketio
 from redis import RedisError
 
 from infrastructure.redis_clients import outage_of, redis_options
+from interfaces.sockets.fanout import DirectFanout
 
 LISTEN_RETRY_SECONDS = 1.0
 log = logging.getLogger("parley.sockets")
 
 
-class SocketRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]  # (python-socketio is untyped)
+class SocketRedisManager(socketio.AsyncRedisManager, DirectFanout):  # type: ignore[misc]  # (python-socketio is untyped)
+    """Events heard in Redis reach this process's sockets through `DirectFanout.emit` (fanout.py)."""
+
     def __init__(self, url: str, channel: str) -> None:
         super().__init__(url, channel=channel, redis_options=redis_options(asyncio=True))
         self.outage = outage_of(url)

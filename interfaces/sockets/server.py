@@ -21,6 +21,7 @@ from interfaces import contract
 from interfaces.auth import NO_SUCH_USER, token_user
 from interfaces.errors import Unauthorized, describe
 from interfaces.runner import Runner
+from interfaces.sockets.fanout import DirectFanout
 from interfaces.sockets.handlers import SocketEvents
 from interfaces.sockets.json_codec import OrjsonJson
 from interfaces.sockets.redis_manager import SocketRedisManager
@@ -37,7 +38,7 @@ log = logging.getLogger("parley.sockets")
 def create_socket_server(settings: Settings) -> socketio.AsyncServer:
     """With PARLEY_REDIS_URL, rooms are shared through Redis: an emit to a room reaches its sockets
     in every server process (python-socketio's AsyncRedisManager, bounded: interfaces/sockets/redis_manager.py)."""
-    manager = None
+    manager: socketio.AsyncManager = DirectFanout()
     if settings.redis_url:
         manager = SocketRedisManager(settings.redis_url, channel=f"{settings.redis_prefix}:socketio")
     return socketio.AsyncServer(
