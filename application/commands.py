@@ -302,17 +302,23 @@ class Parley(Application[UUID]):
         if connection is None or not connection.is_connected:
             raise NotConnected("You are no longer connected; the history stays readable.")
 
-    def _find(self, cls: type[A], aggregate_id: UUID, fresh: bool = False) -> A | None:
-        if fresh and self.repository.cache is not None:
-            try:
-                self.repository.cache.get(aggregate_id, evict=True)
-            except KeyError:
-                pass
+    def _find(self, cls: type[A], aggregate_id: UUID, fresh: bool = False, copy: bool = True) -> A | None:
+        """`copy`: a deep copy of the cached aggregate (the library's default), else the cached object
+        itself (for the group-commit writer only: see UnitOfWork)."""
+        if fresh:
+            self._forget([aggregate_id])
         try:
-            aggregate: Aggregate = self.repository.get(aggregate_id)
+            aggregate: Aggregate = self.repository.get(aggregate_id, deepcopy_from_cache=copy)
         except AggregateNotFoundError:
             return None
         return aggregate if isinstance(aggregate, cls) else None
+
+    def _forget(self, aggregate_ids: list[Any]) -> None:
+        cache = self.repository.cache
+        if cache is not None:
+            for aggregate_id in aggregate_ids:
+                with contextlib.suppress(KeyError):
+                    cache.get(aggregate_id, evict=True)
 
     def _retrying(self, attempt: Callable[[bool], T]) -> T:
         """Run `attempt`; after a conflict, run it again on fresh aggregates, backing off with jitter.

@@ -1,5 +1,6 @@
 """py-spy profiles of a server process over a measured window, summarised by area (--profile)."""
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -73,7 +74,10 @@ class Profiler:
                 if self.raw.stat().st_size
                 else {"error": err.decode(errors="replace")[-500:]}
             )
-            self.raw.unlink(missing_ok=True)
+            if os.environ.get("BENCH_KEEP_PROFILES"):  # the raw stacks, for a closer look (flamegraphs)
+                self.summary["raw_stacks"] = str(self.raw)
+            else:
+                self.raw.unlink(missing_ok=True)
         return self.summary
 
 

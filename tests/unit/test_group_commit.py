@@ -112,10 +112,10 @@ def test_a_store_failure_while_loading_answers_the_whole_group_and_the_writer_go
     down = threading.Event()
     down.set()
 
-    def find(cls, aggregate_id, fresh=False):  # type: ignore[no-untyped-def]
+    def find(cls, aggregate_id, fresh=False, copy=True):  # type: ignore[no-untyped-def]
         if down.is_set():
             raise OperationalError("connection refused")
-        return real_find(cls, aggregate_id, fresh)
+        return real_find(cls, aggregate_id, fresh, copy)
 
     monkeypatch.setattr(grouped, "_find", find)
     futures = [grouped.submit_message(conversation, alice, uuid4(), f"while down {n}") for n in range(5)]
@@ -179,6 +179,10 @@ def test_a_failing_save_answers_every_command_and_a_closed_writer_refuses_new_on
     monkeypatch.setattr(grouped, "save", lambda *aggregates: (_ for _ in ()).throw(OperationalError("disk full")))
     with pytest.raises(OperationalError):
         grouped.send_message(conversation, alice, uuid4(), "lost")
+    cache = grouped.repository.cache
+    assert cache is not None
+    with pytest.raises(KeyError):  # the writer changed the cached conversation itself: dropped, not kept
+        cache.get(conversation)
     monkeypatch.setattr(grouped, "save", real_save)
     assert grouped.send_message(conversation, alice, uuid4(), "kept").seq == 1
     assert grouped.group_commit is not None
