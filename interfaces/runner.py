@@ -7,9 +7,11 @@ its own and its result is dropped.
 """
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, TypeVar
+from uuid import UUID
 
 import anyio
 from anyio import to_thread
@@ -19,6 +21,7 @@ from projections.projector import Projector
 from projections.queries import Queries
 
 T = TypeVar("T")
+UNPROJECTED_WINDOW = 200  # log positions a send may be acknowledged ahead of the read models (push-back)
 
 
 class RequestTimedOut(Exception):
@@ -28,6 +31,28 @@ class RequestTimedOut(Exception):
 
 class Interrupted(Exception):
     """The server stopped while this request ran: it may or may not have been done."""
+
+
+class AcknowledgedWrites:
+    """Each user's latest write that this process acknowledged before the read models reflected it:
+    what their next query waits for. Entries the projector has passed are dropped now and then, so the
+    map holds only users with writes in flight (bounded by PRUNE_AT between prunes)."""
+
+    PRUNE_AT = 10_000
+
+    def __init__(self) -> None:
+        self._positions: dict[UUID, int] = {}
+
+    def note(self, user_id: UUID, position: int, projected: int) -> None:
+        if position <= projected:
+            return
+        if position > self._positions.get(user_id, 0):
+            self._positions[user_id] = position
+        if len(self._positions) > self.PRUNE_AT:
+            self._positions = {u: p for u, p in self._positions.items() if p > projected}
+
+    def get(self, user_id: UUID) -> int:
+        return self._positions.get(user_id, 0)
 
 
 class Runner:
@@ -40,6 +65,7 @@ class Runner:
         self.limiter = anyio.CapacityLimiter(settings.worker_threads)
         self.deadline = settings.request_timeout_seconds
         self.read_your_writes_timeout = settings.read_your_writes_timeout
+        self.acknowledged = AcknowledgedWrites()
 
     async def call(self, function: Callable[..., T], *args: Any) -> T:
         """Run a blocking call (a query) in the pool."""
@@ -63,20 +89,40 @@ class Runner:
         except TimeoutError:
             raise RequestTimedOut(f"No answer within {self.deadline:.0f} s.") from None
 
-    async def submitted(self, future: "Future[T]") -> T:
-        """Await a command queued for group commit, then read your writes, on the loop itself: no
-        worker thread is taken and no thread hand-off is paid either way. The group commit answers
-        within its own deadline; this one is the backstop."""
+    async def submitted(self, future: "Future[T]", user_id: UUID) -> T:
+        """Await a command queued for group commit on the loop itself (no worker thread, no hand-off),
+        and answer as soon as it is durable: the user's later queries wait for it instead (`query`), as
+        the contract allows ("Read your writes"). The group commit answers within its own deadline;
+        this one is the backstop."""
         try:
             result = await asyncio.wait_for(asyncio.wrap_future(future), self.deadline)
         except TimeoutError:
             raise RequestTimedOut(f"No answer within {self.deadline:.0f} s.") from None
         position = getattr(result, "position", None)
         projector = self.projector
-        if position and projector is not None and not projector.failing_for():  # (see Queries.wait_for)
+        if position and projector is not None:
+            self.acknowledged.note(user_id, position, projector.position)
+            if position - projector.position > UNPROJECTED_WINDOW and not projector.failing_for():
+                # Push back: while the projector (and so the broadcast) is further behind than the
+                # window, acks wait for it to come within it, so delivery lag stays bounded under any
+                # sustained load instead of growing with the queue (bounded wait; the write is durable).
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        asyncio.wrap_future(projector.reached(position - UNPROJECTED_WINDOW)),
+                        self.read_your_writes_timeout,
+                    )
+        return result
+
+    async def query(self, user_id: UUID, function: Callable[..., T], *args: Any) -> T:
+        """Run a query on behalf of `user_id` once the read models reflect every write of theirs this
+        process acknowledged before they were projected; past the bound, `internal` (never an answer
+        without them)."""
+        projector = self.projector
+        position = self.acknowledged.get(user_id)
+        if position and projector is not None and projector.position < position:
             reached = asyncio.wrap_future(projector.reached(position))
             try:
                 await asyncio.wait_for(reached, self.read_your_writes_timeout)
             except TimeoutError:
-                pass  # as Queries.wait_for: bounded, then answer anyway (the write is durable)
-        return result
+                raise RequestTimedOut("Your latest messages are not readable yet.") from None
+        return await self._in_thread(function, *args)

@@ -17,7 +17,9 @@ async def list_conversations(request: Request) -> JSONResponse:
     user_id = await current_user(request)
     page = query(request, ConversationPage)
     http = services(request)
-    conversations, next_cursor = await http.run.call(http.queries.conversations, user_id, page.limit, page.before)
+    conversations, next_cursor = await http.run.query(
+        user_id, http.queries.conversations, user_id, page.limit, page.before
+    )
     return ok({"conversations": conversations, "next_cursor": next_cursor})
 
 
@@ -26,8 +28,8 @@ async def list_messages(request: Request) -> JSONResponse:
     conversation_id = _conversation_id(request)
     page = query(request, MessagePage)
     http = services(request)
-    messages, has_more = await http.run.call(
-        http.queries.messages, conversation_id, user_id, page.before_seq, page.after_seq, page.limit
+    messages, has_more = await http.run.query(
+        user_id, http.queries.messages, conversation_id, user_id, page.before_seq, page.after_seq, page.limit
     )
     return ok({"messages": messages, "has_more": has_more})
 

@@ -112,10 +112,13 @@ class SocketEvents:
     async def start_conversation(self, user_id: UUID, sid: str, data: StartConversation) -> ConversationAck:
         await self.limits.conversations.spend(str(user_id))
         recorded = await self.run.command(self.app.start_conversation, user_id, list(data.user_ids), data.title)
-        return {"ok": True, "conversation": await self.run.call(self.queries.conversation, recorded.id, user_id)}
+        return {
+            "ok": True,
+            "conversation": await self.run.query(user_id, self.queries.conversation, recorded.id, user_id),
+        }
 
     async def join_conversation(self, user_id: UUID, sid: str, data: ConversationRef) -> ConversationAck:
-        summary = await self.run.call(self.queries.conversation, data.conversation_id, user_id)
+        summary = await self.run.query(user_id, self.queries.conversation, data.conversation_id, user_id)
         await self.sio.enter_room(sid, conversation_room(data.conversation_id))
         return {"ok": True, "conversation": summary}
 
@@ -128,7 +131,7 @@ class SocketEvents:
         await self.limits.send.spend(str(user_id))
         if self.run.submits:  # queued from the loop: no worker thread, no hand-offs
             sent = await self.run.submitted(
-                self.app.submit_message(data.conversation_id, user_id, data.client_message_id, data.body)
+                self.app.submit_message(data.conversation_id, user_id, data.client_message_id, data.body), user_id
             )
         else:
             sent = await self.run.command(
@@ -136,7 +139,7 @@ class SocketEvents:
             )
         await self.typing.stop(user_id, data.conversation_id)
         if sent.is_retry:
-            found = await self.run.call(self.queries.message, sent.message_id)
+            found = await self.run.query(user_id, self.queries.message, sent.message_id)
             if found is None:  # the original is stored, not yet projected past the read-your-writes bound
                 raise RequestTimedOut("The original of this retried message is not readable yet.")
             message = found
@@ -156,12 +159,14 @@ class SocketEvents:
         return {"ok": True, "message": message}
 
     async def get_conversations(self, user_id: UUID, sid: str, data: GetConversations) -> ConversationsAck:
-        conversations, next_cursor = await self.run.call(self.queries.conversations, user_id, data.limit, data.before)
+        conversations, next_cursor = await self.run.query(
+            user_id, self.queries.conversations, user_id, data.limit, data.before
+        )
         return {"ok": True, "conversations": conversations, "next_cursor": next_cursor}
 
     async def get_messages(self, user_id: UUID, sid: str, data: GetMessages) -> MessagesAck:
-        messages, has_more = await self.run.call(
-            self.queries.messages, data.conversation_id, user_id, data.before_seq, data.after_seq, data.limit
+        messages, has_more = await self.run.query(
+            user_id, self.queries.messages, data.conversation_id, user_id, data.before_seq, data.after_seq, data.limit
         )
         return {"ok": True, "messages": messages, "has_more": has_more}
 
@@ -171,7 +176,7 @@ class SocketEvents:
 
     async def mark_as_read(self, user_id: UUID, sid: str, data: MarkUpTo) -> ReadAck:
         await self.run.command(self.app.mark_read, data.conversation_id, user_id, data.up_to_seq)
-        unread = await self.run.call(self.queries.unread_count, data.conversation_id, user_id)
+        unread = await self.run.query(user_id, self.queries.unread_count, data.conversation_id, user_id)
         return {"ok": True, "unread_count": unread}
 
     async def typing_start(self, user_id: UUID, sid: str, data: ConversationRef) -> Done:

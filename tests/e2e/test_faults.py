@@ -18,6 +18,7 @@ from tests.support.databases import postgres_database
 from tests.support.log_checks import stored_messages
 from tests.support.server import ServerProcess
 from tests.support.tcp_proxy import TcpProxy
+from tests.support.waiting import until
 
 
 async def chat_pair(url: str, a_name: str = "alice", b_name: str = "bob") -> tuple[Person, Person, str]:
@@ -145,9 +146,17 @@ async def test_two_server_processes_on_one_database_keep_seqs_gap_free_and_uniqu
             seqs = await asyncio.gather(burst(a), burst(b))
             everything = seqs[0] + seqs[1]
             assert sorted(everything) == list(range(1, 51))
-            for s in (a, b):  # both processes answer the same history
-                history = await s.call("get_messages", {"conversation_id": conversation, "limit": 200})
-                assert [m["seq"] for m in history["messages"]] == list(range(1, 51))
+            for s in (a, b):  # both processes answer the same history, once each has projected the other's
+                # (a user's query waits for their own acknowledged writes; others' arrive as projected)
+                mine = {ack_seq for ack_seq in (seqs[0] if s is a else seqs[1])}
+                first_read = await s.call("get_messages", {"conversation_id": conversation, "limit": 200})
+                assert mine <= {m["seq"] for m in first_read["messages"]}  # read your writes, at once
+
+                async def whole(s: Socket = s) -> bool:
+                    history = await s.call("get_messages", {"conversation_id": conversation, "limit": 200})
+                    return [m["seq"] for m in history["messages"]] == list(range(1, 51))
+
+                await until(whole, "both processes answer the whole history")
             await a.disconnect()
             await b.disconnect()
         finally:
