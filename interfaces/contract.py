@@ -23,7 +23,9 @@ from projections.shapes import (
     Message,
     MessagesDelivered,
     MessagesRead,
+    MessageVersion,
     Presence,
+    Reaction,
     User,
     Uuid,
 )
@@ -105,6 +107,22 @@ class MessagesAck(TypedDict):
 class ReadAck(TypedDict):
     ok: Literal[True]
     unread_count: int
+
+
+@with_config(STRICT)
+class EditsAck(TypedDict):
+    """`get_message_edits`: every version of the text, oldest (the original) first; [] once deleted."""
+
+    ok: Literal[True]
+    versions: list[MessageVersion]
+
+
+@with_config(STRICT)
+class ReactionsAck(TypedDict):
+    """`react`: the message's reactions after the change."""
+
+    ok: Literal[True]
+    reactions: list[Reaction]
 
 
 # -- server events ----------------------------------------------------------------------------------
@@ -330,6 +348,8 @@ ALL_SHAPES: tuple[Any, ...] = (
     ConversationsAck,
     MessagesAck,
     ReadAck,
+    EditsAck,
+    ReactionsAck,
     UserBody,
     SignedIn,
     UsersBody,

@@ -7,9 +7,9 @@ contract checks are all generated from these declarations (interfaces/contract.p
 path builds plain dicts (a pydantic model's construction and dump cost about 9 us per Message against
 0.8 us for the dict, several times per send). mypy checks every builder against its shape.
 
-Fields of contract v2 that a later change will fill (mentions, roles, mention counts) are
-`NotRequired` until the server produces them; the others v2 added are sent with the values that hold
-while no message can be edited, deleted, reacted to or carry attachments.
+Fields of contract v2 that a later change will fill (roles) are `NotRequired` until the server
+produces them; the others v2 added for later issues (attachments, system messages, former members,
+mutes) are sent with the values that hold until then.
 """
 
 import re
@@ -114,7 +114,7 @@ class Message(TypedDict):
     edited_at: Timestamp | None
     deleted: bool
     reply_to: Quote | None
-    mentions: NotRequired[list[Uuid]]
+    mentions: list[Uuid]
     reactions: list[Reaction]
     attachments: list[Attachment]
     system: SystemChange | None
@@ -143,8 +143,16 @@ class ConversationSummary(TypedDict):
     last_message: Message | None
     last_message_at: Timestamp | None
     unread_count: int
-    mention_count: NotRequired[int]
+    mention_count: int
     created_at: Timestamp
+
+
+@with_config(STRICT)
+class MessageVersion(TypedDict):
+    """One version of a message's text (`get_message_edits`): the original first, `at` = its `sent_at`."""
+
+    body: str
+    at: Timestamp
 
 
 @with_config(STRICT)
@@ -193,6 +201,7 @@ SHAPES: tuple[type, ...] = (
     SystemChange,
     Attachment,
     Message,
+    MessageVersion,
     Member,
     ConversationSummary,
     SearchResult,
@@ -245,6 +254,7 @@ def message(row: Row, status: MessageStatus) -> Message:
         "edited_at": None,
         "deleted": False,
         "reply_to": None,
+        "mentions": [],
         "reactions": [],
         "attachments": [],
         "system": None,
@@ -286,6 +296,7 @@ def summary(
         "last_message": last_message,
         "last_message_at": conversation["last_message_at"],
         "unread_count": unread_count,
+        "mention_count": 0,
         "created_at": conversation["created_at"],
     }
 
