@@ -26,6 +26,7 @@ from projections.shapes import (
     MessageVersion,
     Presence,
     Reaction,
+    ReactionsUpdated,
     User,
     Uuid,
 )
@@ -142,6 +143,8 @@ class ServerEvent:
 
 SERVER_EVENTS = [
     ServerEvent("message_new", Message, "sockets that joined the conversation"),
+    ServerEvent("message_updated", Message, "sockets that joined the conversation (after an edit or a deletion)"),
+    ServerEvent("reactions_updated", ReactionsUpdated, "sockets that joined the conversation"),
     ServerEvent("conversation_updated", ConversationSummary, "every socket of every member (user rooms)"),
     ServerEvent("connection_updated", Connection, "every socket of both parties"),
     ServerEvent("messages_delivered", MessagesDelivered, "sockets that joined the conversation"),
@@ -168,6 +171,10 @@ CLIENT_EVENTS = [
     ClientEvent("join_conversation", schemas.ConversationRef, ConversationAck),
     ClientEvent("leave_conversation", schemas.ConversationRef, Done),
     ClientEvent("send_message", schemas.SendMessage, MessageAck),
+    ClientEvent("edit_message", schemas.EditMessage, MessageAck),
+    ClientEvent("get_message_edits", schemas.MessageRef, EditsAck),
+    ClientEvent("delete_message", schemas.MessageRef, MessageAck),
+    ClientEvent("react", schemas.React, ReactionsAck),
     ClientEvent("get_conversations", schemas.GetConversations, ConversationsAck),
     ClientEvent("get_messages", schemas.GetMessages, MessagesAck),
     ClientEvent("mark_as_delivered", schemas.MarkUpTo, Done),

@@ -239,9 +239,35 @@ def connection(row: Row) -> Connection:
     }
 
 
-def message(row: Row, status: MessageStatus) -> Message:
+QUOTE_CHARS = 200  # a Quote shows the first 200 code points of the quoted message's body
+
+
+def message(
+    row: Row, status: MessageStatus, quote: "Quote | None" = None, reactions: "list[Reaction] | None" = None
+) -> Message:
     """From a `messages` row (or anything with its columns: id, conversation_id, seq, sender_id, body,
-    client_message_id, sent_at)."""
+    client_message_id, sent_at, and optionally mentions (ids, space-separated), edited_at, deleted), the
+    Quote of the message it replies to, and its reactions. A deleted one is a tombstone."""
+    if row.get("deleted"):
+        return {
+            "id": row["id"],
+            "conversation_id": row["conversation_id"],
+            "seq": row["seq"],
+            "sender_id": row["sender_id"],
+            "kind": "text",
+            "body": "",
+            "client_message_id": row["client_message_id"],
+            "sent_at": row["sent_at"],
+            "edited_at": None,
+            "deleted": True,
+            "reply_to": None,
+            "mentions": [],
+            "reactions": [],
+            "attachments": [],
+            "system": None,
+            "status": status,
+        }
+    mentions = row.get("mentions")
     return {
         "id": row["id"],
         "conversation_id": row["conversation_id"],
@@ -251,15 +277,39 @@ def message(row: Row, status: MessageStatus) -> Message:
         "body": row["body"],
         "client_message_id": row["client_message_id"],
         "sent_at": row["sent_at"],
-        "edited_at": None,
+        "edited_at": row.get("edited_at"),
         "deleted": False,
-        "reply_to": None,
-        "mentions": [],
-        "reactions": [],
+        "reply_to": quote,
+        "mentions": mentions.split(" ") if mentions else [],
+        "reactions": reactions or [],
         "attachments": [],
         "system": None,
         "status": status,
     }
+
+
+def quote(row: Row) -> Quote:
+    """A quoted message as it is now: the start of its body, or "" once deleted."""
+    deleted = bool(row["deleted"])
+    return {
+        "id": row["id"],
+        "seq": row["seq"],
+        "sender_id": row["sender_id"],
+        "body": "" if deleted else row["body"][:QUOTE_CHARS],
+        "deleted": deleted,
+    }
+
+
+def reaction(emoji: str, user_ids: list[str]) -> Reaction:
+    return {"emoji": emoji, "user_ids": user_ids}
+
+
+def reactions_updated(conversation_id: str, message_id: str, reactions: list[Reaction]) -> ReactionsUpdated:
+    return {"conversation_id": conversation_id, "message_id": message_id, "reactions": reactions}
+
+
+def message_version(body: str, at: Timestamp) -> MessageVersion:
+    return {"body": body, "at": at}
 
 
 def message_status(sender_id: str, seq: int, members: list[Row]) -> MessageStatus:
@@ -282,7 +332,7 @@ def member(row: Row, online: bool) -> Member:
 
 
 def summary(
-    conversation: Row, members: list[Member], last_message: Message | None, unread_count: int
+    conversation: Row, members: list[Member], last_message: Message | None, unread_count: int, mention_count: int = 0
 ) -> ConversationSummary:
     """A conversation as one member sees it (`unread_count` is theirs)."""
     return {
@@ -296,7 +346,7 @@ def summary(
         "last_message": last_message,
         "last_message_at": conversation["last_message_at"],
         "unread_count": unread_count,
-        "mention_count": 0,
+        "mention_count": mention_count,
         "created_at": conversation["created_at"],
     }
 
