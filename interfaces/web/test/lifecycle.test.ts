@@ -185,3 +185,18 @@ describe('mention counts', () => {
     expect(store.getState().conversations[c.id]).toMatchObject({ unread_count: 0, mention_count: 0 });
   });
 });
+
+describe('notices', () => {
+  it('a refused change is told even when the same words were told (and dismissed) before', () => {
+    const { store, id } = withConversation();
+    const first = store.getState().messages[id].items[0];
+    store.dispatch({ type: 'changeStarted', messageId: first.id, change: { id: 'a', kind: 'delete' } });
+    store.dispatch({ type: 'changeRefused', messageId: first.id, changeId: 'a', error: 'Not connected.' });
+    const told = store.getState().noticeId;
+    store.dispatch({ type: 'changeStarted', messageId: first.id, change: { id: 'b', kind: 'delete' } });
+    store.dispatch({ type: 'changeRefused', messageId: first.id, changeId: 'b', error: 'Not connected.' });
+    expect(store.getState()).toMatchObject({ notice: 'Not connected.', noticeId: told + 1 });
+    store.dispatch({ type: 'notice', notice: 'Not connected.' }); // a repeated socket problem: not again
+    expect(store.getState().noticeId).toBe(told + 1);
+  });
+});

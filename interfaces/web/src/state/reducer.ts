@@ -8,6 +8,7 @@ export function initialState(me: ChatState['me'] = null): ChatState {
     me,
     connection: 'connecting',
     notice: null,
+    noticeId: 0,
     conversations: {},
     messages: {},
     outbox: {},
@@ -166,6 +167,11 @@ function addChange(state: ChatState, messageId: string, change: PendingChange): 
   return { ...state, pending: { ...state.pending, [messageId]: [...(state.pending[messageId] ?? []), change] } };
 }
 
+function withNotice(state: ChatState, notice: string | null): ChatState {
+  if (notice === null) return state.notice === null ? state : { ...state, notice };
+  return { ...state, notice, noticeId: state.noticeId + 1 };
+}
+
 function setTyping(state: ChatState, conversationId: string, userId: string, isTyping: boolean): ChatState {
   const current = state.typing[conversationId] ?? [];
   const has = current.includes(userId);
@@ -183,7 +189,8 @@ export function reducer(state: ChatState, action: ChatAction): ChatState {
     case 'connectionState':
       return state.connection === action.state ? state : { ...state, connection: action.state };
     case 'notice':
-      return { ...state, notice: action.notice };
+      // the same problem reported again (a reconnect attempt failing anew) stays dismissed
+      return action.notice === state.notice ? state : withNotice(state, action.notice);
     case 'conversationsLoaded':
       return action.conversations.reduce(upsertConversation, state);
     case 'conversationUpserted':
@@ -271,7 +278,7 @@ export function reducer(state: ChatState, action: ChatAction): ChatState {
     }
     case 'changeRefused': {
       const next = dropChange(state, action.messageId, action.changeId);
-      return next === state ? state : { ...next, notice: action.error };
+      return next === state ? state : withNotice(next, action.error);
     }
   }
 }

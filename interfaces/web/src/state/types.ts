@@ -42,6 +42,8 @@ export interface ChatState {
   connection: ConnectionState;
   /** Latest problem worth telling the user (socket or request error); null when none. */
   notice: string | null;
+  /** Counts the notices given, so that the same text given again shows again after a Dismiss. */
+  noticeId: number;
   conversations: Record<string, ConversationSummary>;
   messages: Record<string, ConversationMessages>;
   outbox: Record<string, OutgoingMessage[]>;
