@@ -336,3 +336,42 @@ def test_screenshots_of_message_actions_reactions_replies_and_mentions(
     width = phone.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert width[0] <= width[1], f"the page is {width[0]} px wide on a {width[1]} px screen"
     screenshot(phone, "phone-lifecycle.png")
+
+
+def test_in_a_group_all_mentions_every_other_member_and_members_act_on_their_own_messages_only(
+    new_page: NewPage, sqlite_server: ServerProcess, aio: AsyncThread
+) -> None:
+    ada, grace, alan = people(
+        sqlite_server.url, ("ada", "Ada Lovelace"), ("grace", "Grace Hopper"), ("alan", "Alan Turing")
+    )
+    a, t = aio.socket(ada), aio.socket(alan)
+    started = aio.run(a.call("start_conversation", {"user_ids": [grace.id, alan.id], "title": "Bletchley"}))
+    assert started["ok"], started
+    group = started["conversation"]["id"]
+    assert aio.run(t.send(group, "@all meeting at three"))["ok"]
+
+    ada_page, grace_page = new_page(sqlite_server.url), new_page(sqlite_server.url)
+    sign_in(ada_page, "ada")
+    sign_in(grace_page, "grace")
+    item = conversation_item(grace_page, "Bletchley")
+    expect(item.get_by_role("img", name="1 mentions", exact=True)).to_be_visible()
+    item.click()
+    expect(message(grace_page, "@all meeting at three").locator("mark")).to_have_text("@all")
+    expect(item.get_by_role("img", name=re.compile(r"mentions$"))).to_have_count(0)
+    send(grace_page, "I may be late")
+    conversation_item(ada_page, "Bletchley").click()
+    expect_log(ada_page, ["@all meeting at three", "I may be late"])
+    expect(message(ada_page, "@all meeting at three").locator("mark")).to_have_text("@all")
+
+    # Members act on others' messages by replying and reacting only.
+    assert menu_items(grace_page, "@all meeting at three") == ["Reply", "React"]
+    assert menu_items(grace_page, "I may be late") == ["Reply", "Edit", "Delete", "React"]
+    react(ada_page, "I may be late", HEART)
+    expect(reaction(grace_page, "I may be late", HEART, 1)).to_have_attribute("aria-pressed", "false")
+    message_action(grace_page, "I may be late", "Delete")
+    for page in (ada_page, grace_page):
+        expect(tombstones(page)).to_have_count(1)
+        expect(message(page, "I may be late")).to_have_count(0)
+        expect(tombstones(page).get_by_role("button")).to_have_count(0)
+    aio.run(a.disconnect())
+    aio.run(t.disconnect())

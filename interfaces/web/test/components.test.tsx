@@ -154,12 +154,14 @@ describe('ConnectionsPanel', () => {
 });
 
 describe('message actions', () => {
-  function openChat(opts: { group?: boolean; role?: 'owner' | 'admin' | 'member' } = {}) {
+  type Role = 'owner' | 'admin' | 'member';
+  function openChat(opts: { group?: boolean; role?: Role; memberRole?: Role } = {}) {
     const { client, socket } = makeClient();
     client.start();
     socket.serverAccepts();
-    const members = opts.group ? [member(me), member(bob), member(carol)] : [member(me), member(bob)];
-    const c = summary(members, { role: opts.role ?? 'member' });
+    const myEntry = { ...member(me), role: opts.memberRole ?? 'member' };
+    const members = opts.group ? [myEntry, member(bob), member(carol)] : [myEntry, member(bob)];
+    const c = summary(members, { role: opts.role });
     const original = message(c.id, 1, bob, { body: 'hello @alice' , mentions: [me.id] });
     const mine = message(c.id, 2, me, { body: 'mine' });
     const reply = message(c.id, 3, bob, {
@@ -196,6 +198,15 @@ describe('message actions', () => {
     const { client, menuOf } = openChat({ group: true, role: 'admin' });
     expect(await menuOf(1)).toEqual(['Reply', 'Delete', 'React']);
     client.stop();
+    cleanup();
+    // a summary without the caller's role: the one on their member entry counts
+    const owner = openChat({ group: true, memberRole: 'owner' });
+    expect(await owner.menuOf(1)).toEqual(['Reply', 'Delete', 'React']);
+    owner.client.stop();
+    cleanup();
+    const plain = openChat({ group: true, role: 'member', memberRole: 'member' });
+    expect(await plain.menuOf(1)).toEqual(['Reply', 'React']);
+    plain.client.stop();
   });
 
   it('shows the tombstone without actions, the quote labelled by its author, mentions, and reactions', () => {

@@ -130,7 +130,8 @@ export function ChatWindow({ conversationId }: { conversationId: string }) {
   );
 
   const kind = summary?.kind;
-  const role = summary?.role;
+  // the caller's role: the summary's own, else the one on their member entry
+  const role = summary?.role ?? summary?.members.find((m) => m.user.id === meId)?.role;
   const ctx = useMemo<MessageContext>(() => {
     return {
       meId,
