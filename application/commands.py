@@ -24,8 +24,8 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Recording
 
-from application.ports import PasswordHasher
-from application.results import MessageRecorded, Recorded
+from application.ports import MessageTexts, PasswordHasher
+from application.results import MessageChanged, MessageRecorded, Recorded
 from application.unit_of_work import POSITION_OF_SAVE, Command, GroupCommit, UnitOfWork, with_position
 from domain.connections import Connection
 from domain.conversations import DIRECT, Conversation
@@ -38,7 +38,9 @@ from domain.errors import (
     UsernameTaken,
     UserNotFound,
 )
+from domain.mentions import mentions_in
 from domain.messages import ClientMessageKey, message_id_for, normalize_body
+from domain.reactions import check_emoji
 from domain.users import User, Username, normalize_display_name, normalize_username
 
 log = logging.getLogger("parley.commands")
@@ -57,6 +59,7 @@ class Parley(Application[UUID]):
     }
     snapshotting_intervals: ClassVar[dict[Any, int]] = {Conversation: 500}  # bounds the replay of a busy conversation
     passwords: PasswordHasher
+    texts: MessageTexts | None = None  # the read models' current text (no-op edits write nothing)
     max_message_chars = 4000
     shared_store = False  # other processes write to this store too (see the module docstring)
 
@@ -135,13 +138,18 @@ class Parley(Application[UUID]):
         return self._retrying(attempt)
 
     def send_message(
-        self, conversation_id: UUID, sender_id: UUID, client_message_id: UUID, body: str
+        self,
+        conversation_id: UUID,
+        sender_id: UUID,
+        client_message_id: UUID,
+        body: str,
+        reply_to: UUID | None = None,
     ) -> MessageRecorded:
         """Append a message with the next seq; a retried client_message_id returns the original."""
         if self.shared_store:
             self._check_still_connected(conversation_id, sender_id)
         return self._conversation_command(
-            conversation_id, self._send_command(conversation_id, sender_id, client_message_id, body)
+            conversation_id, self._send_command(conversation_id, sender_id, client_message_id, body, reply_to)
         )
 
     @property
@@ -151,47 +159,145 @@ class Parley(Application[UUID]):
         return self.group_commit is not None and not self.shared_store
 
     def submit_message(
-        self, conversation_id: UUID, sender_id: UUID, client_message_id: UUID, body: str
+        self,
+        conversation_id: UUID,
+        sender_id: UUID,
+        client_message_id: UUID,
+        body: str,
+        reply_to: UUID | None = None,
     ) -> "Future[MessageRecorded]":
         """`send_message` queued for the next group commit without blocking the caller (an event loop):
         the future settles when the message is durable, or with the error that refused it."""
         if not self.submits_without_blocking:
             raise RuntimeError("submit_message needs group commit and a store this process writes alone")
         assert self.group_commit is not None
-        return self.group_commit.submit(self._send_command(conversation_id, sender_id, client_message_id, body))
+        return self.group_commit.submit(
+            self._send_command(conversation_id, sender_id, client_message_id, body, reply_to)
+        )
 
     def _send_command(
-        self, conversation_id: UUID, sender_id: UUID, client_message_id: UUID, body: str
+        self, conversation_id: UUID, sender_id: UUID, client_message_id: UUID, body: str, reply_to: UUID | None
     ) -> Command[MessageRecorded]:
         body = normalize_body(body, self.max_message_chars)
         message_id = message_id_for(sender_id, client_message_id)
+
+        def original(key: ClientMessageKey) -> MessageRecorded:
+            return MessageRecorded(
+                message_id,
+                key.conversation_id,
+                key.seq,
+                sender_id,
+                body,
+                client_message_id,
+                None,
+                self.recorder.max_notification_id(),
+            )
 
         def command(unit: UnitOfWork) -> MessageRecorded:
             conversation = unit.find(Conversation, conversation_id)
             if conversation is None:
                 raise ConversationNotFound("No such conversation.")
             if unit.recheck and (key := unit.find(ClientMessageKey, message_id)) is not None:
-                return MessageRecorded(
-                    message_id,
-                    key.conversation_id,
-                    key.seq,
-                    sender_id,
-                    body,
-                    client_message_id,
-                    None,
-                    self.recorder.max_notification_id(),
-                )
+                return original(key)
             conversation.check_member(sender_id)
             if conversation.kind == DIRECT and not self._are_connected(*conversation.pair, unit=unit):
                 raise NotConnected("You are no longer connected; the history stays readable.")
-            seq = conversation.send(sender_id, message_id, body, client_message_id)
+            if reply_to is not None:
+                try:
+                    conversation.check_reply(reply_to, unit.find(ClientMessageKey, reply_to))
+                except DomainError:  # a retry is recognised before its reply_to is checked
+                    if (key := unit.find(ClientMessageKey, message_id)) is not None:
+                        return original(key)
+                    raise
+            mentions = self._mentions(unit, conversation, sender_id, body)
+            seq = conversation.send(sender_id, message_id, body, client_message_id, reply_to, mentions)
             sent_at = conversation.pending_events[-1].timestamp
             unit.stage(conversation, ClientMessageKey(sender_id, client_message_id, conversation.id, seq))
             return MessageRecorded(
-                message_id, conversation.id, seq, sender_id, body, client_message_id, sent_at, POSITION_OF_SAVE
+                message_id,
+                conversation.id,
+                seq,
+                sender_id,
+                body,
+                client_message_id,
+                sent_at,
+                POSITION_OF_SAVE,
+                reply_to,
+                tuple(mentions),
             )
 
         return command
+
+    def _mentions(self, unit: UnitOfWork, conversation: Conversation, sender_id: UUID, body: str) -> list[UUID]:
+        """Whom `body` mentions: the members' usernames are read only when it holds an `@`."""
+        if "@" not in body:
+            return []
+        names: dict[str, UUID] = {}
+        for member_id in conversation.member_ids:
+            user = unit.find(User, member_id)
+            if user is not None:
+                names[user.username] = member_id
+        return mentions_in(body, sender_id, names, conversation.kind != DIRECT)
+
+    # -- what happens to a message after it is sent --------------------------------------------------
+    def edit_message(self, conversation_id: UUID, editor_id: UUID, message_id: UUID, body: str) -> MessageChanged:
+        body = normalize_body(body, self.max_message_chars)
+        current = self.texts.current_body(message_id) if self.texts is not None else None
+
+        def change(unit: UnitOfWork, conversation: Conversation, message: ClientMessageKey) -> bool:
+            self._check_connected(unit, conversation)
+            mentions = self._mentions(unit, conversation, editor_id, body)
+            return conversation.edit(editor_id, message, body, mentions, current if current is not None else "")
+
+        return self._message_command(conversation_id, editor_id, message_id, change)
+
+    def delete_message(self, conversation_id: UUID, user_id: UUID, message_id: UUID) -> MessageChanged:
+        return self._message_command(
+            conversation_id,
+            user_id,
+            message_id,
+            lambda unit, conversation, message: conversation.delete(user_id, message),
+        )
+
+    def react(self, conversation_id: UUID, user_id: UUID, message_id: UUID, emoji: str, add: bool) -> MessageChanged:
+        emoji = check_emoji(emoji)
+
+        def change(unit: UnitOfWork, conversation: Conversation, message: ClientMessageKey) -> bool:
+            self._check_connected(unit, conversation)
+            return conversation.react(user_id, message, emoji, add)
+
+        return self._message_command(conversation_id, user_id, message_id, change)
+
+    def _message_command(
+        self,
+        conversation_id: UUID,
+        user_id: UUID,
+        message_id: UUID,
+        change: Callable[[UnitOfWork, Conversation, ClientMessageKey], bool],
+    ) -> MessageChanged:
+        """Find the conversation and the message (its key: sender, seq), check membership, apply `change`."""
+        if self.shared_store:
+            self._find(Conversation, conversation_id, fresh=True)  # the cached copy may be behind
+
+        def command(unit: UnitOfWork) -> MessageChanged:
+            conversation = unit.find(Conversation, conversation_id)
+            if conversation is None:
+                raise ConversationNotFound("No such conversation.")
+            conversation.check_member(user_id)
+            message = conversation.message_of(message_id, unit.find(ClientMessageKey, message_id))
+            if not change(unit, conversation, message):
+                reactions = tuple((e, tuple(u)) for e, u in conversation.reactions_of(message_id))
+                return MessageChanged(conversation_id, message_id, False, None, reactions)
+            unit.stage(conversation)
+            reactions = tuple((e, tuple(u)) for e, u in conversation.reactions_of(message_id))
+            return MessageChanged(conversation_id, message_id, True, POSITION_OF_SAVE, reactions)
+
+        return self._conversation_command(conversation_id, command)
+
+    def _check_connected(self, unit: UnitOfWork, conversation: Conversation) -> None:
+        """Editing and reacting in a direct conversation need its two users connected (deleting does not)."""
+        if conversation.kind == DIRECT and not self._are_connected(*conversation.pair, unit=unit):
+            raise NotConnected("You are no longer connected; the history stays readable.")
 
     def mark_delivered(self, conversation_id: UUID, user_id: UUID, up_to_seq: int) -> Recorded:
         return self._mark(conversation_id, up_to_seq, lambda c: c.mark_delivered(user_id, up_to_seq))

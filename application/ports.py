@@ -12,3 +12,11 @@ class PasswordHasher(Protocol):
 
 class Presence(Protocol):
     def online(self, user_ids: list[UUID]) -> set[UUID]: ...
+
+
+class MessageTexts(Protocol):
+    """A message's text as the read models hold it now (None: not there). An edit that would not change
+    it writes nothing; the sender's own earlier edits are reflected (each was acknowledged once the
+    read models reached it), so the aggregate need not keep any text."""
+
+    def current_body(self, message_id: UUID) -> str | None: ...

@@ -21,7 +21,20 @@ class MessageRecorded:
     client_message_id: UUID
     sent_at: datetime | None  # None when this was a retry of an earlier send (read the original)
     position: int | None
+    reply_to: UUID | None = None
+    mentions: tuple[UUID, ...] = ()
 
     @property
     def is_retry(self) -> bool:
         return self.sent_at is None
+
+
+@dataclass(frozen=True)
+class MessageChanged:
+    """An edit, deletion or reaction: `changed` False when it wrote nothing (already so)."""
+
+    conversation_id: UUID
+    message_id: UUID
+    changed: bool
+    position: int | None
+    reactions: tuple[tuple[str, tuple[str, ...]], ...] = ()  # after a reaction: (emoji, user ids), in order

@@ -67,7 +67,20 @@ CATALOG = (
             Conversation.ConversationStarted: "A conversation began: `kind` is `direct` (two members, no "
             "title) or `group` (title optional); `member_ids` lists the starter first.",
             Conversation.MessageSent: "`sender_id` sent `body` (normalised) as number `seq`, the last seq + 1; "
-            "`message_id` derives from the sender and `client_message_id`.",
+            "`message_id` derives from the sender and `client_message_id`. `reply_to`: the message it quotes "
+            "(of this conversation, not deleted), or null. `mentions`: the members it mentions, as the server "
+            "decided when it was sent (a rebuild does not depend on later username changes). Version 1 "
+            "events (before replies and mentions) are read with `reply_to` null and no mentions.",
+            Conversation.MessageEdited: "The sender replaced message `message_id`'s text with `body` "
+            "(normalised, different from the text it had); `mentions` recomputed from it. Every earlier "
+            "version stays in the log (`get_message_edits`).",
+            Conversation.MessageDeleted: "`deleted_by` (its sender, or the group's owner) deleted message "
+            "`message_id` for everyone: it is a tombstone from here on. Carries no text: message text lives "
+            "only in `MessageSent.body` and `MessageEdited.body`, so that erasure can make exactly those "
+            "unrecoverable.",
+            Conversation.ReactionAdded: "Member `user_id` reacted to message `message_id` with `emoji` (one "
+            "fully-qualified emoji; at most 20 distinct per message).",
+            Conversation.ReactionRemoved: "Member `user_id` took back their reaction `emoji` to message `message_id`.",
             Conversation.MessagesDelivered: "Member `user_id`'s delivery marker moved forward to `up_to_seq` "
             "(never past the last seq).",
             Conversation.MessagesRead: "Member `user_id` read up to `up_to_seq`; their delivery marker moves "

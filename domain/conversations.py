@@ -1,19 +1,35 @@
-"""Conversations: who is in them and the gap-free sequence of their messages."""
+"""Conversations: who is in them, the gap-free sequence of their messages, and what happened to those
+messages since (edits, deletions, reactions)."""
 
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
 from domain.connections import pair_id
-from domain.errors import InvalidInput, NotAMember
-from domain.messages import check_text
+from domain.errors import Forbidden, InvalidInput, InvalidState, MessageNotFound, NotAMember
+from domain.messages import ClientMessageKey, check_text
+from domain.reactions import MAX_DISTINCT_REACTIONS
 
 DIRECT, GROUP = "direct", "group"
 TITLE_MAX_CHARS = 100
 
 
 class Conversation(Aggregate):
-    """Holds membership and the last seq only (never message bodies), so it stays small to load."""
+    """Holds membership, the last seq and, for the messages that changed since they were sent, whether
+    they are deleted and their reactions: never bodies, nor anything per message that did not change,
+    so it stays small to load. Which message is whose comes from its `ClientMessageKey` (the message
+    id's own stream), which the commands hand in.
+
+    Text lives only in `MessageSent.body` and `MessageEdited.body`, so that a later per-message
+    encryption of exactly those fields (destroying the key: crypto-shredding) leaves no text behind."""
+
+    class_version = 2  # v2: `deleted` and `reactions` (a snapshot of v1 predates both: none of either)
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["deleted"] = {}
+        state["reactions"] = {}
 
     class ConversationStarted(Aggregate.Created):
         kind: str
@@ -22,11 +38,38 @@ class Conversation(Aggregate):
         started_by: UUID
 
     class MessageSent(Aggregate.Event):
+        class_version = 2  # v2: reply_to and mentions
         message_id: UUID
         seq: int
         sender_id: UUID
         body: str
         client_message_id: UUID
+        reply_to: UUID | None
+        mentions: list[UUID]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["reply_to"] = None
+            state["mentions"] = []
+
+    class MessageEdited(Aggregate.Event):
+        message_id: UUID
+        body: str
+        mentions: list[UUID]
+
+    class MessageDeleted(Aggregate.Event):
+        message_id: UUID
+        deleted_by: UUID
+
+    class ReactionAdded(Aggregate.Event):
+        message_id: UUID
+        user_id: UUID
+        emoji: str
+
+    class ReactionRemoved(Aggregate.Event):
+        message_id: UUID
+        user_id: UUID
+        emoji: str
 
     class MessagesDelivered(Aggregate.Event):
         user_id: UUID
@@ -61,15 +104,120 @@ class Conversation(Aggregate):
         self.last_seq = 0
         self.delivered: dict[UUID, int] = {}  # each member's delivery marker (0 when absent)
         self.read: dict[UUID, int] = {}  # each member's read marker
+        self.deleted: dict[str, bool] = {}  # message id -> True, for each deleted message
+        self.reactions: dict[str, dict[str, list[str]]] = {}  # message id -> emoji -> user ids, in order
 
-    def send(self, sender_id: UUID, message_id: UUID, body: str, client_message_id: UUID) -> int:
+    def send(
+        self,
+        sender_id: UUID,
+        message_id: UUID,
+        body: str,
+        client_message_id: UUID,
+        reply_to: UUID | None = None,
+        mentions: list[UUID] | None = None,
+    ) -> int:
         self.check_member(sender_id)
-        self._send(message_id, self.last_seq + 1, sender_id, body, client_message_id)
+        self._send(message_id, self.last_seq + 1, sender_id, body, client_message_id, reply_to, mentions or [])
         return self.last_seq
 
     @event(MessageSent)
-    def _send(self, message_id: UUID, seq: int, sender_id: UUID, body: str, client_message_id: UUID) -> None:
+    def _send(
+        self,
+        message_id: UUID,
+        seq: int,
+        sender_id: UUID,
+        body: str,
+        client_message_id: UUID,
+        reply_to: UUID | None,
+        mentions: list[UUID],
+    ) -> None:
         self.last_seq = seq
+
+    # -- what happens to a message after it is sent -------------------------------------------------
+    def message_of(self, message_id: UUID, key: ClientMessageKey | None) -> ClientMessageKey:
+        """The message `message_id` of this conversation (its key: sender and seq), else MessageNotFound."""
+        if key is None or key.conversation_id != self.id:
+            raise MessageNotFound("No such message in this conversation.")
+        return key
+
+    def is_deleted(self, message_id: UUID) -> bool:
+        return str(message_id) in self.deleted
+
+    def check_reply(self, message_id: UUID, key: ClientMessageKey | None) -> None:
+        """A reply quotes a message of this conversation that is not deleted."""
+        self.message_of(message_id, key)
+        if self.is_deleted(message_id):
+            raise InvalidState("You cannot reply to a deleted message.")
+
+    def edit(self, editor_id: UUID, message: ClientMessageKey, body: str, mentions: list[UUID], current: str) -> bool:
+        """The sender replaces the text of a message not deleted; False (nothing written) when `body`
+        equals `current`, its text now."""
+        self.check_member(editor_id)
+        if message.sender_id != editor_id:
+            raise Forbidden("Only its sender can edit a message.")
+        if self.is_deleted(message.id):
+            raise InvalidState("A deleted message cannot be edited.")
+        if body == current:
+            return False
+        self._edit(message.id, body, mentions)
+        return True
+
+    @event(MessageEdited)
+    def _edit(self, message_id: UUID, body: str, mentions: list[UUID]) -> None:
+        pass  # the aggregate keeps no text
+
+    def delete(self, user_id: UUID, message: ClientMessageKey) -> bool:
+        """For everyone: by its sender, or by the owner of a group (its starter). False when already deleted."""
+        self.check_member(user_id)
+        owner = self.kind == GROUP and user_id == self.started_by
+        if message.sender_id != user_id and not owner:
+            raise Forbidden("Only its sender (or the group's owner) can delete a message.")
+        if self.is_deleted(message.id):
+            return False
+        self._delete(message.id, user_id)
+        return True
+
+    @event(MessageDeleted)
+    def _delete(self, message_id: UUID, deleted_by: UUID) -> None:
+        self.deleted[str(message_id)] = True
+        self.reactions.pop(str(message_id), None)
+
+    def react(self, user_id: UUID, message: ClientMessageKey, emoji: str, add: bool) -> bool:
+        """Add or remove the user's reaction `emoji` (already judged: domain/reactions.py); False when
+        that changes nothing (added already, or not there)."""
+        self.check_member(user_id)
+        if self.is_deleted(message.id):
+            raise InvalidState("A deleted message takes no reactions.")
+        reactions = self.reactions.get(str(message.id), {})
+        users = reactions.get(emoji, [])
+        if add:
+            if str(user_id) in users:
+                return False
+            if emoji not in reactions and len(reactions) >= MAX_DISTINCT_REACTIONS:
+                raise InvalidState(f"A message takes at most {MAX_DISTINCT_REACTIONS} different reactions.")
+            self._add_reaction(message.id, user_id, emoji)
+        else:
+            if str(user_id) not in users:
+                return False
+            self._remove_reaction(message.id, user_id, emoji)
+        return True
+
+    @event(ReactionAdded)
+    def _add_reaction(self, message_id: UUID, user_id: UUID, emoji: str) -> None:
+        self.reactions.setdefault(str(message_id), {}).setdefault(emoji, []).append(str(user_id))
+
+    @event(ReactionRemoved)
+    def _remove_reaction(self, message_id: UUID, user_id: UUID, emoji: str) -> None:
+        reactions = self.reactions[str(message_id)]
+        reactions[emoji].remove(str(user_id))
+        if not reactions[emoji]:
+            del reactions[emoji]
+        if not reactions:
+            del self.reactions[str(message_id)]
+
+    def reactions_of(self, message_id: UUID) -> list[tuple[str, list[str]]]:
+        """(emoji, user ids) in first-reaction order, user ids in reacting order."""
+        return [(emoji, list(users)) for emoji, users in self.reactions.get(str(message_id), {}).items()]
 
     def mark_delivered(self, user_id: UUID, up_to_seq: int) -> bool:
         """Move the member's delivery marker forward, clamped to the last seq; False when it would not move."""

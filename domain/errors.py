@@ -47,3 +47,11 @@ class NotAMember(DomainError):
 
 class InvalidCredentials(DomainError):
     """The username and password do not match."""
+
+
+class MessageNotFound(DomainError):
+    """No message of this conversation has this id."""
+
+
+class Forbidden(DomainError):
+    """The user may not do this to this message (edit another's, delete another's outside a group they own)."""

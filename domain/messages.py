@@ -51,5 +51,6 @@ class ClientMessageKey(Aggregate):
 
     @event(ClientMessageKeyClaimed)
     def __init__(self, sender_id: UUID, client_message_id: UUID, conversation_id: UUID, seq: int) -> None:
+        self.sender_id = sender_id
         self.conversation_id = conversation_id
         self.seq = seq

@@ -106,6 +106,7 @@ def bootstrap(settings: Settings, *, passwords: PasswordHasher | None = None, pr
     position = projector if projecting else RecordedPosition(db, projector)
     reads = ReadModelReads(LIVE_PREFIX)
     queries = Queries(db, reads, position, app.passwords, presence, settings.read_your_writes_timeout)
+    app.texts = queries  # an edit to the text a message has now writes nothing
     tokens = Tokens(settings.jwt_secret or "", settings.token_ttl_seconds)
     positions = EventPositions(db, app.recorder.events_table_name)  # type: ignore[attr-defined]
     return Container(settings, app, db, projector, queries, tokens, presence, limits, positions, position, redis)

@@ -23,7 +23,10 @@ from projections.shapes import (
     Message,
     MessagesDelivered,
     MessagesRead,
+    MessageVersion,
     Presence,
+    Reaction,
+    ReactionsUpdated,
     User,
     Uuid,
 )
@@ -107,6 +110,22 @@ class ReadAck(TypedDict):
     unread_count: int
 
 
+@with_config(STRICT)
+class EditsAck(TypedDict):
+    """`get_message_edits`: every version of the text, oldest (the original) first; [] once deleted."""
+
+    ok: Literal[True]
+    versions: list[MessageVersion]
+
+
+@with_config(STRICT)
+class ReactionsAck(TypedDict):
+    """`react`: the message's reactions after the change."""
+
+    ok: Literal[True]
+    reactions: list[Reaction]
+
+
 # -- server events ----------------------------------------------------------------------------------
 @with_config(STRICT)
 class Typing(TypedDict):
@@ -124,6 +143,8 @@ class ServerEvent:
 
 SERVER_EVENTS = [
     ServerEvent("message_new", Message, "sockets that joined the conversation"),
+    ServerEvent("message_updated", Message, "sockets that joined the conversation (after an edit or a deletion)"),
+    ServerEvent("reactions_updated", ReactionsUpdated, "sockets that joined the conversation"),
     ServerEvent("conversation_updated", ConversationSummary, "every socket of every member (user rooms)"),
     ServerEvent("connection_updated", Connection, "every socket of both parties"),
     ServerEvent("messages_delivered", MessagesDelivered, "sockets that joined the conversation"),
@@ -150,6 +171,10 @@ CLIENT_EVENTS = [
     ClientEvent("join_conversation", schemas.ConversationRef, ConversationAck),
     ClientEvent("leave_conversation", schemas.ConversationRef, Done),
     ClientEvent("send_message", schemas.SendMessage, MessageAck),
+    ClientEvent("edit_message", schemas.EditMessage, MessageAck),
+    ClientEvent("get_message_edits", schemas.MessageRef, EditsAck),
+    ClientEvent("delete_message", schemas.MessageRef, MessageAck),
+    ClientEvent("react", schemas.React, ReactionsAck),
     ClientEvent("get_conversations", schemas.GetConversations, ConversationsAck),
     ClientEvent("get_messages", schemas.GetMessages, MessagesAck),
     ClientEvent("mark_as_delivered", schemas.MarkUpTo, Done),
@@ -330,6 +355,8 @@ ALL_SHAPES: tuple[Any, ...] = (
     ConversationsAck,
     MessagesAck,
     ReadAck,
+    EditsAck,
+    ReactionsAck,
     UserBody,
     SignedIn,
     UsersBody,

@@ -37,6 +37,8 @@ _CODES: list[tuple[type[BaseException], int, ErrorCode]] = [
     (domain.InvalidState, 409, "invalid_state"),
     (domain.NotConnected, 403, "not_connected"),
     (domain.ConversationNotFound, 404, "not_found"),
+    (domain.MessageNotFound, 404, "not_found"),
+    (domain.Forbidden, 403, "forbidden"),
     (domain.NotAMember, 403, "not_a_member"),
     (domain.InvalidCredentials, 401, "invalid_credentials"),
     (Unauthorized, 401, "unauthorized"),

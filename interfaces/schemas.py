@@ -3,7 +3,7 @@
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
 
 
 class Payload(BaseModel):
@@ -22,6 +22,7 @@ Prefix = Annotated[StrictStr, Field(min_length=1, max_length=32)]
 Cursor = Annotated[StrictStr, Field(max_length=200)]
 Title = Annotated[StrictStr, Field(max_length=1000)]
 Body = Annotated[StrictStr, Field(max_length=100_000)]  # the domain's own limit is checked after normalising
+Emoji = Annotated[StrictStr, Field(min_length=1, max_length=64)]
 
 
 # -- HTTP bodies and query strings ----------------------------------------------------------------
@@ -79,6 +80,25 @@ class SendMessage(Payload):
     conversation_id: UUID
     client_message_id: UUID
     body: Body
+    reply_to: UUID | None = None  # a message of the same conversation (contract section 6)
+
+
+class MessageRef(Payload):
+    conversation_id: UUID
+    message_id: UUID
+
+
+class EditMessage(Payload):
+    conversation_id: UUID
+    message_id: UUID
+    body: Body
+
+
+class React(Payload):
+    conversation_id: UUID
+    message_id: UUID
+    emoji: Emoji  # the domain judges it: one fully-qualified emoji
+    add: StrictBool
 
 
 class GetConversations(Payload):

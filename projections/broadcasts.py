@@ -10,7 +10,15 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from projections import shapes
-from projections.changes import Change, ConnectionChanged, ConversationChanged, MarkerMoved, MessageAdded
+from projections.changes import (
+    Change,
+    ConnectionChanged,
+    ConversationChanged,
+    MarkerMoved,
+    MessageAdded,
+    MessageUpdated,
+    ReactionsChanged,
+)
 from projections.ports import SqlDatabase
 from projections.reads import IsOnline, ReadModelReads
 from projections.shapes import Connection, iso
@@ -37,23 +45,56 @@ class Broadcaster:
 
     def publish(self, changes: list[Change]) -> None:
         # Messages and receipts carry their whole payload: out first, before the read that the
-        # summaries and connections need.
+        # summaries and connections need (a reply's Quote is read first: the quoted message as it is now).
+        replies = [c.reply_to for c in changes if isinstance(c, MessageAdded) and c.reply_to]
+        quotes: dict[str, shapes.Quote] = {}
+        if replies:
+            with self.db.transaction(commit=False) as cur:
+                quotes = self.reads.quotes(cur, list(dict.fromkeys(replies)))
         for change in changes:
             if isinstance(change, MessageAdded):
                 message = change.message
+                if change.reply_to:
+                    message = {**message, "reply_to": quotes.get(change.reply_to)}
                 self.emitter.emit("message_new", message, conversation_room(message["conversation_id"]))
             elif isinstance(change, MarkerMoved):
                 self.emitter.emit(change.event, change.payload, conversation_room(change.payload["conversation_id"]))
-        conversations = list(dict.fromkeys(c.conversation_id for c in changes if isinstance(c, ConversationChanged)))
+        viewers: dict[str, set[str] | None] = {}  # conversation -> whose view changed (None: everyone's)
+        for c in changes:
+            if isinstance(c, ConversationChanged):
+                if c.user_ids is None:
+                    viewers[c.conversation_id] = None
+                else:
+                    seen = viewers.setdefault(c.conversation_id, set())
+                    if seen is not None:
+                        seen.update(c.user_ids)
         connections = list(dict.fromkeys(c.connection_id for c in changes if isinstance(c, ConnectionChanged)))
-        if not conversations and not connections:
+        updated = [c for c in changes if isinstance(c, MessageUpdated | ReactionsChanged)]
+        if not viewers and not connections and not updated:
             return
         with self.db.transaction(commit=False) as cur:
-            summaries = self.reads.summaries(cur, conversations, self.is_online)
+            messages = self.reads.messages_by_id(
+                cur, list(dict.fromkeys(c.message_id for c in updated if isinstance(c, MessageUpdated)))
+            )
+            reactions = self.reads.reactions(
+                cur, list(dict.fromkeys(c.message_id for c in updated if isinstance(c, ReactionsChanged)))
+            )
+            summaries = self.reads.summaries(cur, list(viewers), self.is_online)
             connection_rows = [self.reads.connection(cur, c) for c in connections]
-        for conversation_id in conversations:
+        for change in updated:  # in log order: the events of one message in the order the store took them
+            room = conversation_room(change.conversation_id)
+            if isinstance(change, MessageUpdated):
+                if change.message_id in messages:
+                    self.emitter.emit("message_updated", messages[change.message_id], room)
+            else:
+                payload = shapes.reactions_updated(
+                    change.conversation_id, change.message_id, reactions.get(change.message_id, [])
+                )
+                self.emitter.emit("reactions_updated", payload, room)
+        for conversation_id, users in viewers.items():
             for user_id, summary in summaries.get(conversation_id, {}).items():
-                self.emitter.emit("conversation_updated", summary, user_room(user_id))
+                if users is None or user_id in users:
+                    self.emitter.emit("conversation_updated", summary, user_room(user_id))
         for connection in connection_rows:
             if connection is not None:
                 self._connection_updated(connection)

@@ -12,14 +12,33 @@ class ConnectionChanged:
 
 @dataclass(frozen=True)
 class ConversationChanged:
-    """A member's view of the conversation changed (new conversation, new message, markers)."""
+    """A member's view of the conversation changed (new conversation, new message, markers, an edit or
+    deletion): of every member, or only of `user_ids`."""
 
     conversation_id: str
+    user_ids: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
 class MessageAdded:
-    message: Message  # as first sent
+    message: Message  # as first sent (its `reply_to` Quote is read when it is published)
+    reply_to: str | None = None  # the quoted message's id
+
+
+@dataclass(frozen=True)
+class MessageUpdated:
+    """A message was edited or deleted: `message_updated` with the message as it is now."""
+
+    conversation_id: str
+    message_id: str
+
+
+@dataclass(frozen=True)
+class ReactionsChanged:
+    """A message's reactions changed: `reactions_updated`."""
+
+    conversation_id: str
+    message_id: str
 
 
 @dataclass(frozen=True)
@@ -30,4 +49,4 @@ class MarkerMoved:
     payload: MessagesDelivered | MessagesRead
 
 
-Change = ConnectionChanged | ConversationChanged | MessageAdded | MarkerMoved
+Change = ConnectionChanged | ConversationChanged | MessageAdded | MarkerMoved | MessageUpdated | ReactionsChanged

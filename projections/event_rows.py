@@ -29,6 +29,8 @@ class MessageRow(NamedTuple):
     body: str
     client_message_id: str
     sent_at: str
+    reply_to: str | None  # the quoted message's id
+    mentions: str  # the mentioned users' ids, space-separated, in order ("" for none)
 
 
 class ReceiptRow(NamedTuple):
@@ -48,6 +50,8 @@ def message_row(event: Conversation.MessageSent) -> MessageRow:
         event.body,
         str(event.client_message_id),
         iso(event.timestamp),
+        str(event.reply_to) if event.reply_to is not None else None,
+        " ".join(str(u) for u in event.mentions),
     )
 
 
@@ -91,6 +95,9 @@ def _int(value: Any) -> int:
 def _message(notification: Notification, state: dict[str, Any]) -> MessageRow:
     if type(body := state["body"]) is not str:
         raise UnexpectedState(body)
+    if type(mentions := state["mentions"]) is not list:
+        raise UnexpectedState(mentions)
+    reply_to = state["reply_to"]
     return MessageRow(
         _uuid(state["message_id"]),
         str(notification.originator_id),
@@ -99,6 +106,8 @@ def _message(notification: Notification, state: dict[str, Any]) -> MessageRow:
         body,
         _uuid(state["client_message_id"]),
         _moment(state["timestamp"]),
+        None if reply_to is None else _uuid(reply_to),
+        " ".join(_uuid(u) for u in mentions),
     )
 
 
@@ -117,7 +126,7 @@ def _receipt(read: bool) -> Callable[[Notification, dict[str, Any]], ReceiptRow]
 
 # The stored shape each direct reader knows: the class_version it was written for.
 DIRECT_READERS: dict[type, tuple[int, Callable[[Notification, dict[str, Any]], Any]]] = {
-    Conversation.MessageSent: (1, _message),
+    Conversation.MessageSent: (2, _message),
     Conversation.MessagesDelivered: (1, _receipt(False)),
     Conversation.MessagesRead: (1, _receipt(True)),
 }

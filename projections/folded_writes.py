@@ -30,25 +30,40 @@ class FoldedWrites:
             f"UPDATE {p}conversations SET last_seq = v.column1, last_message_id = v.column2, "
             f"last_message_at = v.column3 FROM (VALUES) AS v WHERE {p}conversations.id = v.column4"
         )
-        self._members_row = ("text", "bigint", "bigint", "bigint", "text", "text")
-        unread_after = (  # the others' messages after a read marker: the unread count, recounted
+        self._members_row = ("text", "bigint", "bigint", "bigint", "text", "text", "bigint")
+        unread_after = (  # the others' messages after a read marker, not deleted: the unread count, recounted
             f"(SELECT COUNT(*) FROM {p}messages AS m WHERE m.conversation_id = {{member}}.conversation_id "
-            "AND m.seq > {read} AND m.sender_id <> {member}.user_id)"
+            "AND m.seq > {read} AND m.sender_id <> {member}.user_id AND m.deleted = 0{mentioning})"
         )
-        touch_members = (  # v: activity_at, unread delta, delivered, read (NULL: unchanged), member
+        # "mentions holds the member's id" in SQL both engines share (no LIKE: a literal % is a psycopg
+        # placeholder); ids are UUIDs, so a match is the id itself.
+        mentioning = " AND LENGTH(REPLACE(m.mentions, {member}.user_id, '')) < LENGTH(m.mentions)"
+        touch_members = (  # v: activity_at, unread delta, delivered, read (NULL: unchanged), member, mention delta
             f"UPDATE {members} SET activity_at = COALESCE(v.column1, activity_at), "
             "last_delivered_seq = CASE WHEN v.column3 > last_delivered_seq THEN v.column3 ELSE last_delivered_seq END, "
             "last_read_seq = COALESCE(v.column4, last_read_seq){unread} "
             f"FROM (VALUES) AS v WHERE {members}.conversation_id = v.column5 AND {members}.user_id = v.column6"
         )
+
+        def recount(member: str, read: str, mentions: bool) -> str:
+            return unread_after.format(
+                member=member, read=read, mentioning=mentioning.format(member=member) if mentions else ""
+            )
+
         self._touch_members = touch_members.format(
             unread=(
                 ", unread_count = CASE WHEN v.column4 IS NULL THEN unread_count + v.column2 ELSE "
-                f"{unread_after.format(member=members, read='v.column4')} END"
+                f"{recount(members, 'v.column4', False)} END"
+                ", mention_count = CASE WHEN v.column4 IS NULL THEN mention_count + v.column7 ELSE "
+                f"{recount(members, 'v.column4', True)} END"
             )
         )
         self._touch_members_only = touch_members.format(unread="")
-        self._recount_unread = f"UPDATE {members} SET unread_count = {unread_after.format(member=members, read=f'{members}.last_read_seq')}"
+        read_seq = f"{members}.last_read_seq"
+        self._recount_unread = (
+            f"UPDATE {members} SET unread_count = {recount(members, read_seq, False)}, "
+            f"mention_count = {recount(members, read_seq, True)}"
+        )
         # Whether each batch keeps unread counts: a set loaded without indexes (tables.py) leaves them
         # to one recount of every member once it is indexed (recount_unread).
         self.count_unread = True
@@ -101,11 +116,15 @@ class FoldedWrites:
         last: dict[str, MessageRow] = {}  # conversation -> its last message in the batch
         sent: dict[str, int] = {}  # conversation -> messages in the batch
         own: dict[Member, int] = {}  # (conversation, sender) -> their messages in the batch
+        mentioned: dict[Member, int] = {}  # (conversation, member) -> messages in the batch mentioning them
         for row in rows:
             conversation, sender = row[1], row[3]
             last[conversation] = row
             sent[conversation] = sent.get(conversation, 0) + 1
             own[(conversation, sender)] = own.get((conversation, sender), 0) + 1
+            if row.mentions:
+                for user_id in row.mentions.split(" "):
+                    mentioned[(conversation, user_id)] = mentioned.get((conversation, user_id), 0) + 1
         if rows:
             cur.insert_many(f"{self.p}messages", MessageRow._fields, rows)
             cur.execute_values(
@@ -127,14 +146,17 @@ class FoldedWrites:
                     self.read.get((c, u)),
                     c,
                     u,
+                    mentioned.get((c, u), 0),
                 )
                 for c, u in touched
             ],
         )
-        self.clear()
+        self.messages = []  # what is loaded and tracked stays: a batch may flush more than once
+        self.moved = {}
+        self.read = {}
 
     def recount_unread(self, cur: SqlCursor) -> None:
-        """Every member's unread count, counted afresh from the messages (for a set loaded with
+        """Every member's unread and mention counts, counted afresh from the messages (for a set loaded with
         `count_unread` off; it needs the (conversation_id, seq) index)."""
         cur.execute(self._recount_unread)
         self.count_unread = True

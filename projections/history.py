@@ -39,7 +39,39 @@ def conversation_at(
     if not events:
         raise ConversationNotFound("The conversation did not exist yet at that point.")
     started = events[0]
-    messages = [event for event in events[1:] if isinstance(event, Conversation.MessageSent)]
+    messages: dict[Any, dict[str, Any]] = {}  # message id -> its row as of then (text, edits, deletion)
+    reactions: dict[Any, dict[str, list[str]]] = {}
+    for e in events[1:]:
+        if isinstance(e, Conversation.MessageSent):
+            messages[e.message_id] = {
+                "id": str(e.message_id),
+                "conversation_id": str(conversation_id),
+                "seq": e.seq,
+                "sender_id": str(e.sender_id),
+                "body": e.body,
+                "client_message_id": str(e.client_message_id),
+                "sent_at": iso(e.timestamp),
+                "reply_to": str(e.reply_to) if e.reply_to else None,
+                "mentions": " ".join(str(u) for u in e.mentions),
+                "edited_at": None,
+                "deleted": 0,
+            }
+        elif isinstance(e, Conversation.MessageEdited) and e.message_id in messages:
+            row = messages[e.message_id]
+            row.update(body=e.body, edited_at=iso(e.timestamp), mentions=" ".join(str(u) for u in e.mentions))
+        elif isinstance(e, Conversation.MessageDeleted) and e.message_id in messages:
+            messages[e.message_id].update(body="", edited_at=None, reply_to=None, mentions="", deleted=1)
+            reactions.pop(e.message_id, None)
+        elif isinstance(e, Conversation.ReactionAdded):
+            reactions.setdefault(e.message_id, {}).setdefault(e.emoji, []).append(str(e.user_id))
+        elif isinstance(e, Conversation.ReactionRemoved):
+            users = reactions.get(e.message_id, {}).get(e.emoji, [])
+            if str(e.user_id) in users:
+                users.remove(str(e.user_id))
+                if not users:
+                    del reactions[e.message_id][e.emoji]
+    rows = sorted(messages.values(), key=lambda r: r["seq"])
+    by_id = {r["id"]: r for r in rows}
     # The members' markers as the aggregate held them then: its own rules (reading implies delivery)
     # replayed, not restated here.
     then: Conversation = app.repository.get(conversation_id, version=events[-1].originator_version)
@@ -50,7 +82,11 @@ def conversation_at(
     members = []
     for member_id, marker in zip(started.member_ids, markers, strict=True):
         user: Any = app.repository.get(member_id)
-        unread = sum(1 for m in messages if m.seq > marker["last_read_seq"] and m.sender_id != member_id)
+        counted = [
+            r
+            for r in rows
+            if r["seq"] > marker["last_read_seq"] and r["sender_id"] != str(member_id) and not r["deleted"]
+        ]
         shown = {
             "id": str(member_id),
             "username": user.username,
@@ -62,7 +98,8 @@ def conversation_at(
                 "user": shapes.user(shown),
                 "last_delivered_seq": marker["last_delivered_seq"],
                 "last_read_seq": marker["last_read_seq"],
-                "unread_count": unread,
+                "unread_count": len(counted),
+                "mention_count": sum(1 for r in counted if str(member_id) in r["mentions"].split()),
             }
         )
     return {
@@ -76,17 +113,11 @@ def conversation_at(
         "members": members,
         "messages": [
             shapes.message(
-                {
-                    "id": str(m.message_id),
-                    "conversation_id": str(conversation_id),
-                    "seq": m.seq,
-                    "sender_id": str(m.sender_id),
-                    "body": m.body,
-                    "client_message_id": str(m.client_message_id),
-                    "sent_at": iso(m.timestamp),
-                },
-                message_status(str(m.sender_id), m.seq, markers),
+                r,
+                message_status(r["sender_id"], r["seq"], markers),
+                shapes.quote(by_id[r["reply_to"]]) if r["reply_to"] in by_id else None,
+                [shapes.reaction(emoji, users) for emoji, users in reactions.get(UUID(r["id"]), {}).items()],
             )
-            for m in messages
+            for r in rows
         ],
     }

@@ -146,6 +146,7 @@ class Projector:
         """Index a set loaded bare and count its unread messages: from here on it is kept like any."""
         with self.db.transaction(commit=True) as cur:
             create_indexes(cur, self.prefix, suffix=f"_{secrets.token_hex(4)}")  # see tables.py
+            self.updates.apply_deferred(cur)  # edits, deletions, reactions: by message id, now indexed
             self.updates.writes.recount_unread(cur)  # and counts them batch by batch from here on
 
     def _catch_up_with_reader(self, progress: Callable[[int], None] | None, stop: int | None) -> int:

@@ -9,11 +9,11 @@ from typing import TypeVar
 from uuid import UUID
 
 from application.ports import PasswordHasher, Presence
-from domain.errors import ConversationNotFound, InvalidCredentials, InvalidInput, NotAMember
+from domain.errors import ConversationNotFound, InvalidCredentials, InvalidInput, MessageNotFound, NotAMember
 from domain.users import normalize_username
 from projections.ports import ReadModelPosition, SqlCursor, SqlDatabase
 from projections.reads import ReadModelReads
-from projections.shapes import Connection, ConversationSummary, Message, User
+from projections.shapes import Connection, ConversationSummary, Message, MessageVersion, User
 
 T = TypeVar("T")
 
@@ -117,6 +117,21 @@ class Queries:
 
     def message(self, message_id: UUID) -> Message | None:
         return self._read(lambda cur: self.reads.message(cur, str(message_id)))
+
+    def message_versions(self, conversation_id: UUID, message_id: UUID, user_id: UUID) -> list[MessageVersion]:
+        """`get_message_edits`: for those who can see the message."""
+
+        def read(cur: SqlCursor) -> list[MessageVersion]:
+            self._check_member(cur, conversation_id, user_id)
+            if self.reads.conversation_of_message(cur, str(message_id)) != str(conversation_id):
+                raise MessageNotFound("No such message in this conversation.")
+            return self.reads.message_versions(cur, str(message_id))
+
+        return self._read(read)
+
+    def current_body(self, message_id: UUID) -> str | None:
+        """The message's text now (application/ports.py MessageTexts: an edit to the same text writes nothing)."""
+        return self._read(lambda cur: self.reads.current_body(cur, str(message_id)))
 
     def _check_member(self, cur: SqlCursor, conversation_id: UUID, user_id: UUID) -> None:
         membership = self.reads.membership(cur, str(conversation_id), str(user_id))

@@ -6,7 +6,7 @@ from typing import Any
 
 from projections import shapes
 from projections.ports import SqlCursor
-from projections.shapes import Connection, ConversationSummary, Message, Row, User
+from projections.shapes import Connection, ConversationSummary, Message, MessageVersion, Quote, Reaction, Row, User
 
 IsOnline = Callable[[list[str]], set[str]]
 
@@ -123,6 +123,7 @@ class ReadModelReads:
             last_marks = ", ".join("?" for _ in last_ids)
             rows = cur.execute(f"SELECT * FROM {self.p}messages WHERE id IN ({last_marks})", last_ids).fetchall()
             last_messages = {row["id"]: row for row in rows}
+        decorations = self._decorations(cur, list(last_messages.values()))
         online = is_online(list({m["user_id"] for m in members}))
         by_conversation: dict[str, list[Row]] = {}
         for m in members:
@@ -133,12 +134,13 @@ class ReadModelReads:
             last = last_messages.get(c["last_message_id"])
             members_shown = [shapes.member(m, m["user_id"] in online) for m in its_members]
             last_shown = (
-                shapes.message(last, shapes.message_status(last["sender_id"], last["seq"], its_members))
+                self._message(last, shapes.message_status(last["sender_id"], last["seq"], its_members), decorations)
                 if last
                 else None
             )
             result[c["id"]] = {
-                m["user_id"]: shapes.summary(c, members_shown, last_shown, m["unread_count"]) for m in its_members
+                m["user_id"]: shapes.summary(c, members_shown, last_shown, m["unread_count"], m["mention_count"])
+                for m in its_members
             }
         return result
 
@@ -171,6 +173,85 @@ class ReadModelReads:
         row = cur.execute(f"SELECT * FROM {self.p}messages WHERE id = ?", (message_id,)).fetchone()
         return self._with_status(cur, row["conversation_id"], [row])[0] if row else None
 
+    def messages_by_id(self, cur: SqlCursor, message_ids: list[str]) -> dict[str, Message]:
+        """The messages as they are now (for `message_updated`), by id."""
+        if not message_ids:
+            return {}
+        marks = ", ".join("?" for _ in message_ids)
+        rows = cur.execute(f"SELECT * FROM {self.p}messages WHERE id IN ({marks})", message_ids).fetchall()
+        by_conversation: dict[str, list[Row]] = {}
+        for row in rows:
+            by_conversation.setdefault(row["conversation_id"], []).append(row)
+        found: dict[str, Message] = {}
+        for conversation_id, its_rows in by_conversation.items():
+            found.update({m["id"]: m for m in self._with_status(cur, conversation_id, its_rows)})
+        return found
+
+    def conversation_of_message(self, cur: SqlCursor, message_id: str) -> str | None:
+        row = cur.execute(f"SELECT conversation_id FROM {self.p}messages WHERE id = ?", (message_id,)).fetchone()
+        return row["conversation_id"] if row else None
+
+    def current_body(self, cur: SqlCursor, message_id: str) -> str | None:
+        row = cur.execute(f"SELECT body, deleted FROM {self.p}messages WHERE id = ?", (message_id,)).fetchone()
+        return None if row is None or row["deleted"] else str(row["body"])
+
+    def message_versions(self, cur: SqlCursor, message_id: str) -> list[MessageVersion]:
+        """Every version of a message's text, oldest (the original, at its sent_at) first; [] once deleted."""
+        row = cur.execute(
+            f"SELECT body, sent_at, edited_at, deleted FROM {self.p}messages WHERE id = ?", (message_id,)
+        ).fetchone()
+        if row is None or row["deleted"]:
+            return []
+        earlier = cur.execute(
+            f"SELECT body, at FROM {self.p}message_edits WHERE message_id = ? ORDER BY version", (message_id,)
+        ).fetchall()
+        return [
+            *(shapes.message_version(e["body"], e["at"]) for e in earlier),
+            shapes.message_version(row["body"], row["edited_at"] or row["sent_at"]),
+        ]
+
+    def quotes(self, cur: SqlCursor, message_ids: list[str]) -> dict[str, Quote]:
+        """The quoted messages as they are now, by id."""
+        if not message_ids:
+            return {}
+        marks = ", ".join("?" for _ in message_ids)
+        rows = cur.execute(
+            f"SELECT id, seq, sender_id, body, deleted FROM {self.p}messages WHERE id IN ({marks})", message_ids
+        ).fetchall()
+        return {row["id"]: shapes.quote(row) for row in rows}
+
+    def reactions(self, cur: SqlCursor, message_ids: list[str]) -> dict[str, list[Reaction]]:
+        """Each message's reactions: emoji in first-reaction order, users in reacting order."""
+        if not message_ids:
+            return {}
+        marks = ", ".join("?" for _ in message_ids)
+        rows = cur.execute(
+            f"SELECT message_id, emoji, user_id FROM {self.p}reactions WHERE message_id IN ({marks}) "
+            "ORDER BY message_id, emoji_position, emoji, position",
+            message_ids,
+        ).fetchall()
+        found: dict[str, list[Reaction]] = {}
+        for row in rows:
+            its = found.setdefault(row["message_id"], [])
+            if not its or its[-1]["emoji"] != row["emoji"]:
+                its.append(shapes.reaction(row["emoji"], []))
+            its[-1]["user_ids"].append(row["user_id"])
+        return found
+
+    def _decorations(self, cur: SqlCursor, rows: list[Row]) -> tuple[dict[str, Quote], dict[str, list[Reaction]]]:
+        """What a page of message rows shows beside their own columns: quotes and reactions."""
+        live = [r for r in rows if not r["deleted"]]
+        quoted = list(dict.fromkeys(r["reply_to"] for r in live if r["reply_to"]))
+        return self.quotes(cur, quoted), self.reactions(cur, [r["id"] for r in live])
+
+    @staticmethod
+    def _message(
+        row: Row, status: shapes.MessageStatus, decorations: tuple[dict[str, Quote], dict[str, list[Reaction]]]
+    ) -> Message:
+        quotes, reactions = decorations
+        quote = quotes.get(row["reply_to"]) if row["reply_to"] else None
+        return shapes.message(row, status, quote, reactions.get(row["id"]))
+
     def _with_status(self, cur: SqlCursor, conversation_id: str, rows: list[Row]) -> list[Message]:
         if not rows:
             return []
@@ -178,7 +259,8 @@ class ReadModelReads:
             f"SELECT user_id, last_delivered_seq, last_read_seq FROM {self.p}members WHERE conversation_id = ?",
             (conversation_id,),
         ).fetchall()
-        return [shapes.message(r, shapes.message_status(r["sender_id"], r["seq"], members)) for r in rows]
+        decorations = self._decorations(cur, rows)
+        return [self._message(r, shapes.message_status(r["sender_id"], r["seq"], members), decorations) for r in rows]
 
 
 def encode_cursor(activity_at: str, conversation_id: str) -> str:

@@ -5,7 +5,7 @@ from projections.ports import SqlCursor
 
 LIVE_PREFIX = "rm_"
 
-TABLES = ("users", "connections", "conversations", "members", "messages", "position")
+TABLES = ("users", "connections", "conversations", "members", "messages", "message_edits", "reactions", "position")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS {p}users (
@@ -21,10 +21,17 @@ CREATE TABLE IF NOT EXISTS {p}members (
     conversation_id TEXT NOT NULL, user_id TEXT NOT NULL,
     last_delivered_seq BIGINT NOT NULL DEFAULT 0, last_read_seq BIGINT NOT NULL DEFAULT 0,
     unread_count BIGINT NOT NULL DEFAULT 0, activity_at TEXT NOT NULL,
+    mention_count BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (conversation_id, user_id));
 CREATE TABLE IF NOT EXISTS {p}messages (
     id TEXT NOT NULL, conversation_id TEXT NOT NULL, seq BIGINT NOT NULL, sender_id TEXT NOT NULL,
-    body TEXT NOT NULL, client_message_id TEXT NOT NULL, sent_at TEXT NOT NULL);
+    body TEXT NOT NULL, client_message_id TEXT NOT NULL, sent_at TEXT NOT NULL,
+    reply_to TEXT, mentions TEXT NOT NULL DEFAULT '', edited_at TEXT, deleted BIGINT NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS {p}message_edits (
+    message_id TEXT NOT NULL, version BIGINT NOT NULL, body TEXT NOT NULL, at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS {p}reactions (
+    message_id TEXT NOT NULL, emoji TEXT NOT NULL, user_id TEXT NOT NULL,
+    emoji_position BIGINT NOT NULL, position BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS {p}position (
     projection TEXT PRIMARY KEY, notification_id BIGINT NOT NULL);
 """
@@ -43,6 +50,8 @@ CREATE UNIQUE INDEX IF NOT EXISTS {p}messages_by_id{s} ON {p}messages (id);
 CREATE INDEX IF NOT EXISTS {p}connections_requester{s} ON {p}connections (requester_id);
 CREATE INDEX IF NOT EXISTS {p}connections_addressee{s} ON {p}connections (addressee_id);
 CREATE INDEX IF NOT EXISTS {p}members_by_user{s} ON {p}members (user_id, activity_at, conversation_id);
+CREATE UNIQUE INDEX IF NOT EXISTS {p}message_edits_by_message{s} ON {p}message_edits (message_id, version);
+CREATE UNIQUE INDEX IF NOT EXISTS {p}reactions_by_message{s} ON {p}reactions (message_id, emoji, user_id);
 """
 
 

@@ -8,7 +8,15 @@ from domain.connections import CONNECTED, DECLINED, PENDING, REMOVED, Connection
 from domain.conversations import Conversation
 from domain.users import User
 from projections import shapes
-from projections.changes import Change, ConnectionChanged, ConversationChanged, MarkerMoved, MessageAdded
+from projections.changes import (
+    Change,
+    ConnectionChanged,
+    ConversationChanged,
+    MarkerMoved,
+    MessageAdded,
+    MessageUpdated,
+    ReactionsChanged,
+)
 from projections.event_rows import ROWS_FROM_EVENTS, MessageRow, ReceiptRow, topics_of
 from projections.folded_writes import FoldedWrites
 from projections.ports import SqlCursor
@@ -26,6 +34,9 @@ class ReadModelUpdates:
         self.writes = FoldedWrites(prefix)
         self.report = True
         self._handlers: dict[type, Callable[[Any, SqlCursor], list[Change]]] = {}
+        # Edits, deletions and reactions of a set loaded bare (no index on message ids yet: tables.py) wait for its
+        # indexes (apply_deferred), then apply in log order before the counts are recounted.
+        self.deferred: list[Any] = []
 
     @classmethod
     def topics(cls) -> list[str]:
@@ -41,11 +52,26 @@ class ReadModelUpdates:
         changes: list[Change] = []
         try:
             for event in events:
+                if type(event) in AFTER_INDEXES and not self.writes.count_unread:
+                    self.deferred.append(event)
+                    continue
+                if type(event) in MESSAGE_CHANGES:
+                    self.writes.flush(cur)  # the batch's messages so far are in the table, counted
                 changes += self.apply(event, cur)
             self.writes.flush(cur)
         finally:
             self.writes.clear()
         return changes
+
+    def apply_deferred(self, cur: SqlCursor) -> None:
+        """The changes to messages of a set loaded bare, once it is indexed (before its counts are counted)."""
+        report, self.report = self.report, False
+        try:
+            for event in self.deferred:
+                self.apply(event, cur)
+        finally:
+            self.report = report
+            self.deferred = []
 
     def apply(self, event: Any, cur: SqlCursor) -> list[Change]:
         handler = self._handlers.get(type(event))
@@ -126,7 +152,7 @@ class ReadModelUpdates:
         self.writes.message(row)
         if not self.report:
             return []
-        return [MessageAdded(message(row._asdict(), "sent")), ConversationChanged(row.conversation_id)]
+        return [MessageAdded(message(row._asdict(), "sent"), row.reply_to), ConversationChanged(row.conversation_id)]
 
     @_apply.register
     def _receipt(self, row: ReceiptRow, cur: SqlCursor) -> list[Change]:
@@ -152,3 +178,121 @@ class ReadModelUpdates:
                 )
             )
         return [*changes, ConversationChanged(row.conversation_id)]
+
+    # -- what happens to a message after it is sent ---------------------------------------------------
+    def _message_row(self, cur: SqlCursor, message_id: str) -> dict[str, Any] | None:
+        return cur.execute(
+            f"SELECT id, conversation_id, seq, sender_id, body, sent_at, edited_at, mentions, deleted "
+            f"FROM {self.p}messages WHERE id = ?",
+            (message_id,),
+        ).fetchone()
+
+    def _unread_members(self, cur: SqlCursor, row: dict[str, Any]) -> list[str]:
+        """The members other than its sender who have not read the message (it counts for them)."""
+        members = cur.execute(
+            f"SELECT user_id FROM {self.p}members WHERE conversation_id = ? AND last_read_seq < ? AND user_id <> ?",
+            (row["conversation_id"], row["seq"], row["sender_id"]),
+        ).fetchall()
+        return [m["user_id"] for m in members]
+
+    def _count(self, cur: SqlCursor, column: str, conversation_id: str, user_ids: list[str], delta: int) -> None:
+        if user_ids and self.writes.count_unread:
+            cur.executemany(
+                f"UPDATE {self.p}members SET {column} = {column} + ? WHERE conversation_id = ? AND user_id = ?",
+                [(delta, conversation_id, user_id) for user_id in user_ids],
+            )
+
+    def _viewers(self, cur: SqlCursor, row: dict[str, Any], changed: list[str]) -> tuple[str, ...] | None:
+        """Whose view of the conversation an edit or deletion changed: everyone's when it is the last
+        message, else only those whose counts moved."""
+        last = cur.execute(
+            f"SELECT last_message_id FROM {self.p}conversations WHERE id = ?", (row["conversation_id"],)
+        ).fetchone()
+        if last is not None and last["last_message_id"] == row["id"]:
+            return None
+        return tuple(dict.fromkeys(changed))
+
+    def _message_changes(self, row: dict[str, Any], viewers: tuple[str, ...] | None) -> list[Change]:
+        changes: list[Change] = [MessageUpdated(row["conversation_id"], row["id"])]
+        if viewers is None or viewers:
+            changes.append(ConversationChanged(row["conversation_id"], viewers))
+        return changes
+
+    @_apply.register
+    def _message_edited(self, event: Conversation.MessageEdited, cur: SqlCursor) -> list[Change]:
+        """The text replaced; the version it replaces kept (get_message_edits); mention counts follow."""
+        row = self._message_row(cur, str(event.message_id))
+        if row is None or row["deleted"]:
+            return []
+        cur.execute(
+            f"INSERT INTO {self.p}message_edits (message_id, version, body, at) VALUES (?, ?, ?, ?)",
+            (row["id"], event.originator_version, row["body"], row["edited_at"] or row["sent_at"]),
+        )
+        mentions = [str(u) for u in event.mentions]
+        cur.execute(
+            f"UPDATE {self.p}messages SET body = ?, edited_at = ?, mentions = ? WHERE id = ?",
+            (event.body, iso(event.timestamp), " ".join(mentions), row["id"]),
+        )
+        before = set(row["mentions"].split()) if row["mentions"] else set()
+        unread = self._unread_members(cur, row)
+        gained = [u for u in unread if u in mentions and u not in before]
+        lost = [u for u in unread if u in before and u not in mentions]
+        self._count(cur, "mention_count", row["conversation_id"], gained, 1)
+        self._count(cur, "mention_count", row["conversation_id"], lost, -1)
+        if not self.report:
+            return []
+        return self._message_changes(row, self._viewers(cur, row, gained + lost))
+
+    @_apply.register
+    def _message_deleted(self, event: Conversation.MessageDeleted, cur: SqlCursor) -> list[Change]:
+        """A tombstone: the text, its earlier versions, mentions, quote and reactions gone from the read
+        models; it stops counting as unread or as a mention."""
+        row = self._message_row(cur, str(event.message_id))
+        if row is None or row["deleted"]:
+            return []
+        cur.execute(
+            f"UPDATE {self.p}messages SET body = '', edited_at = NULL, reply_to = NULL, mentions = '', deleted = 1 "
+            "WHERE id = ?",
+            (row["id"],),
+        )
+        cur.execute(f"DELETE FROM {self.p}message_edits WHERE message_id = ?", (row["id"],))
+        cur.execute(f"DELETE FROM {self.p}reactions WHERE message_id = ?", (row["id"],))
+        unread = self._unread_members(cur, row)
+        mentioned = [u for u in unread if u in (row["mentions"] or "").split()]
+        self._count(cur, "unread_count", row["conversation_id"], unread, -1)
+        self._count(cur, "mention_count", row["conversation_id"], mentioned, -1)
+        if not self.report:
+            return []
+        return self._message_changes(row, self._viewers(cur, row, unread))
+
+    @_apply.register
+    def _reaction_added(self, event: Conversation.ReactionAdded, cur: SqlCursor) -> list[Change]:
+        """Emoji in the order each first appeared (since it last had no reaction), users in reacting order."""
+        message_id, emoji = str(event.message_id), event.emoji
+        first = cur.execute(
+            f"SELECT emoji_position FROM {self.p}reactions WHERE message_id = ? AND emoji = ? LIMIT 1",
+            (message_id, emoji),
+        ).fetchone()
+        position = event.originator_version
+        cur.execute(
+            f"INSERT INTO {self.p}reactions (message_id, emoji, user_id, emoji_position, position) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (message_id, emoji, str(event.user_id), first["emoji_position"] if first else position, position),
+        )
+        return [ReactionsChanged(str(event.originator_id), message_id)] if self.report else []
+
+    @_apply.register
+    def _reaction_removed(self, event: Conversation.ReactionRemoved, cur: SqlCursor) -> list[Change]:
+        message_id = str(event.message_id)
+        cur.execute(
+            f"DELETE FROM {self.p}reactions WHERE message_id = ? AND emoji = ? AND user_id = ?",
+            (message_id, event.emoji, str(event.user_id)),
+        )
+        return [ReactionsChanged(str(event.originator_id), message_id)] if self.report else []
+
+
+MESSAGE_CHANGES = (Conversation.MessageEdited, Conversation.MessageDeleted)
+"""Events that change a message row: the batch's folded writes are flushed before each (its message
+may be in them)."""
+AFTER_INDEXES = (*MESSAGE_CHANGES, Conversation.ReactionAdded, Conversation.ReactionRemoved)
+"""Events that look rows up by message id: in a set loaded bare they wait for its indexes."""

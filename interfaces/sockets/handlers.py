@@ -19,8 +19,10 @@ from interfaces.contract import (
     ConversationAck,
     ConversationsAck,
     Done,
+    EditsAck,
     MessageAck,
     MessagesAck,
+    ReactionsAck,
     ReadAck,
     Refused,
 )
@@ -28,9 +30,12 @@ from interfaces.errors import NotFound, Unauthorized, describe
 from interfaces.runner import Interrupted, RequestTimedOut, Runner
 from interfaces.schemas import (
     ConversationRef,
+    EditMessage,
     GetConversations,
     GetMessages,
     MarkUpTo,
+    MessageRef,
+    React,
     SendMessage,
     StartConversation,
 )
@@ -131,14 +136,17 @@ class SocketEvents:
         await self.limits.send.spend(str(user_id))
         if self.run.submits:  # queued from the loop: no worker thread, no hand-offs
             sent = await self.run.submitted(
-                self.app.submit_message(data.conversation_id, user_id, data.client_message_id, data.body), user_id
+                self.app.submit_message(
+                    data.conversation_id, user_id, data.client_message_id, data.body, data.reply_to
+                ),
+                user_id,
             )
         else:
             sent = await self.run.command(
-                self.app.send_message, data.conversation_id, user_id, data.client_message_id, data.body
+                self.app.send_message, data.conversation_id, user_id, data.client_message_id, data.body, data.reply_to
             )
         await self.typing.stop(user_id, data.conversation_id)
-        if sent.is_retry:
+        if sent.is_retry or sent.reply_to is not None:  # a reply shows its Quote: read it as projected
             found = await self.run.query(user_id, self.queries.message, sent.message_id)
             if found is None:  # the original is stored, not yet projected past the read-your-writes bound
                 raise RequestTimedOut("The original of this retried message is not readable yet.")
@@ -153,10 +161,38 @@ class SocketEvents:
                     "body": sent.body,
                     "client_message_id": str(sent.client_message_id),
                     "sent_at": shapes.iso(sent.sent_at) if sent.sent_at else "",
+                    "mentions": " ".join(str(u) for u in sent.mentions),
                 },
                 "sent",
             )
         return {"ok": True, "message": message}
+
+    async def edit_message(self, user_id: UUID, sid: str, data: EditMessage) -> MessageAck:
+        await self.run.command(self.app.edit_message, data.conversation_id, user_id, data.message_id, data.body)
+        return {"ok": True, "message": await self._message_now(data.message_id)}
+
+    async def delete_message(self, user_id: UUID, sid: str, data: MessageRef) -> MessageAck:
+        await self.run.command(self.app.delete_message, data.conversation_id, user_id, data.message_id)
+        return {"ok": True, "message": await self._message_now(data.message_id)}
+
+    async def get_message_edits(self, user_id: UUID, sid: str, data: MessageRef) -> EditsAck:
+        versions = await self.run.query(
+            user_id, self.queries.message_versions, data.conversation_id, data.message_id, user_id
+        )
+        return {"ok": True, "versions": versions}
+
+    async def react(self, user_id: UUID, sid: str, data: React) -> ReactionsAck:
+        changed = await self.run.command(
+            self.app.react, data.conversation_id, user_id, data.message_id, data.emoji, data.add
+        )
+        return {"ok": True, "reactions": [shapes.reaction(emoji, list(users)) for emoji, users in changed.reactions]}
+
+    async def _message_now(self, message_id: UUID) -> shapes.Message:
+        """The message as the read models hold it once they reflect the command (read your writes)."""
+        found = await self.run.call(self.queries.message, message_id)
+        if found is None:  # stored, not yet projected past the read-your-writes bound
+            raise RequestTimedOut("The message is not readable yet.")
+        return found
 
     async def get_conversations(self, user_id: UUID, sid: str, data: GetConversations) -> ConversationsAck:
         conversations, next_cursor = await self.run.query(

@@ -16,6 +16,8 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
 
 from tests.support.clients import Person, Socket
+from tests.support.databases import database
+from tests.support.server import ServerProcess
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -35,6 +37,9 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 STATE = re.compile(r"^(Sending|Sent|Delivered|Read|Failed)$")
 #: any unread badge
 UNREAD = re.compile(r"^\d+\+? unread$")
+#: the text a deleted message shows instead of its body (contract section 5)
+DELETED = "This message was deleted"
+CONVERSATION_HASH = re.compile(r"#/c/[0-9a-fA-F-]{36}$")
 
 T = TypeVar("T")
 
@@ -113,6 +118,25 @@ def new_page(browser: Browser) -> Iterator[Callable[..., Page]]:
             pass
 
 
+@pytest.fixture
+def sqlite_server(tmp_path: Path) -> Iterator[ServerProcess]:
+    """A real `parley serve` on a throwaway SQLite database (browser tests are slow enough)."""
+    with database("sqlite", tmp_path) as url:
+        process = ServerProcess(url).start()
+        try:
+            yield process
+        finally:
+            process.stop()
+
+
+def people(url: str, *names: tuple[str, str]) -> list[Person]:
+    """Registers users over HTTP and connects the first one with every other one."""
+    persons = [Person(url, username, display_name=display).register() for username, display in names]
+    for other in persons[1:]:
+        persons[0].connect_with(other)
+    return persons
+
+
 def sign_up(page: Page, username: str, display_name: str, password: str = PASSWORD) -> None:
     page.get_by_label("Username", exact=True).fill(username)
     page.get_by_label("Password", exact=True).fill(password)
@@ -156,6 +180,14 @@ def connected_person(page: Page, display_name: str) -> Locator:
     )
 
 
+def open_direct(page: Page, display_name: str) -> str:
+    """Clicks `Message` next to a connected user; returns the id of the conversation it opened."""
+    connected_person(page, display_name).get_by_role("button", name="Message", exact=True).click()
+    expect(page).to_have_url(CONVERSATION_HASH)
+    expect(message_log(page)).to_be_visible()
+    return page.url.rsplit("/", 1)[1]
+
+
 def message_log(page: Page) -> Locator:
     return page.get_by_role("log", name="Messages", exact=True)
 
@@ -167,6 +199,44 @@ def log_items(page: Page) -> Locator:
 def message(page: Page, body: str) -> Locator:
     """The log entry whose body is exactly `body`."""
     return log_items(page).filter(has=page.get_by_text(body, exact=True))
+
+
+def tombstones(page: Page) -> Locator:
+    """The log entries of deleted messages."""
+    return log_items(page).filter(has=page.get_by_text(DELETED, exact=True))
+
+
+def message_action(page: Page, body: str, action: str) -> None:
+    """Opens `More actions` on the message `body` and picks `action` (Reply, Edit, Delete, React)."""
+    message(page, body).get_by_role("button", name="More actions", exact=True).click()
+    page.get_by_role("menu").get_by_role("menuitem", name=action, exact=True).click()
+
+
+def menu_items(page: Page, body: str) -> list[str]:
+    """The items of the message's `More actions` menu (the menu is closed again afterwards)."""
+    message(page, body).get_by_role("button", name="More actions", exact=True).click()
+    items = page.get_by_role("menu").get_by_role("menuitem")
+    expect(items.first).to_be_visible()
+    names = [item.inner_text() for item in items.all()]
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("menu")).to_have_count(0)
+    return names
+
+
+def react(page: Page, body: str, emoji: str) -> None:
+    """Reacts to the message `body` with `emoji` through `More actions` > `React`."""
+    message_action(page, body, "React")
+    page.get_by_role("dialog", name="Pick a reaction").get_by_role("button", name=emoji, exact=True).click()
+
+
+def reaction(page: Page, body: str, emoji: str, count: int) -> Locator:
+    """The reaction button `<emoji> <count>` of the message `body`."""
+    return message(page, body).get_by_role("button", name=f"{emoji} {count}", exact=True)
+
+
+def reactions(page: Page, body: str) -> Locator:
+    """Every reaction button of the message `body`."""
+    return message(page, body).get_by_role("button", name=re.compile(r"^\S+ \d+$"))
 
 
 def message_state(page: Page, body: str) -> Locator:

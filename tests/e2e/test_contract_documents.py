@@ -30,10 +30,6 @@ NOT_YET = {
     "GET /api/unread",
     "POST /api/uploads",
     "GET /api/search",
-    "edit_message",
-    "get_message_edits",
-    "delete_message",
-    "react",
     "add_members",
     "remove_member",
     "leave_group",
@@ -41,8 +37,6 @@ NOT_YET = {
     "set_member_role",
     "mute_conversation",
     "search_messages",
-    "message_updated",
-    "reactions_updated",
 }
 
 
@@ -121,6 +115,18 @@ async def test_every_ack_and_server_event_of_a_chat_is_the_declared_shape(server
     await call(b, "typing_start", ref)
     await call(b, "typing_stop", ref)
     sent = await call(a, "send_message", {**ref, "client_message_id": str(uuid.uuid4()), "body": "hello @bob"})
+    quoted = {**ref, "message_id": sent["message"]["id"]}
+    await call(
+        b,
+        "send_message",
+        {**ref, "client_message_id": str(uuid.uuid4()), "body": "hi", "reply_to": sent["message"]["id"]},
+    )
+    await call(a, "edit_message", {**quoted, "body": "hello @bob, again"})
+    await call(b, "get_message_edits", quoted)
+    await call(b, "react", {**quoted, "emoji": "👍🏽", "add": True})
+    await b.next("reactions_updated", 10)
+    await call(a, "delete_message", quoted)
+    await b.next_matching("message_updated", lambda m: m["deleted"], 10)
     await call(b, "mark_as_delivered", {**ref, "up_to_seq": sent["message"]["seq"]})
     await call(b, "mark_as_read", {**ref, "up_to_seq": sent["message"]["seq"]})
     await call(a, "get_conversations")

@@ -225,7 +225,8 @@ async def test_every_event_answers_a_malformed_payload_with_validation_error(ser
     a = await Socket(alice).connect()
     try:
         conversation = await direct_conversation(a, bob)
-        await send_ok(a, conversation, "first")
+        first = await send_ok(a, conversation, "first")
+        about = {"conversation_id": conversation, "message_id": first["id"]}
         valid: dict[str, dict[str, Any]] = {
             "start_conversation": {"user_ids": [bob.id]},
             "join_conversation": {"conversation_id": conversation},
@@ -237,6 +238,10 @@ async def test_every_event_answers_a_malformed_payload_with_validation_error(ser
             "get_messages": {"conversation_id": conversation},
             "mark_as_delivered": {"conversation_id": conversation, "up_to_seq": 1},
             "mark_as_read": {"conversation_id": conversation, "up_to_seq": 1},
+            "edit_message": {**about, "body": "edited"},
+            "get_message_edits": about,
+            "delete_message": about,
+            "react": {**about, "emoji": "👍", "add": True},
         }
         cases: list[tuple[str, Any]] = []
         for event, payload in valid.items():
@@ -265,6 +270,12 @@ async def test_every_event_answers_a_malformed_payload_with_validation_error(ser
         cases += [("start_conversation", {**start, "title": value}) for value in (5, ["title"], {"t": 1})]
         cases += [("send_message", {**send, "client_message_id": value}) for value in ("not-a-uuid", 5, None)]
         cases += [("send_message", {**send, "body": value}) for value in (5, None, ["hi"], {"text": "hi"})]
+        cases += [("send_message", {**send, "reply_to": value}) for value in ("not-a-uuid", 5, [first["id"]])]
+        for event in ("edit_message", "get_message_edits", "delete_message", "react"):
+            cases += [(event, {**valid[event], "message_id": value}) for value in ("not-a-uuid", 5, None)]
+        cases += [("edit_message", {**valid["edit_message"], "body": value}) for value in (5, None, ["x"])]
+        cases += [("react", {**valid["react"], "add": value}) for value in (1, "true", None)]
+        cases += [("react", {**valid["react"], "emoji": value}) for value in (5, None, "a", "👍👍", "❤")]
         for field in ("before_seq", "after_seq"):
             cases += [("get_messages", {**messages, field: value}) for value in ("5", True, -1, 1.5, [1])]
         cases += [("get_messages", {**messages, "limit": value}) for value in (True, "10", 0, 201, 2.5)]
@@ -289,7 +300,9 @@ async def test_every_event_answers_a_malformed_payload_with_validation_error(ser
         # Nothing was changed by the refused calls, and the socket still works.
         assert a.client.connected
         history = await a.call("get_messages", {"conversation_id": conversation})
-        assert [m["body"] for m in history["messages"]] == ["first"], history
+        assert [(m["body"], m["deleted"], m["edited_at"], m["reactions"]) for m in history["messages"]] == [
+            ("first", False, None, [])
+        ], history
         # get_conversations: every field optional, so no payload at all means {}.
         for ack in (await a.call("get_conversations"), await a.call("get_conversations", {})):
             assert ack["ok"] is True and ack["next_cursor"] is None, ack

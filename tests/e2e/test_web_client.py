@@ -6,14 +6,13 @@ Screenshots for the docs are written to docs/screenshots/.
 """
 
 import re
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import httpx
-import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.browser import (  # noqa: F401  (browser, aio and new_page are fixtures)
+from tests.e2e.browser import (  # noqa: F401  (browser, aio, new_page and sqlite_server are fixtures)
+    CONVERSATION_HASH,
     DESKTOP,
     PHONE,
     UNREAD,
@@ -31,43 +30,18 @@ from tests.e2e.browser import (  # noqa: F401  (browser, aio and new_page are fi
     message_log,
     message_state,
     new_page,
+    open_direct,
+    people,
     screenshot,
     send_button,
     sign_in,
     sign_up,
+    sqlite_server,
 )
 from tests.support.clients import Person, Socket
-from tests.support.databases import database
 from tests.support.server import ServerProcess
 
-CONVERSATION_HASH = re.compile(r"#/c/[0-9a-fA-F-]{36}$")
 NewPage = Callable[..., Page]
-
-
-@pytest.fixture
-def sqlite_server(tmp_path: Path) -> Iterator[ServerProcess]:
-    with database("sqlite", tmp_path) as url:
-        process = ServerProcess(url).start()
-        try:
-            yield process
-        finally:
-            process.stop()
-
-
-def people(url: str, *names: tuple[str, str]) -> list[Person]:
-    """Registers users over HTTP and connects the first one with every other one."""
-    persons = [Person(url, username, display_name=display).register() for username, display in names]
-    for other in persons[1:]:
-        persons[0].connect_with(other)
-    return persons
-
-
-def open_direct(page: Page, display_name: str) -> str:
-    """Clicks `Message` next to a connected user; returns the id of the conversation it opened."""
-    connected_person(page, display_name).get_by_role("button", name="Message", exact=True).click()
-    expect(page).to_have_url(CONVERSATION_HASH)
-    expect(message_log(page)).to_be_visible()
-    return page.url.rsplit("/", 1)[1]
 
 
 def test_two_people_sign_up_connect_and_chat_with_receipts_typing_and_unread(

@@ -28,6 +28,7 @@ def test_rebuilt_read_models_equal_the_live_ones_after_a_varied_workload(contain
     live = dump(container)
     assert len(live["messages"]) == work.messages > 50
     assert len(live["users"]) == len(work.users)
+    assert work.changes > 20 and live["message_edits"] and live["reactions"], "every new event was used"
 
     applied: list[int] = []
     rebuilt = rebuild(container.app, container.db, applied.append)

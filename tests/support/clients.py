@@ -11,6 +11,8 @@ import socketio
 
 SERVER_EVENTS = (
     "message_new",
+    "message_updated",
+    "reactions_updated",
     "conversation_updated",
     "connection_updated",
     "messages_delivered",

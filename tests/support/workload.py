@@ -16,6 +16,7 @@ class Workload:
     messages: int = 0
     marks: int = 0
     refused: int = 0
+    changes: int = 0  # replies, edits, deletions and reactions (contract section 6)
 
 
 def run_workload(app: Parley, users: int = 8, messages: int = 120, seed: int = 7) -> Workload:
@@ -42,18 +43,38 @@ def run_workload(app: Parley, users: int = 8, messages: int = 120, seed: int = 7
     if len(friends) >= 2:
         work.conversations.append(app.start_conversation(hub, friends[:3], "The group").id)
     removed_a, removed_b = connected[0]
+    sent: dict[UUID, list[tuple[UUID, UUID]]] = {}  # conversation -> (message id, sender), in order
     for n in range(messages):
         conversation_id = rng.choice(work.conversations)
         members = app.repository.get(conversation_id).member_ids
         sender = rng.choice(members)
         key = uuid4()
+        earlier = sent.get(conversation_id, [])
+        reply_to = rng.choice(earlier)[0] if earlier and rng.random() < 0.2 else None
+        mentioned = names[work.users.index(rng.choice(members))]
+        body = f"message {n} from {sender}" + (f" @{mentioned}" if rng.random() < 0.3 else "")
         try:
-            app.send_message(conversation_id, sender, key, f"message {n} from {sender}")
+            recorded = app.send_message(conversation_id, sender, key, body, reply_to)
+            sent.setdefault(conversation_id, []).append((recorded.message_id, sender))
             work.messages += 1
             if rng.random() < 0.1:  # a client retry: must not duplicate
                 app.send_message(conversation_id, sender, key, "retried")
         except DomainError:
             work.refused += 1
+        if earlier and rng.random() < 0.4:  # what happens to messages afterwards
+            message_id, author = rng.choice(earlier)
+            chance = rng.random()
+            try:
+                if chance < 0.3:
+                    app.edit_message(conversation_id, author, message_id, f"edited {n} @{mentioned}")
+                elif chance < 0.45:
+                    app.delete_message(conversation_id, author, message_id)
+                else:
+                    emoji = rng.choice(["👍", "🎉", "👩🏽‍💻", "❤️"])
+                    app.react(conversation_id, rng.choice(members), message_id, emoji, rng.random() < 0.7)
+                work.changes += 1
+            except DomainError:
+                work.refused += 1
         if rng.random() < 0.3:  # receipts, often out of order and beyond the last seq
             reader = rng.choice(members)
             up_to = rng.randint(0, n + 3)

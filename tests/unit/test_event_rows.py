@@ -1,5 +1,6 @@
 """Messages and receipts read straight from the stored JSON give the same rows as through the mapper."""
 
+import json
 from datetime import UTC, datetime
 from uuid import uuid4
 
@@ -42,8 +43,14 @@ moments = st.datetimes(
 
 
 @settings(max_examples=200, deadline=None)
-@given(body=st.text(min_size=1, max_size=50), seq=st.integers(1, 2**53), at=moments)
-def test_a_message_reads_the_same_both_ways(body: str, seq: int, at: datetime) -> None:
+@given(
+    body=st.text(min_size=1, max_size=50),
+    seq=st.integers(1, 2**53),
+    at=moments,
+    reply=st.booleans(),
+    mentioned=st.integers(0, 3),
+)
+def test_a_message_reads_the_same_both_ways(body: str, seq: int, at: datetime, reply: bool, mentioned: int) -> None:
     app = Parley(env=ENV)
     event = Conversation.MessageSent(
         originator_id=uuid4(),
@@ -54,10 +61,40 @@ def test_a_message_reads_the_same_both_ways(body: str, seq: int, at: datetime) -
         sender_id=uuid4(),
         body=body,
         client_message_id=uuid4(),
+        reply_to=uuid4() if reply else None,
+        mentions=[uuid4() for _ in range(mentioned)],
     )
     direct, through_mapper = both_ways(app, event)
     assert type(direct) is MessageRow and direct == through_mapper == message_row(event)
     assert direct.sent_at.endswith("+00:00") and len(direct.sent_at) == 32
+    assert direct.reply_to == (str(event.reply_to) if reply else None)
+    assert direct.mentions == " ".join(str(u) for u in event.mentions)
+
+
+def test_a_message_stored_before_replies_and_mentions_reads_through_its_upcaster() -> None:
+    """A version 1 `MessageSent` (no reply_to, no mentions, no class_version) is not the direct reader's
+    shape: the mapper upcasts it, and the row says: no reply, no mentions."""
+    app = Parley(env=ENV)
+    event = Conversation.MessageSent(
+        originator_id=uuid4(),
+        originator_version=2,
+        timestamp=datetime.now(UTC),
+        message_id=uuid4(),
+        seq=1,
+        sender_id=uuid4(),
+        body="written by version 1",
+        client_message_id=uuid4(),
+        reply_to=None,
+        mentions=[],
+    )
+    current = stored(app, event)
+    state = json.loads(current.state)
+    assert state.pop("class_version") == 2
+    del state["reply_to"], state["mentions"]
+    old = Notification(**{**current.__dict__, "state": json.dumps(state).encode()})
+    row = EventRows(app.mapper)(old)
+    assert row == message_row(event)
+    assert row.reply_to is None and row.mentions == ""
 
 
 @pytest.mark.parametrize("kind", [Conversation.MessagesDelivered, Conversation.MessagesRead])

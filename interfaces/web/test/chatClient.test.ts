@@ -135,3 +135,115 @@ describe('ChatClient receipts', () => {
     expect(socket.sent('mark_as_read')).toEqual([]);
   });
 });
+
+describe('ChatClient message changes', () => {
+  async function withMessages() {
+    const env = await setup();
+    const { client, conversation } = env;
+    const mine = message(conversation.id, 1, me, { body: 'mine' });
+    const theirs = message(conversation.id, 2, bob, { body: 'theirs', reactions: [{ emoji: '👍', user_ids: [bob.id] }] });
+    client.store.dispatch({ type: 'messagesLoaded', conversationId: conversation.id, messages: [mine, theirs], mode: 'initial', hasMore: false });
+    const shown = () => {
+      const s = client.store.getState();
+      return timeline(s.messages[conversation.id].items, [], s.conversations[conversation.id], me.id, s.pending);
+    };
+    return { ...env, mine, theirs, shown };
+  }
+
+  it('shows an edit before its ack, then the server’s version', async () => {
+    const { socket, client, conversation, mine, shown } = await withMessages();
+    socket.responders.edit_message = (p) => ({
+      ok: true,
+      message: { ...mine, body: `${p.body.trim()} (as stored)`, edited_at: '2024-01-01T13:00:00Z' },
+    });
+    const editing = client.editMessage(conversation.id, mine.id, 'mine, better ');
+    expect(shown()[0]).toMatchObject({ body: 'mine, better', edited: true, changing: true });
+    expect(socket.sent('edit_message')).toEqual([{ conversation_id: conversation.id, message_id: mine.id, body: 'mine, better ' }]);
+    expect(await editing).toBe(true);
+    expect(shown()[0]).toMatchObject({ body: 'mine, better (as stored)', edited: true, changing: false });
+  });
+
+  it('rolls an edit back when the server refuses it, and says why', async () => {
+    const { socket, client, conversation, mine, shown } = await withMessages();
+    socket.responders.edit_message = () => ({ ok: false, error: { code: 'not_connected', message: 'You are no longer connected.' } });
+    const editing = client.editMessage(conversation.id, mine.id, 'changed');
+    expect(shown()[0].body).toBe('changed');
+    expect(await editing).toBe(false);
+    expect(shown()[0]).toMatchObject({ body: 'mine', edited: false, changing: false });
+    expect(client.store.getState().notice).toBe('You are no longer connected.');
+  });
+
+  it('does not send an edit that changes nothing', async () => {
+    const { socket, client, conversation, mine } = await withMessages();
+    expect(await client.editMessage(conversation.id, mine.id, '  mine ')).toBe(false);
+    expect(socket.sent('edit_message')).toEqual([]);
+  });
+
+  it('shows a deletion at once, keeps the tombstone on success, and restores the message on refusal', async () => {
+    const { socket, client, conversation, mine, theirs, shown } = await withMessages();
+    socket.responders.delete_message = (p) => ({ ok: true, message: { ...mine, id: p.message_id, body: '', deleted: true } });
+    const deleting = client.deleteMessage(conversation.id, mine.id);
+    expect(shown()[0].deleted).toBe(true);
+    expect(await deleting).toBe(true);
+    expect(shown()[0]).toMatchObject({ deleted: true, changing: false });
+
+    socket.responders.delete_message = () => ({ ok: false, error: { code: 'forbidden', message: 'Only its sender can delete it.' } });
+    const refused = client.deleteMessage(conversation.id, theirs.id);
+    expect(shown()[1].deleted).toBe(true);
+    expect(await refused).toBe(false);
+    expect(shown()[1]).toMatchObject({ deleted: false, body: 'theirs' });
+  });
+
+  it('toggles a reaction: adds it when absent, takes it back when present, rolls back on refusal', async () => {
+    const { socket, client, conversation, theirs, shown } = await withMessages();
+    socket.responders.react = (p) => ({
+      ok: true,
+      reactions: p.add ? [{ emoji: '👍', user_ids: [bob.id, me.id] }] : [{ emoji: '👍', user_ids: [bob.id] }],
+    });
+    const adding = client.toggleReaction(conversation.id, theirs.id, '👍');
+    expect(shown()[1].reactions).toEqual([{ emoji: '👍', user_ids: [bob.id, me.id] }]);
+    await adding;
+    await client.toggleReaction(conversation.id, theirs.id, '👍');
+    expect(socket.sent('react').map((p) => [p.emoji, p.add])).toEqual([
+      ['👍', true],
+      ['👍', false],
+    ]);
+    expect(shown()[1].reactions).toEqual([{ emoji: '👍', user_ids: [bob.id] }]);
+
+    socket.responders.react = () => ({ ok: false, error: { code: 'invalid_state', message: 'Too many reactions.' } });
+    const refused = client.toggleReaction(conversation.id, theirs.id, '🎉');
+    expect(shown()[1].reactions.map((r) => r.emoji)).toEqual(['👍', '🎉']);
+    await refused;
+    expect(shown()[1].reactions.map((r) => r.emoji)).toEqual(['👍']);
+  });
+
+  it('rolls a change back when no ack comes in time', async () => {
+    const { socket, client, conversation, theirs, shown } = await withMessages();
+    vi.useFakeTimers();
+    socket.responders.react = () => undefined;
+    const reacting = client.toggleReaction(conversation.id, theirs.id, '🎉');
+    expect(shown()[1].reactions).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(await reacting).toBe(false);
+    expect(shown()[1].reactions).toHaveLength(1);
+  });
+
+  it('sends a reply with reply_to and shows its quote while sending', async () => {
+    const { socket, client, conversation, theirs } = await withMessages();
+    socket.responders.send_message = () => undefined;
+    const quote = { id: theirs.id, seq: 2, sender_id: bob.id, body: 'theirs', deleted: false };
+    void client.sendMessage(conversation.id, 'answer', quote);
+    expect(socket.sent('send_message')[0]).toMatchObject({ body: 'answer', reply_to: theirs.id });
+    const s = client.store.getState();
+    const sending = timeline([], s.outbox[conversation.id], undefined, me.id);
+    expect(sending[0]).toMatchObject({ body: 'answer', replyTo: quote, state: 'Sending' });
+  });
+
+  it('applies message_updated and reactions_updated from the server', async () => {
+    const { socket, mine, theirs, shown } = await withMessages();
+    socket.fire('message_updated', { ...mine, body: 'edited elsewhere', edited_at: '2024-01-01T13:00:00Z' });
+    socket.fire('reactions_updated', { conversation_id: theirs.conversation_id, message_id: theirs.id, reactions: [] });
+    expect(shown()[0]).toMatchObject({ body: 'edited elsewhere', edited: true });
+    expect(shown()[1].reactions).toEqual([]);
+  });
+});

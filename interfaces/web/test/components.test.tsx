@@ -152,3 +152,142 @@ describe('ConnectionsPanel', () => {
     expect(within(bobRow).getByRole('img', { name: 'Offline' })).toBeTruthy();
   });
 });
+
+describe('message actions', () => {
+  type Role = 'owner' | 'admin' | 'member';
+  function openChat(opts: { group?: boolean; role?: Role; memberRole?: Role } = {}) {
+    const { client, socket } = makeClient();
+    client.start();
+    socket.serverAccepts();
+    const myEntry = { ...member(me), role: opts.memberRole ?? 'member' };
+    const members = opts.group ? [myEntry, member(bob), member(carol)] : [myEntry, member(bob)];
+    const c = summary(members, { role: opts.role });
+    const original = message(c.id, 1, bob, { body: 'hello @alice' , mentions: [me.id] });
+    const mine = message(c.id, 2, me, { body: 'mine' });
+    const reply = message(c.id, 3, bob, {
+      body: 'an answer',
+      reply_to: { id: original.id, seq: 1, sender_id: bob.id, body: 'hello @alice', deleted: false },
+      reactions: [{ emoji: '👍', user_ids: [bob.id, me.id] }],
+    });
+    const gone = message(c.id, 4, bob, { body: '', deleted: true });
+    client.store.dispatch({ type: 'conversationUpserted', conversation: c });
+    client.store.dispatch({ type: 'messagesLoaded', conversationId: c.id, mode: 'initial', hasMore: false, messages: [original, mine, reply, gone] });
+    withClient(client, <ChatWindow conversationId={c.id} />);
+    const log = screen.getByRole('log', { name: 'Messages' });
+    const item = (seq: number) => log.querySelector<HTMLElement>(`[data-seq="${seq}"]`)!;
+    const menuOf = async (seq: number) => {
+      await userEvent.click(within(item(seq)).getByRole('button', { name: 'More actions' }));
+      return within(item(seq))
+        .getAllByRole('menuitem')
+        .map((el) => el.textContent);
+    };
+    return { client, socket, c, log, item, menuOf, original, mine, reply };
+  }
+
+  it('offers Reply, Edit, Delete and React on own messages, Reply and React on others’', async () => {
+    const { client, item, menuOf } = openChat();
+    expect(await menuOf(2)).toEqual(['Reply', 'Edit', 'Delete', 'React']);
+    await userEvent.keyboard('{Escape}');
+    expect(within(item(2)).queryByRole('menu')).toBeNull();
+    expect(document.activeElement).toBe(within(item(2)).getByRole('button', { name: 'More actions' }));
+    expect(await menuOf(1)).toEqual(['Reply', 'React']);
+    client.stop();
+  });
+
+  it('lets a group owner or admin delete anyone’s message', async () => {
+    const { client, menuOf } = openChat({ group: true, role: 'admin' });
+    expect(await menuOf(1)).toEqual(['Reply', 'Delete', 'React']);
+    client.stop();
+    cleanup();
+    // a summary without the caller's role: the one on their member entry counts
+    const owner = openChat({ group: true, memberRole: 'owner' });
+    expect(await owner.menuOf(1)).toEqual(['Reply', 'Delete', 'React']);
+    owner.client.stop();
+    cleanup();
+    const plain = openChat({ group: true, role: 'member', memberRole: 'member' });
+    expect(await plain.menuOf(1)).toEqual(['Reply', 'React']);
+    plain.client.stop();
+  });
+
+  it('shows the tombstone without actions, the quote labelled by its author, mentions, and reactions', () => {
+    const { client, item } = openChat();
+    expect(item(4).textContent).toContain('This message was deleted');
+    expect(within(item(4)).queryByRole('button', { name: 'More actions' })).toBeNull();
+    const quote = within(item(3)).getByLabelText('Reply to Bob');
+    expect(quote.textContent).toContain('hello @alice');
+    const chip = within(item(3)).getByRole('button', { name: '👍 2' });
+    expect(chip.getAttribute('aria-pressed')).toBe('true');
+    expect(item(1).querySelector('mark')?.textContent).toBe('@alice');
+    client.stop();
+  });
+
+  it('edits in the message field: the text is there, Enter saves, edited shows', async () => {
+    const { client, socket, item, menuOf, mine } = openChat();
+    socket.responders.edit_message = (p) => ({ ok: true, message: { ...mine, body: p.body, edited_at: '2024-01-01T13:00:00Z' } });
+    await menuOf(2);
+    await userEvent.click(within(item(2)).getByRole('menuitem', { name: 'Edit' }));
+    const input = screen.getByRole<HTMLTextAreaElement>('textbox', { name: 'Message' });
+    expect(input.value).toBe('mine');
+    expect(screen.getByText('Editing message')).toBeTruthy();
+    await userEvent.type(input, ', changed{Enter}');
+    expect(socket.sent('edit_message')).toEqual([{ conversation_id: mine.conversation_id, message_id: mine.id, body: 'mine, changed' }]);
+    expect(await within(item(2)).findByText('edited')).toBeTruthy();
+    expect(within(item(2)).getByText('mine, changed')).toBeTruthy();
+    expect((screen.getByRole<HTMLTextAreaElement>('textbox', { name: 'Message' })).value).toBe('');
+    client.stop();
+  });
+
+  it('replies: the composer says to whom, and the message goes out with reply_to', async () => {
+    const { client, socket, item, menuOf, original } = openChat();
+    socket.responders.send_message = () => undefined;
+    await menuOf(1);
+    await userEvent.click(within(item(1)).getByRole('menuitem', { name: 'Reply' }));
+    expect(screen.getByText('Replying to Bob')).toBeTruthy();
+    await userEvent.type(screen.getByRole('textbox', { name: 'Message' }), 'sure{Enter}');
+    expect(socket.sent('send_message')[0]).toMatchObject({ body: 'sure', reply_to: original.id });
+    expect(screen.queryByText('Replying to Bob')).toBeNull();
+    client.stop();
+  });
+
+  it('reacts from the picker, and a chip toggles the reaction', async () => {
+    const { client, socket, item, menuOf, mine, reply } = openChat();
+    socket.responders.react = () => undefined; // pending: the optimistic state is what shows
+    await menuOf(2);
+    await userEvent.click(within(item(2)).getByRole('menuitem', { name: 'React' }));
+    const picker = within(item(2)).getByRole('dialog', { name: 'Pick a reaction' });
+    await userEvent.click(within(picker).getByRole('button', { name: '🎉' }));
+    expect(socket.sent('react')).toEqual([{ conversation_id: mine.conversation_id, message_id: mine.id, emoji: '🎉', add: true }]);
+    expect(within(item(2)).getByRole('button', { name: '🎉 1' }).getAttribute('aria-pressed')).toBe('true');
+
+    await userEvent.click(within(item(3)).getByRole('button', { name: '👍 2' }));
+    expect(socket.sent('react')[1]).toEqual({ conversation_id: reply.conversation_id, message_id: reply.id, emoji: '👍', add: false });
+    const chip = within(item(3)).getByRole('button', { name: '👍 1' });
+    expect(chip.getAttribute('aria-pressed')).toBe('false');
+    client.stop();
+  });
+
+  it('offers members after @ and inserts the chosen one', async () => {
+    const { client } = openChat({ group: true });
+    const input = screen.getByRole<HTMLTextAreaElement>('textbox', { name: 'Message' });
+    await userEvent.type(input, 'hi @');
+    const list = screen.getByRole('listbox', { name: 'Mention someone' });
+    expect(within(list).getAllByRole('option').map((o) => o.textContent)).toEqual(['@bob Bob', '@carol Carol', '@all Everyone in this group']);
+    await userEvent.type(input, 'c');
+    expect(within(list).getAllByRole('option').map((o) => o.textContent)).toEqual(['@carol Carol']);
+    await userEvent.keyboard('{Enter}');
+    expect(input.value).toBe('hi @carol ');
+    expect(screen.queryByRole('listbox')).toBeNull();
+    client.stop();
+  });
+});
+
+describe('ConversationList mentions', () => {
+  it('shows N mentions next to the unread count', () => {
+    const { client } = makeClient();
+    const c = summary([member(me), member(bob)], { unread_count: 2, mention_count: 1 });
+    client.store.dispatch({ type: 'conversationsLoaded', conversations: [c] });
+    withClient(client, <ConversationList activeId={null} />);
+    expect(screen.getByRole('img', { name: '1 mentions' })).toBeTruthy();
+    expect(screen.getByRole('img', { name: '2 unread' })).toBeTruthy();
+  });
+});

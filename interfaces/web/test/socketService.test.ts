@@ -78,7 +78,12 @@ describe('SocketService', () => {
 
     expect(socket.sent('join_conversation')).toEqual([{ conversation_id: c.id }]);
     expect(socket.sent('get_conversations')).toHaveLength(1);
-    expect(socket.sent('get_messages').map((p) => p.after_seq)).toEqual([3, 5]);
+    // the missed ones after the last seen seq, then the loaded ones again (for changes made meanwhile)
+    expect(socket.sent('get_messages').map((p) => [p.after_seq, p.before_seq])).toEqual([
+      [3, undefined],
+      [5, undefined],
+      [undefined, 8],
+    ]);
     expect(socket.sent('get_messages').every((p) => p.conversation_id === c.id)).toBe(true);
     expect(store.getState().messages[c.id].items.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
   });
@@ -104,7 +109,7 @@ describe('SocketService', () => {
     socket.serverAccepts();
     await service.whenSynced();
 
-    expect(socket.sent('get_messages').map((p) => p.after_seq)).toEqual([2]);
+    expect(socket.sent('get_messages').map((p) => p.after_seq)).toEqual([2, undefined]);
     expect(store.getState().messages[c.id].items.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5]);
   });
 

@@ -1,10 +1,12 @@
 import { api as defaultApi, ApiError, type Api } from '../api/http';
-import type { Connection, User } from '../api/types';
+import type { Connection, Message, Quote, User } from '../api/types';
 import type { StartConversation } from '../api/contract.gen';
 import { createSocket as defaultCreateSocket } from '../socket/createSocket';
 import { SocketService } from '../socket/socketService';
 import type { SocketFactory } from '../socket/socketLike';
+import { hasReacted, withPending } from '../state/lifecycle';
 import { createChatStore, type ChatStore } from '../state/store';
+import type { PendingChange } from '../state/types';
 import { newUuid } from '../util/uuid';
 import { deliveredCandidate, readCandidate } from './receipts';
 
@@ -86,7 +88,8 @@ export class ChatClient {
     return this.socket.loadOlder(conversationId);
   }
 
-  async sendMessage(conversationId: string, body: string): Promise<void> {
+  /** Sends `body`, as a reply to `replyTo` when given (its quote is shown until the ack). */
+  async sendMessage(conversationId: string, body: string, replyTo: Quote | null = null): Promise<void> {
     if (body.trim() === '') return;
     const clientMessageId = newUuid();
     this.store.dispatch({
@@ -99,10 +102,11 @@ export class ChatClient {
         created_at: new Date().toISOString(),
         state: 'sending',
         error: null,
+        reply_to: replyTo,
       },
     });
     this.stopTyping(conversationId);
-    await this.deliver(conversationId, clientMessageId, body);
+    await this.deliver(conversationId, clientMessageId, body, replyTo);
   }
 
   /** Sends a failed message again with the same client_message_id, so it is never duplicated. */
@@ -110,19 +114,111 @@ export class ChatClient {
     const outgoing = this.store.getState().outbox[conversationId]?.find((o) => o.client_message_id === clientMessageId);
     if (!outgoing || outgoing.state !== 'failed') return;
     this.store.dispatch({ type: 'outgoingRetried', conversationId, clientMessageId });
-    await this.deliver(conversationId, clientMessageId, outgoing.body);
+    await this.deliver(conversationId, clientMessageId, outgoing.body, outgoing.reply_to ?? null);
   }
 
-  private async deliver(conversationId: string, clientMessageId: string, body: string): Promise<void> {
+  private async deliver(conversationId: string, clientMessageId: string, body: string, replyTo: Quote | null): Promise<void> {
     const ack = await this.socket.request('send_message', {
       conversation_id: conversationId,
       client_message_id: clientMessageId,
       body,
+      ...(replyTo ? { reply_to: replyTo.id } : {}),
     });
     if (ack.ok) {
       this.store.dispatch({ type: 'messageReceived', message: ack.message });
     } else {
       this.store.dispatch({ type: 'outgoingFailed', conversationId, clientMessageId, error: ack.error.message });
+    }
+  }
+
+  // ---- a sent message's life: edit, delete, react (optimistic, rolled back when refused) ----
+
+  /** The stored message as the user sees it now (with their unacknowledged changes), if loaded. */
+  private shownMessage(conversationId: string, messageId: string): Message | null {
+    const state = this.store.getState();
+    const stored = state.messages[conversationId]?.items.find((m) => m.id === messageId);
+    return stored ? withPending(stored, state.pending[messageId], this.me.id) : null;
+  }
+
+  /** Shows `change` at once; the ack's result replaces it, a refusal (or no ack) takes it back. */
+  private async change<T>(
+    conversationId: string,
+    messageId: string,
+    change: PendingChange,
+    send: () => Promise<{ ok: true; result: T } | { ok: false; message: string }>,
+    accepted: (result: T) => { message?: Message; reactions?: Message['reactions'] },
+  ): Promise<boolean> {
+    this.store.dispatch({ type: 'changeStarted', messageId, change });
+    const outcome = await send();
+    if (outcome.ok) {
+      this.store.dispatch({ type: 'changeAccepted', conversationId, messageId, changeId: change.id, ...accepted(outcome.result) });
+      return true;
+    }
+    this.store.dispatch({ type: 'changeRefused', messageId, changeId: change.id, error: outcome.message });
+    return false;
+  }
+
+  /** Replaces the text of one of the user's messages; resolves false when the server refused it. */
+  async editMessage(conversationId: string, messageId: string, body: string): Promise<boolean> {
+    const shown = this.shownMessage(conversationId, messageId);
+    if (!shown || shown.deleted || body.trim() === '' || body.trim() === shown.body.trim()) return false;
+    const change: PendingChange = { id: newUuid(), kind: 'edit', body: body.trim(), at: new Date().toISOString() };
+    return this.change(
+      conversationId,
+      messageId,
+      change,
+      async () => {
+        const ack = await this.socket.request('edit_message', { conversation_id: conversationId, message_id: messageId, body });
+        return ack.ok ? { ok: true, result: ack.message } : { ok: false, message: ack.error.message };
+      },
+      (message) => ({ message }),
+    );
+  }
+
+  /** Deletes a message for everyone (the user's own, or any as a group's owner or admin). */
+  async deleteMessage(conversationId: string, messageId: string): Promise<boolean> {
+    const shown = this.shownMessage(conversationId, messageId);
+    if (!shown || shown.deleted) return false;
+    return this.change(
+      conversationId,
+      messageId,
+      { id: newUuid(), kind: 'delete' },
+      async () => {
+        const ack = await this.socket.request('delete_message', { conversation_id: conversationId, message_id: messageId });
+        return ack.ok ? { ok: true, result: ack.message } : { ok: false, message: ack.error.message };
+      },
+      (message) => ({ message }),
+    );
+  }
+
+  /** Adds the user's `emoji` reaction, or takes it back when they already reacted with it. */
+  async toggleReaction(conversationId: string, messageId: string, emoji: string): Promise<boolean> {
+    const shown = this.shownMessage(conversationId, messageId);
+    if (!shown || shown.deleted) return false;
+    const add = !hasReacted(shown, emoji, this.me.id);
+    return this.change(
+      conversationId,
+      messageId,
+      { id: newUuid(), kind: 'react', emoji, add },
+      async () => {
+        const ack = await this.socket.request('react', { conversation_id: conversationId, message_id: messageId, emoji, add });
+        return ack.ok ? { ok: true, result: ack.reactions } : { ok: false, message: ack.error.message };
+      },
+      (reactions) => ({ reactions }),
+    );
+  }
+
+  /** Loads older pages until the message `seq` is loaded (to show the original of a reply). */
+  async loadThrough(conversationId: string, seq: number): Promise<boolean> {
+    for (;;) {
+      const entry = this.store.getState().messages[conversationId];
+      if (!entry?.loaded) return false;
+      if (entry.items.length > 0 && entry.items[0].seq <= seq) return true;
+      if (!entry.hasMoreBefore) return false;
+      const before = entry.items[0]?.seq;
+      await this.socket.loadOlder(conversationId);
+      const after = this.store.getState().messages[conversationId];
+      if (!after || after.items[0]?.seq === before) return false; // no progress (refused or offline)
     }
   }
 

@@ -36,12 +36,13 @@ export function ChatApp({ session, onSignOut }: Props) {
 
 function Notice() {
   const notice = useChatState((s) => s.notice);
-  const [dismissed, setDismissed] = useState<string | null>(null);
-  if (!notice || notice === dismissed) return null;
+  const noticeId = useChatState((s) => s.noticeId);
+  const [dismissed, setDismissed] = useState<number | null>(null);
+  if (!notice || noticeId === dismissed) return null;
   return (
     <div className="notice" role="status">
       <span>{notice}</span>
-      <button type="button" className="link-button" onClick={() => setDismissed(notice)}>
+      <button type="button" className="link-button" onClick={() => setDismissed(noticeId)}>
         Dismiss
       </button>
     </div>

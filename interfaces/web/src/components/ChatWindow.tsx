@@ -1,17 +1,32 @@
-import { Fragment, useLayoutEffect, useMemo, useRef, type UIEvent } from 'react';
+import { Fragment, useCallback, useLayoutEffect, useMemo, useRef, useState, type UIEvent } from 'react';
+import type { Quote } from '../api/types';
 import { useChat, useChatState } from '../app/context';
 import { openConversationRoute } from '../app/route';
-import { conversationTitle, otherMembers, timeline, typingNames } from '../state/selectors';
+import { quoteText } from '../state/lifecycle';
+import { conversationTitle, knownUsers, otherMembers, timeline, typingNames, type TimelineItem } from '../state/selectors';
 import type { ConversationMessages, OutgoingMessage } from '../state/types';
 import { handleOf } from '../util/handle';
 import { Avatar } from './Avatar';
-import { Composer } from './Composer';
-import { MessageBubble } from './MessageBubble';
+import { Composer, type ComposerMode } from './Composer';
+import { MessageBubble, type MessageContext } from './MessageBubble';
+import { SystemNote } from './SystemNote';
 import { TypingIndicator } from './TypingIndicator';
 
 const NEAR_TOP_PX = 80;
 const NEAR_BOTTOM_PX = 80;
 const noOutgoing: OutgoingMessage[] = [];
+const FLASH_MS = 1600;
+
+/** Brings a message into view and marks it briefly (a reply's original, once clicked). */
+function showMessage(log: HTMLElement, messageId: string): boolean {
+  const el = log.querySelector<HTMLElement>(`[data-message-id="${CSS.escape(messageId)}"]`);
+  if (!el) return false;
+  el.scrollIntoView({ block: 'center' });
+  el.focus({ preventScroll: true });
+  el.classList.add('msg-flash');
+  setTimeout(() => el.classList.remove('msg-flash'), FLASH_MS);
+  return true;
+}
 
 function dayLabel(iso: string): string {
   const d = new Date(iso);
@@ -35,10 +50,13 @@ export function ChatWindow({ conversationId }: { conversationId: string }) {
   // joined into one string so the selected value is stable while nothing changes
   const typingText = useChatState((s) => typingNames(s, conversationId).join('\u0000'));
   const typing = useMemo(() => (typingText ? typingText.split('\u0000') : []), [typingText]);
+  const pending = useChatState((s) => s.pending);
   const items = useMemo(
-    () => timeline(entry?.items ?? [], outbox, summary, meId),
-    [entry?.items, outbox, summary, meId],
+    () => timeline(entry?.items ?? [], outbox, summary, meId, pending),
+    [entry?.items, outbox, summary, meId, pending],
   );
+  const [mode, setMode] = useState<ComposerMode>(null);
+  const endMode = useCallback(() => setMode(null), []);
 
   const logRef = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
@@ -88,8 +106,56 @@ export function ChatWindow({ conversationId }: { conversationId: string }) {
         : others[0]
           ? handleOf(others[0].user)
           : '';
-  const nameOf = (userId: string) =>
-    summary?.members.find((m) => m.user.id === userId)?.user.display_name ?? 'Someone';
+  const people = useMemo(() => knownUsers(summary), [summary]);
+  const nameOf = useCallback(
+    (userId: string) =>
+      userId === meId ? client.me.display_name : (people.find((u) => u.id === userId)?.display_name ?? 'Someone'),
+    [people, meId, client.me.display_name],
+  );
+
+  const jumpTo = useCallback(
+    async (quote: Quote, origin: HTMLElement) => {
+      const log = () => origin.closest<HTMLElement>('[role="log"]');
+      const first = log();
+      if (!first || showMessage(first, quote.id)) return;
+      if (!(await client.loadThrough(conversationId, quote.seq))) return;
+      // the page just loaded is rendered on a coming frame
+      for (let frame = 0; frame < 30; frame += 1) {
+        await new Promise((resolve) => requestAnimationFrame(resolve));
+        const el = log() ?? first;
+        if (showMessage(el, quote.id)) return;
+      }
+    },
+    [client, conversationId],
+  );
+
+  const kind = summary?.kind;
+  // the caller's role: the summary's own, else the one on their member entry
+  const role = summary?.role ?? summary?.members.find((m) => m.user.id === meId)?.role;
+  const ctx = useMemo<MessageContext>(() => {
+    return {
+      meId,
+      meUsername: client.me.username,
+      group: kind === 'group',
+      moderator: kind === 'group' && (role === 'owner' || role === 'admin'),
+      usernames: new Set(people.flatMap((u) => (u.username ? [u.username.toLowerCase()] : []))),
+      nameOf,
+      onRetry: (cmid) => void client.retry(conversationId, cmid),
+      onReply: (item: TimelineItem) => {
+        if (item.id === null || item.seq === null) return;
+        const quote = quoteText({ id: item.id, seq: item.seq, sender_id: item.senderId, body: item.body, deleted: false });
+        setMode({ kind: 'reply', quote, authorName: nameOf(item.senderId) });
+      },
+      onEdit: (item) => item.id && setMode({ kind: 'edit', messageId: item.id, body: item.body }),
+      onDelete: (item) => {
+        if (!item.id) return;
+        setMode((m) => (m?.kind === 'edit' && m.messageId === item.id ? null : m));
+        void client.deleteMessage(conversationId, item.id);
+      },
+      onReact: (item, emoji) => item.id && void client.toggleReaction(conversationId, item.id, emoji),
+      onJump: (quote, origin) => void jumpTo(quote, origin),
+    };
+  }, [meId, client, kind, role, people, nameOf, conversationId, jumpTo]);
 
   return (
     <section className="chat" aria-labelledby="chat-title">
@@ -115,7 +181,11 @@ export function ChatWindow({ conversationId }: { conversationId: string }) {
             const prev = items[i - 1];
             const day = dayLabel(item.sentAt);
             const newDay = !prev || dayLabel(prev.sentAt) !== day;
-            const showSender = summary?.kind === 'group' && !item.own && (newDay || prev.senderId !== item.senderId);
+            const showSender =
+              summary?.kind === 'group' &&
+              !item.own &&
+              item.kind === 'text' &&
+              (newDay || prev.senderId !== item.senderId || prev.kind !== 'text');
             return (
               <Fragment key={item.key}>
                 {newDay && (
@@ -124,18 +194,24 @@ export function ChatWindow({ conversationId }: { conversationId: string }) {
                     <span>{day}</span>
                   </li>
                 )}
-                <MessageBubble
-                  item={item}
-                  senderName={showSender ? nameOf(item.senderId) : null}
-                  onRetry={(cmid) => void client.retry(conversationId, cmid)}
-                />
+                {item.kind === 'system' ? (
+                  <SystemNote item={item} nameOf={nameOf} />
+                ) : (
+                  <MessageBubble item={item} senderName={showSender ? nameOf(item.senderId) : null} ctx={ctx} />
+                )}
               </Fragment>
             );
           })}
         </ol>
       </div>
       <TypingIndicator names={typing} />
-      <Composer conversationId={conversationId} />
+      <Composer
+        key={mode?.kind === 'edit' ? `edit:${mode.messageId}` : 'draft'}
+        conversationId={conversationId}
+        summary={summary}
+        mode={mode}
+        onModeDone={endMode}
+      />
     </section>
   );
 }

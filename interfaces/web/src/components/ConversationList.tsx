@@ -22,6 +22,7 @@ export function ConversationList({ activeId }: { activeId: string | null }) {
             const title = conversationTitle(c, meId);
             const last = c.last_message;
             const unread = c.unread_count;
+            const mentions = c.mention_count ?? 0;
             return (
               <li key={c.id}>
                 <a
@@ -43,13 +44,24 @@ export function ConversationList({ activeId }: { activeId: string | null }) {
                       <span className="conv-preview">
                         {last ? (
                           <>
-                            {last.sender_id === meId && <span className="conv-you">You: </span>}
-                            <span className="conv-last">{last.body}</span>
+                            {last.sender_id === meId && last.kind === 'text' && <span className="conv-you">You: </span>}
+                            {last.deleted ? (
+                              <span className="conv-last conv-deleted">Message deleted</span>
+                            ) : last.kind === 'system' ? (
+                              <span className="conv-last conv-system">Group updated</span>
+                            ) : (
+                              <span className="conv-last">{last.body}</span>
+                            )}
                           </>
                         ) : (
                           <span className="conv-empty">{c.kind === 'group' ? 'Group created' : 'Say hello'}</span>
                         )}
                       </span>
+                      {mentions > 0 && (
+                        <span className="badge badge-mention" role="img" aria-label={`${mentions} mentions`}>
+                          @{mentions > 99 ? '99+' : mentions}
+                        </span>
+                      )}
                       {unread > 0 && (
                         <span className="badge" role="img" aria-label={`${unread} unread`}>
                           {unread > 99 ? '99+' : unread}

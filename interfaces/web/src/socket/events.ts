@@ -7,16 +7,21 @@ import type {
   ConversationsAck,
   ConversationSummary,
   Done,
+  EditMessage,
+  EditsAck,
   ErrorDetail as ContractError,
   GetConversations,
   GetMessages,
   MarkUpTo,
   Message,
   MessageAck,
+  MessageRef,
   MessagesAck,
   MessagesDelivered,
   MessagesRead,
   Presence,
+  React,
+  ReactionsAck,
   ReactionsUpdated,
   ReadAck,
   SendMessage,
@@ -41,6 +46,10 @@ export interface ClientEvents {
   join_conversation: { payload: ConversationRef; ack: ConversationAck };
   leave_conversation: { payload: ConversationRef; ack: Done };
   send_message: { payload: SendMessage; ack: MessageAck };
+  edit_message: { payload: EditMessage; ack: MessageAck };
+  get_message_edits: { payload: MessageRef; ack: EditsAck };
+  delete_message: { payload: MessageRef; ack: MessageAck };
+  react: { payload: React; ack: ReactionsAck };
   typing_start: { payload: ConversationRef; ack: Done };
   typing_stop: { payload: ConversationRef; ack: Done };
   get_conversations: { payload: GetConversations; ack: ConversationsAck };

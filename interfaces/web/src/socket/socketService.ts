@@ -3,7 +3,7 @@ import type { ConnectionState } from '../state/types';
 import { emitWithAck } from './ack';
 import type { AckOf, ClientEventName, ConnectErrorData, PayloadOf, ServerEvents } from './events';
 import type { Listener, SocketFactory, SocketLike } from './socketLike';
-import { catchUp, loadConversations, loadInitial, loadOlder } from './sync';
+import { catchUp, loadConversations, loadInitial, loadOlder, refreshLoaded } from './sync';
 
 export interface SocketServiceOptions {
   token: string;
@@ -127,8 +127,11 @@ export class SocketService {
     this.loading.add(conversationId);
     try {
       const entry = this.opts.store.getState().messages[conversationId];
-      if (entry?.loaded) await catchUp(this.requester, this.opts.store, conversationId);
-      else await loadInitial(this.requester, this.opts.store, conversationId);
+      if (entry?.loaded) {
+        if (await catchUp(this.requester, this.opts.store, conversationId)) {
+          await refreshLoaded(this.requester, this.opts.store, conversationId);
+        }
+      } else await loadInitial(this.requester, this.opts.store, conversationId);
     } finally {
       this.loading.delete(conversationId);
     }
@@ -194,6 +197,10 @@ export class SocketService {
     });
 
     on('message_new', (m) => store.dispatch({ type: 'messageReceived', message: m }));
+    on('message_updated', (m) => store.dispatch({ type: 'messageUpdated', message: m }));
+    on('reactions_updated', (r) =>
+      store.dispatch({ type: 'reactionsUpdated', conversationId: r.conversation_id, messageId: r.message_id, reactions: r.reactions }),
+    );
     on('conversation_updated', (c) => store.dispatch({ type: 'conversationUpserted', conversation: c }));
     on('messages_delivered', (r) =>
       store.dispatch({ type: 'receipt', kind: 'delivered', conversationId: r.conversation_id, userId: r.user_id, upToSeq: r.up_to_seq }),

@@ -48,6 +48,26 @@ export async function catchUp(request: Requester, store: ChatStore, conversation
   return true;
 }
 
+/** The most loaded messages that a reconnect fetches again, to show what changed meanwhile. */
+export const REFRESH_LIMIT = 200;
+
+/**
+ * Fetches the newest loaded messages again (up to REFRESH_LIMIT): edits, deletions and reactions
+ * made while this client was away replace the copies it holds.
+ */
+export async function refreshLoaded(request: Requester, store: ChatStore, conversationId: string): Promise<boolean> {
+  const items = store.getState().messages[conversationId]?.items ?? [];
+  if (items.length === 0) return true;
+  const ack = await request('get_messages', {
+    conversation_id: conversationId,
+    before_seq: items[items.length - 1].seq + 1,
+    limit: Math.min(items.length, REFRESH_LIMIT),
+  });
+  if (!ack.ok) return false;
+  store.dispatch({ type: 'messagesLoaded', conversationId, messages: ack.messages, mode: 'newer', hasMore: ack.has_more });
+  return true;
+}
+
 /** Loads the page before the oldest loaded message. */
 export async function loadOlder(request: Requester, store: ChatStore, conversationId: string): Promise<void> {
   const entry = store.getState().messages[conversationId];

@@ -1,12 +1,14 @@
-import type { ConversationSummary, Member, Message } from '../api/types';
+import type { ConversationSummary, Member, Message, Reaction } from '../api/types';
+import { refreshQuotes, supersedes } from './lifecycle';
 import { mergeMessages } from './messages';
-import type { ChatAction, ChatState, ConversationMessages, OutgoingMessage } from './types';
+import type { ChatAction, ChatState, ConversationMessages, OutgoingMessage, PendingChange } from './types';
 
 export function initialState(me: ChatState['me'] = null): ChatState {
   return {
     me,
     connection: 'connecting',
     notice: null,
+    noticeId: 0,
     conversations: {},
     messages: {},
     outbox: {},
@@ -14,6 +16,7 @@ export function initialState(me: ChatState['me'] = null): ChatState {
     presence: {},
     connections: {},
     activeConversationId: null,
+    pending: {},
   };
 }
 
@@ -119,6 +122,56 @@ function updateOutgoing(
   };
 }
 
+/** A stored message changed (edit, deletion, reactions): replace it, its quotes and the list's copy. */
+function replaceMessage(state: ChatState, conversationId: string, messageId: string, change: (m: Message) => Message | null): ChatState {
+  let next = state;
+  const entry = state.messages[conversationId];
+  const index = entry ? entry.items.findIndex((m) => m.id === messageId) : -1;
+  if (entry && index >= 0) {
+    const updated = change(entry.items[index]);
+    if (updated) {
+      const items = entry.items.slice();
+      items[index] = updated;
+      next = { ...next, messages: { ...next.messages, [conversationId]: { ...entry, items: refreshQuotes(items, updated) } } };
+    }
+  }
+  const summary = next.conversations[conversationId];
+  if (summary?.last_message?.id === messageId) {
+    const updated = change(summary.last_message);
+    if (updated) next = { ...next, conversations: { ...next.conversations, [conversationId]: { ...summary, last_message: updated } } };
+  }
+  return next;
+}
+
+function updateMessage(state: ChatState, message: Message): ChatState {
+  return replaceMessage(state, message.conversation_id, message.id, (existing) =>
+    supersedes(existing, message) ? message : null,
+  );
+}
+
+function setReactions(state: ChatState, conversationId: string, messageId: string, reactions: Reaction[]): ChatState {
+  return replaceMessage(state, conversationId, messageId, (existing) => (existing.deleted ? null : { ...existing, reactions }));
+}
+
+function dropChange(state: ChatState, messageId: string, changeId: string): ChatState {
+  const changes = state.pending[messageId];
+  if (!changes?.some((c) => c.id === changeId)) return state;
+  const left = changes.filter((c) => c.id !== changeId);
+  const pending = { ...state.pending };
+  if (left.length === 0) delete pending[messageId];
+  else pending[messageId] = left;
+  return { ...state, pending };
+}
+
+function addChange(state: ChatState, messageId: string, change: PendingChange): ChatState {
+  return { ...state, pending: { ...state.pending, [messageId]: [...(state.pending[messageId] ?? []), change] } };
+}
+
+function withNotice(state: ChatState, notice: string | null): ChatState {
+  if (notice === null) return state.notice === null ? state : { ...state, notice };
+  return { ...state, notice, noticeId: state.noticeId + 1 };
+}
+
 function setTyping(state: ChatState, conversationId: string, userId: string, isTyping: boolean): ChatState {
   const current = state.typing[conversationId] ?? [];
   const has = current.includes(userId);
@@ -136,7 +189,8 @@ export function reducer(state: ChatState, action: ChatAction): ChatState {
     case 'connectionState':
       return state.connection === action.state ? state : { ...state, connection: action.state };
     case 'notice':
-      return { ...state, notice: action.notice };
+      // the same problem reported again (a reconnect attempt failing anew) stays dismissed
+      return action.notice === state.notice ? state : withNotice(state, action.notice);
     case 'conversationsLoaded':
       return action.conversations.reduce(upsertConversation, state);
     case 'conversationUpserted':
@@ -144,9 +198,14 @@ export function reducer(state: ChatState, action: ChatAction): ChatState {
     case 'unreadSet': {
       const summary = state.conversations[action.conversationId];
       if (!summary || summary.unread_count === action.unread) return state;
+      // mentions are counted among the unread messages: none unread, none unread mentioning me
+      const mentions = action.unread === 0 ? 0 : (summary.mention_count ?? 0);
       return {
         ...state,
-        conversations: { ...state.conversations, [summary.id]: { ...summary, unread_count: action.unread } },
+        conversations: {
+          ...state.conversations,
+          [summary.id]: { ...summary, unread_count: action.unread, mention_count: mentions },
+        },
       };
     }
     case 'messagesLoaded':
@@ -205,5 +264,21 @@ export function reducer(state: ChatState, action: ChatAction): ChatState {
       return { ...state, connections: { ...state.connections, [action.connection.id]: action.connection } };
     case 'activeConversation':
       return { ...state, activeConversationId: action.conversationId };
+    case 'messageUpdated':
+      return updateMessage(state, action.message);
+    case 'reactionsUpdated':
+      return setReactions(state, action.conversationId, action.messageId, action.reactions);
+    case 'changeStarted':
+      return addChange(state, action.messageId, action.change);
+    case 'changeAccepted': {
+      let next = dropChange(state, action.messageId, action.changeId);
+      if (action.message) next = updateMessage(next, action.message);
+      if (action.reactions) next = setReactions(next, action.conversationId, action.messageId, action.reactions);
+      return next;
+    }
+    case 'changeRefused': {
+      const next = dropChange(state, action.messageId, action.changeId);
+      return next === state ? state : withNotice(next, action.error);
+    }
   }
 }

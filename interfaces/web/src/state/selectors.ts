@@ -1,5 +1,6 @@
-import type { ConversationSummary, Member, Message, MessageStatus } from '../api/types';
-import type { ChatState, OutgoingMessage } from './types';
+import type { ConversationSummary, Member, Message, MessageStatus, Quote, Reaction, SystemChange, User } from '../api/types';
+import { withPending } from './lifecycle';
+import type { ChatState, OutgoingMessage, PendingChange } from './types';
 
 function activityTime(c: ConversationSummary): number {
   const t = Date.parse(c.last_message_at ?? c.created_at);
@@ -28,9 +29,15 @@ export function conversationTitle(c: ConversationSummary, meId: string | undefin
   return other?.user.display_name ?? c.title ?? 'Conversation';
 }
 
+/** Everyone who can be named in a conversation: its members, then those who left or were removed. */
+export function knownUsers(c: ConversationSummary | undefined): User[] {
+  if (!c) return [];
+  return [...c.members.map((m) => m.user), ...(c.former_members ?? [])];
+}
+
 export function displayNameOf(state: ChatState, conversationId: string, userId: string): string {
-  const member = state.conversations[conversationId]?.members.find((m) => m.user.id === userId);
-  if (member) return member.user.display_name;
+  const known = knownUsers(state.conversations[conversationId]).find((u) => u.id === userId);
+  if (known) return known.display_name;
   for (const c of Object.values(state.connections)) {
     if (c.requester.id === userId) return c.requester.display_name;
     if (c.addressee.id === userId) return c.addressee.display_name;
@@ -61,8 +68,19 @@ export type DisplayState = 'Sending' | 'Sent' | 'Delivered' | 'Read' | 'Failed';
 
 export interface TimelineItem {
   key: string;
+  /** The stored message's id; null while it is being sent. */
+  id: string | null;
   seq: number | null;
+  kind: Message['kind'];
   body: string;
+  edited: boolean;
+  deleted: boolean;
+  replyTo: Quote | null;
+  reactions: Reaction[];
+  mentions: string[];
+  system: SystemChange | null;
+  /** Some change of the user's to it awaits the server's ack. */
+  changing: boolean;
   senderId: string;
   sentAt: string;
   own: boolean;
@@ -77,8 +95,17 @@ const label: Record<MessageStatus, DisplayState> = { sent: 'Sent', delivered: 'D
 function fromOutgoing(o: OutgoingMessage): TimelineItem {
   return {
     key: `c:${o.client_message_id}`,
+    id: null,
     seq: null,
+    kind: 'text',
     body: o.body,
+    edited: false,
+    deleted: false,
+    replyTo: o.reply_to ?? null,
+    reactions: [],
+    mentions: [],
+    system: null,
+    changing: false,
     senderId: o.sender_id,
     sentAt: o.created_at,
     own: true,
@@ -88,20 +115,34 @@ function fromOutgoing(o: OutgoingMessage): TimelineItem {
   };
 }
 
-/** Stored messages in seq order, then the not-yet-stored outgoing ones in the order typed. */
+/**
+ * Stored messages in seq order (with the user's unacknowledged changes shown), then the
+ * not-yet-stored outgoing ones in the order typed.
+ */
 export function timeline(
   items: readonly Message[],
   outbox: readonly OutgoingMessage[] | undefined,
   summary: ConversationSummary | undefined,
   meId: string,
+  pending: Readonly<Record<string, PendingChange[]>> = {},
 ): TimelineItem[] {
-  const stored = items.map<TimelineItem>((m) => {
-    const own = m.sender_id === meId;
+  const stored = items.map<TimelineItem>((stored) => {
+    const m = withPending(stored, pending[stored.id], meId);
+    const own = m.sender_id === meId && m.kind === 'text';
     return {
       // own messages keep the key they had while sending, so the bubble is not re-created
       key: own ? `c:${m.client_message_id}` : `m:${m.id}`,
+      id: m.id,
       seq: m.seq,
+      kind: m.kind,
       body: m.body,
+      edited: m.edited_at !== null && !m.deleted,
+      deleted: m.deleted,
+      replyTo: m.reply_to,
+      reactions: m.reactions,
+      mentions: m.mentions ?? [],
+      system: m.system,
+      changing: (pending[stored.id]?.length ?? 0) > 0,
       senderId: m.sender_id,
       sentAt: m.sent_at,
       own,

@@ -1,5 +1,5 @@
 import type { Presence } from '../api/contract.gen';
-import type { Connection, ConversationSummary, Message, User } from '../api/types';
+import type { Connection, ConversationSummary, Message, Quote, Reaction, User } from '../api/types';
 
 export type ConnectionState = 'connecting' | 'online' | 'reconnecting' | 'offline';
 
@@ -14,7 +14,19 @@ export interface OutgoingMessage {
   created_at: string;
   state: 'sending' | 'failed';
   error: string | null;
+  /** The message this one answers, as shown while sending (its id goes out as `reply_to`). */
+  reply_to?: Quote | null;
 }
+
+/**
+ * A change to a stored message that the user made and the server has not acknowledged yet. It is
+ * shown on top of the server's copy (optimistically) until its ack: an accepted one brings the
+ * server's result, a refused one just drops the change, so the view rolls back to the server's copy.
+ */
+export type PendingChange =
+  | { id: string; kind: 'edit'; body: string; at: string }
+  | { id: string; kind: 'delete' }
+  | { id: string; kind: 'react'; emoji: string; add: boolean };
 
 export interface ConversationMessages {
   /** true once the first page was received; before that, items may hold live messages only. */
@@ -30,6 +42,8 @@ export interface ChatState {
   connection: ConnectionState;
   /** Latest problem worth telling the user (socket or request error); null when none. */
   notice: string | null;
+  /** Counts the notices given, so that the same text given again shows again after a Dismiss. */
+  noticeId: number;
   conversations: Record<string, ConversationSummary>;
   messages: Record<string, ConversationMessages>;
   outbox: Record<string, OutgoingMessage[]>;
@@ -38,6 +52,8 @@ export interface ChatState {
   presence: Record<string, PresenceStatus>;
   connections: Record<string, Connection>;
   activeConversationId: string | null;
+  /** message id -> the user's changes to it awaiting their ack, oldest first. */
+  pending: Record<string, PendingChange[]>;
 }
 
 export type MessagesMode = 'initial' | 'older' | 'newer';
@@ -61,4 +77,12 @@ export type ChatAction =
   | { type: 'presence'; userId: string; status: PresenceStatus }
   | { type: 'connectionsLoaded'; connections: Connection[] }
   | { type: 'connectionUpserted'; connection: Connection }
-  | { type: 'activeConversation'; conversationId: string | null };
+  | { type: 'activeConversation'; conversationId: string | null }
+  /** `message_updated` (an edit or a deletion), or the message in an edit/delete ack. */
+  | { type: 'messageUpdated'; message: Message }
+  | { type: 'reactionsUpdated'; conversationId: string; messageId: string; reactions: Reaction[] }
+  | { type: 'changeStarted'; messageId: string; change: PendingChange }
+  /** An accepted change: the server's result (a message, or the reactions) replaces the guess. */
+  | { type: 'changeAccepted'; conversationId: string; messageId: string; changeId: string; message?: Message; reactions?: Reaction[] }
+  /** A refused change: dropped, so the message shows the server's copy again. */
+  | { type: 'changeRefused'; messageId: string; changeId: string; error: string };
