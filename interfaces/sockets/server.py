@@ -23,7 +23,7 @@ from interfaces.errors import Unauthorized, describe
 from interfaces.runner import Runner
 from interfaces.sockets.fanout import DirectFanout
 from interfaces.sockets.handlers import SocketEvents
-from interfaces.sockets.json_codec import OrjsonJson
+from interfaces.sockets.json_codec import JsonPacket, OrjsonJson
 from interfaces.sockets.redis_manager import SocketRedisManager
 from interfaces.sockets.sessions import Sessions
 from interfaces.sockets.typing import TypingTracker
@@ -44,6 +44,7 @@ def create_socket_server(settings: Settings) -> socketio.AsyncServer:
     return socketio.AsyncServer(
         async_mode="asgi",
         client_manager=manager,
+        serializer=JsonPacket,
         json=OrjsonJson,
         max_http_buffer_size=MAX_FRAME_BYTES,
         ping_interval=20,
