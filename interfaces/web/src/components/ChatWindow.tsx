@@ -154,6 +154,7 @@ export function ChatWindow({ conversationId }: { conversationId: string }) {
       },
       onReact: (item, emoji) => item.id && void client.toggleReaction(conversationId, item.id, emoji),
       onJump: (quote, origin) => void jumpTo(quote, origin),
+      loadEdits: (messageId) => client.messageEdits(conversationId, messageId),
     };
   }, [meId, client, kind, role, people, nameOf, conversationId, jumpTo]);
 
