@@ -257,6 +257,19 @@ describe('message actions', () => {
     client.stop();
   });
 
+  it('the up arrow in the empty message field edits the user’s last message', async () => {
+    const { client } = openChat();
+    const input = screen.getByRole<HTMLTextAreaElement>('textbox', { name: 'Message' });
+    input.focus();
+    await userEvent.keyboard('{ArrowUp}');
+    expect(screen.getByRole<HTMLTextAreaElement>('textbox', { name: 'Message' }).value).toBe('mine');
+    expect(screen.getByText('Editing message')).toBeTruthy();
+    await userEvent.keyboard('{Escape}');
+    expect(screen.queryByText('Editing message')).toBeNull();
+    expect(screen.getByRole<HTMLTextAreaElement>('textbox', { name: 'Message' }).value).toBe('');
+    client.stop();
+  });
+
   it('replies: the composer says to whom, and the message goes out with reply_to', async () => {
     const { client, socket, item, menuOf, original } = openChat();
     socket.responders.send_message = () => undefined;

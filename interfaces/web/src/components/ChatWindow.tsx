@@ -212,6 +212,10 @@ export function ChatWindow({ conversationId }: { conversationId: string }) {
         summary={summary}
         mode={mode}
         onModeDone={endMode}
+        onEditLast={() => {
+          const last = [...items].reverse().find((i) => i.own && i.id !== null && !i.deleted && i.kind === 'text');
+          if (last) ctx.onEdit(last);
+        }}
       />
     </section>
   );
