@@ -144,6 +144,7 @@ class _Involvement:
         self.user_id = user_id
         self.connections: set[UUID] = set()
         self.conversations: set[UUID] = set()
+        self.messages: set[UUID] = set()  # the messages they sent (only their sender edits one)
 
     def includes(self, event: Any) -> bool:
         me = self.user_id
@@ -158,8 +159,22 @@ class _Involvement:
             self.conversations.add(event.originator_id)
             return True
         if isinstance(event, Conversation.MessageSent):
+            if event.sender_id == me:
+                self.messages.add(event.message_id)
             return event.sender_id == me
-        if isinstance(event, (Conversation.MessagesDelivered, Conversation.MessagesRead)):
+        if isinstance(event, Conversation.MessageEdited):
+            return event.message_id in self.messages
+        if isinstance(event, Conversation.MessageDeleted):
+            return event.deleted_by == me
+        if isinstance(
+            event,
+            (
+                Conversation.MessagesDelivered,
+                Conversation.MessagesRead,
+                Conversation.ReactionAdded,
+                Conversation.ReactionRemoved,
+            ),
+        ):
             return event.user_id == me
         return False
 

@@ -24,7 +24,7 @@ from projections.changes import Change
 from projections.event_rows import EventRows
 from projections.log_reader import Batch, ReaderProcess, read_batch
 from projections.ports import SqlCursor, SqlDatabase
-from projections.tables import LIVE_PREFIX, create_indexes, create_tables
+from projections.tables import LIVE_PREFIX, create_indexes, create_tables, upgrade_tables
 from projections.updates import ReadModelUpdates
 
 log = logging.getLogger("parley.projector")
@@ -83,6 +83,8 @@ class Projector:
             row = None
         if row is not None:
             self._position = int(row["notification_id"])
+            if upgrade_tables(self.db, self.prefix):  # built by an earlier release (once, at the upgrade)
+                log.info("read models %s* upgraded in place to this release's tables", self.prefix)
             return
         with self.db.transaction(commit=True) as cur:
             create_tables(cur, self.prefix, indexes)

@@ -1,7 +1,7 @@
 """The read-model tables. Portable SQL for SQLite and PostgreSQL; every name carries a prefix so a
 second set can be built beside the live one."""
 
-from projections.ports import SqlCursor
+from projections.ports import SqlCursor, SqlDatabase
 
 LIVE_PREFIX = "rm_"
 
@@ -53,6 +53,42 @@ CREATE INDEX IF NOT EXISTS {p}members_by_user{s} ON {p}members (user_id, activit
 CREATE UNIQUE INDEX IF NOT EXISTS {p}message_edits_by_message{s} ON {p}message_edits (message_id, version);
 CREATE UNIQUE INDEX IF NOT EXISTS {p}reactions_by_message{s} ON {p}reactions (message_id, emoji, user_id);
 """
+
+
+# What issue 15 (message edits, deletion, replies, reactions, mentions) added to the tables of earlier
+# releases: each column's default is its value for every row those releases wrote (no reply, no
+# mentions, never edited, not deleted, no mention counted), so the upgrade adds them and nothing more.
+ADDED_COLUMNS = (
+    ("messages", "reply_to", "TEXT"),
+    ("messages", "mentions", "TEXT NOT NULL DEFAULT ''"),
+    ("messages", "edited_at", "TEXT"),
+    ("messages", "deleted", "BIGINT NOT NULL DEFAULT 0"),
+    ("members", "mention_count", "BIGINT NOT NULL DEFAULT 0"),
+)
+
+
+def missing_columns(db: SqlDatabase, prefix: str) -> list[tuple[str, str, str]]:
+    """The columns of ADDED_COLUMNS that the set under `prefix` lacks (a set built by an earlier release)."""
+    missing = []
+    for table, column, kind in ADDED_COLUMNS:
+        try:
+            with db.transaction(commit=False) as cur:  # one each: a failed statement ends a PostgreSQL transaction
+                cur.execute(f"SELECT {column} FROM {prefix}{table} LIMIT 1")
+        except Exception:
+            missing.append((table, column, kind))
+    return missing
+
+
+def upgrade_tables(db: SqlDatabase, prefix: str) -> bool:
+    """Bring a set built by an earlier release up to today's tables, in place; whether it had to."""
+    missing = missing_columns(db, prefix)
+    if not missing:
+        return False
+    with db.transaction(commit=True) as cur:
+        for table, column, kind in missing:
+            cur.execute(f"ALTER TABLE {prefix}{table} ADD COLUMN {column} {kind}")
+        create_tables(cur, prefix)  # the new tables and their indexes (IF NOT EXISTS)
+    return True
 
 
 def statements(sql: str, prefix: str, suffix: str = "") -> list[str]:

@@ -52,11 +52,12 @@ class ReadModelUpdates:
         changes: list[Change] = []
         try:
             for event in events:
-                if type(event) in AFTER_INDEXES and not self.writes.count_unread:
-                    self.deferred.append(event)
-                    continue
-                if type(event) in MESSAGE_CHANGES:
-                    self.writes.flush(cur)  # the batch's messages so far are in the table, counted
+                if type(event) in AFTER_INDEXES:  # (one set lookup for the rest of the log)
+                    if not self.writes.count_unread:
+                        self.deferred.append(event)
+                        continue
+                    if type(event) in MESSAGE_CHANGES:
+                        self.writes.flush(cur)  # the batch's messages so far are in the table, counted
                 changes += self.apply(event, cur)
             self.writes.flush(cur)
         finally:
@@ -291,8 +292,8 @@ class ReadModelUpdates:
         return [ReactionsChanged(str(event.originator_id), message_id)] if self.report else []
 
 
-MESSAGE_CHANGES = (Conversation.MessageEdited, Conversation.MessageDeleted)
+MESSAGE_CHANGES = frozenset({Conversation.MessageEdited, Conversation.MessageDeleted})
 """Events that change a message row: the batch's folded writes are flushed before each (its message
 may be in them)."""
-AFTER_INDEXES = (*MESSAGE_CHANGES, Conversation.ReactionAdded, Conversation.ReactionRemoved)
+AFTER_INDEXES = MESSAGE_CHANGES | {Conversation.ReactionAdded, Conversation.ReactionRemoved}
 """Events that look rows up by message id: in a set loaded bare they wait for its indexes."""

@@ -27,6 +27,10 @@ EVENTS = [
     "get_messages",
     "mark_as_delivered",
     "mark_as_read",
+    "edit_message",
+    "get_message_edits",
+    "delete_message",
+    "react",
 ]
 FIELDS = [
     "conversation_id",
@@ -43,6 +47,10 @@ FIELDS = [
     "password",
     "display_name",
     "query",
+    "message_id",
+    "reply_to",
+    "emoji",
+    "add",
 ]
 
 scalars = st.one_of(
@@ -103,6 +111,10 @@ async def test_random_socket_payloads_get_contract_errors_and_store_nothing(serv
             "after_seq": scalars,
             "user_ids": st.lists(ids | scalars, max_size=3),
             "title": scalars,
+            "message_id": ids | scalars,
+            "reply_to": ids | scalars,
+            "emoji": scalars | st.sampled_from(["👍", "👍🏽", "❤", "a"]),
+            "add": scalars,
             "extra": scalars,
         },
     )

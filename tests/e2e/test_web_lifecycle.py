@@ -86,6 +86,14 @@ def test_edits_deletions_and_reactions_show_live_on_both_pages(new_page: NewPage
     expect(composer(ada)).to_have_value("")
     expect(conversation_item(grace, "Ada Lovelace")).to_contain_text("Noon works")
 
+    # The edited mark shows every version, the original first (get_message_edits).
+    message(grace, "Lunch at one?").get_by_role("button", name="edited", exact=True).click()
+    history = grace.get_by_role("dialog", name="Edit history", exact=True)
+    expect(history.get_by_role("listitem")).to_have_count(2)
+    expect(history.get_by_role("listitem")).to_contain_text(["Lunch at noon?", "Lunch at one?"])
+    grace.keyboard.press("Escape")
+    expect(history).to_have_count(0)
+
     # Grace reacts: a chip `<emoji> <count>` on both pages, pressed only for her.
     react(grace, "Lunch at one?", THUMBS_UP)
     expect(reaction(grace, "Lunch at one?", THUMBS_UP, 1)).to_have_attribute("aria-pressed", "true")

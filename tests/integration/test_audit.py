@@ -138,6 +138,16 @@ def test_filtered_exports_pick_a_conversation_or_a_users_activity_and_leave_secr
     for item in mine:
         if item["type"] == "MessageSent":
             assert item["data"]["sender_id"] == str(user)
+        if item["type"] in ("ReactionAdded", "ReactionRemoved"):
+            assert item["data"]["user_id"] == str(user)
+        if item["type"] == "MessageDeleted":
+            assert item["data"]["deleted_by"] == str(user)
+    sent_by_them = {i["data"]["message_id"] for i in mine if i["type"] == "MessageSent"}
+    edits = [i for i in list(export_events(container.app)) if i["type"] == "MessageEdited"]
+    assert edits, "the workload edits"
+    assert {i["data"]["message_id"] for i in mine if i["type"] == "MessageEdited"} == {
+        i["data"]["message_id"] for i in edits if i["data"]["message_id"] in sent_by_them
+    }
     everything = list(export_events(container.app))
     assert any(i["type"] == "UserRegistered" and i["data"]["password_hash"].startswith("plain$") for i in everything)
     middle = everything[len(everything) // 2]["timestamp"]

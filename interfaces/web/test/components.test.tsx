@@ -237,6 +237,39 @@ describe('message actions', () => {
     client.stop();
   });
 
+  it('shows the versions of an edited message from its edited mark', async () => {
+    const { client, socket, item, mine } = openChat();
+    socket.responders.get_message_edits = () => ({
+      ok: true,
+      versions: [
+        { body: 'first try', at: '2024-01-01T12:00:02Z' },
+        { body: 'mine', at: '2024-01-01T13:00:00Z' },
+      ],
+    });
+    act(() => client.store.dispatch({ type: 'messageUpdated', message: { ...mine, edited_at: '2024-01-01T13:00:00Z' } }));
+    await userEvent.click(within(item(2)).getByRole('button', { name: 'edited' }));
+    const dialog = await within(item(2)).findByRole('dialog', { name: 'Edit history' });
+    await within(dialog).findByText('first try');
+    expect(within(dialog).getAllByRole('listitem').map((li) => li.querySelector('.history-body')?.textContent)).toEqual(['first try', 'mine']);
+    expect(socket.sent('get_message_edits')).toEqual([{ conversation_id: mine.conversation_id, message_id: mine.id }]);
+    await userEvent.keyboard('{Escape}');
+    expect(within(item(2)).queryByRole('dialog')).toBeNull();
+    client.stop();
+  });
+
+  it('the up arrow in the empty message field edits the user’s last message', async () => {
+    const { client } = openChat();
+    const input = screen.getByRole<HTMLTextAreaElement>('textbox', { name: 'Message' });
+    input.focus();
+    await userEvent.keyboard('{ArrowUp}');
+    expect(screen.getByRole<HTMLTextAreaElement>('textbox', { name: 'Message' }).value).toBe('mine');
+    expect(screen.getByText('Editing message')).toBeTruthy();
+    await userEvent.keyboard('{Escape}');
+    expect(screen.queryByText('Editing message')).toBeNull();
+    expect(screen.getByRole<HTMLTextAreaElement>('textbox', { name: 'Message' }).value).toBe('');
+    client.stop();
+  });
+
   it('replies: the composer says to whom, and the message goes out with reply_to', async () => {
     const { client, socket, item, menuOf, original } = openChat();
     socket.responders.send_message = () => undefined;

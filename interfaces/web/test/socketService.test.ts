@@ -113,6 +113,40 @@ describe('SocketService', () => {
     expect(store.getState().messages[c.id].items.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5]);
   });
 
+  it('after a reconnect shows the edits, deletions and reactions made while it was away', async () => {
+    const { store, socket, service } = setup();
+    const c = summary([member(me), member(bob)]);
+    let stored: Message[] = [1, 2, 3].map((seq) => message(c.id, seq, bob));
+    socket.responders.get_conversations = () => ({ ok: true, conversations: [c], next_cursor: null });
+    socket.responders.join_conversation = () => ({ ok: true, conversation: c });
+    socket.responders.get_messages = (p) => {
+      const after = p.after_seq ?? 0;
+      const before = p.before_seq ?? Infinity;
+      const page = stored.filter((m) => m.seq > after && m.seq < before);
+      return { ok: true, messages: page.slice(-(p.limit ?? 50)), has_more: false };
+    };
+    service.start();
+    socket.serverAccepts();
+    await service.whenSynced();
+    await service.openConversation(c.id);
+
+    socket.networkDrops();
+    stored = [
+      message(c.id, 1, bob, { body: 'changed', edited_at: '2024-01-01T13:00:00Z' }),
+      message(c.id, 2, bob, { body: '', deleted: true }),
+      message(c.id, 3, bob, { reactions: [{ emoji: '👍', user_ids: [me.id] }] }),
+    ];
+    socket.serverAccepts();
+    await service.whenSynced();
+
+    const items = store.getState().messages[c.id].items;
+    expect(items.map((m) => [m.body, m.deleted, m.reactions.length])).toEqual([
+      ['changed', false, 0],
+      ['', true, 0],
+      ['message 3', false, 1],
+    ]);
+  });
+
   it('signs the user out when the server refuses the token', () => {
     const { store, socket, service, onUnauthorized } = setup();
     service.start();

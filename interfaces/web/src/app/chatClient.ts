@@ -1,6 +1,6 @@
 import { api as defaultApi, ApiError, type Api } from '../api/http';
 import type { Connection, Message, Quote, User } from '../api/types';
-import type { StartConversation } from '../api/contract.gen';
+import type { MessageVersion, StartConversation } from '../api/contract.gen';
 import { createSocket as defaultCreateSocket } from '../socket/createSocket';
 import { SocketService } from '../socket/socketService';
 import type { SocketFactory } from '../socket/socketLike';
@@ -206,6 +206,13 @@ export class ChatClient {
       },
       (reactions) => ({ reactions }),
     );
+  }
+
+  /** Every version of a message's text, the original first; throws with the server's reason. */
+  async messageEdits(conversationId: string, messageId: string): Promise<MessageVersion[]> {
+    const ack = await this.socket.request('get_message_edits', { conversation_id: conversationId, message_id: messageId });
+    if (!ack.ok) throw new Error(ack.error.message);
+    return ack.versions;
   }
 
   /** Loads older pages until the message `seq` is loaded (to show the original of a reply). */

@@ -1,4 +1,4 @@
-import { Fragment, useCallback, useLayoutEffect, useMemo, useRef, useState, type UIEvent } from 'react';
+import { Fragment, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type UIEvent } from 'react';
 import type { Quote } from '../api/types';
 import { useChat, useChatState } from '../app/context';
 import { openConversationRoute } from '../app/route';
@@ -63,6 +63,7 @@ export function ChatWindow({ conversationId }: { conversationId: string }) {
   const restore = useRef<{ height: number; top: number } | null>(null);
   const prevFirst = useRef<string | undefined>(undefined);
   const prevLast = useRef<string | undefined>(undefined);
+  const prevHeight = useRef(0);
   const firstKey = items[0]?.key;
   const lastKey = items[items.length - 1]?.key;
 
@@ -83,12 +84,27 @@ export function ChatWindow({ conversationId }: { conversationId: string }) {
     } else if (lastKey !== prevLast.current) {
       const last = items[items.length - 1];
       if (atBottom.current || (last?.own && last.seq === null)) el.scrollTop = el.scrollHeight;
+    } else if (atBottom.current && el.scrollHeight !== prevHeight.current) {
+      // a message at the bottom grew (reactions, an edit, a quote): stay at the bottom
+      el.scrollTop = el.scrollHeight;
     }
+    prevHeight.current = el.scrollHeight;
     prevFirst.current = firstKey;
     prevLast.current = lastKey;
     // a first page that does not fill the pane: fetch more so the user can scroll
     if (el.clientHeight > 0 && el.scrollHeight <= el.clientHeight) loadOlder();
   });
+
+  // the pane got shorter (the reply or edit bar above the field): whoever was at the bottom stays there
+  useEffect(() => {
+    const el = logRef.current;
+    if (!el || typeof ResizeObserver === 'undefined') return;
+    const observer = new ResizeObserver(() => {
+      if (atBottom.current) el.scrollTop = el.scrollHeight;
+    });
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
 
   const onScroll = (e: UIEvent<HTMLDivElement>) => {
     const el = e.currentTarget;
@@ -154,6 +170,7 @@ export function ChatWindow({ conversationId }: { conversationId: string }) {
       },
       onReact: (item, emoji) => item.id && void client.toggleReaction(conversationId, item.id, emoji),
       onJump: (quote, origin) => void jumpTo(quote, origin),
+      loadEdits: (messageId) => client.messageEdits(conversationId, messageId),
     };
   }, [meId, client, kind, role, people, nameOf, conversationId, jumpTo]);
 
@@ -211,6 +228,10 @@ export function ChatWindow({ conversationId }: { conversationId: string }) {
         summary={summary}
         mode={mode}
         onModeDone={endMode}
+        onEditLast={() => {
+          const last = [...items].reverse().find((i) => i.own && i.id !== null && !i.deleted && i.kind === 'text');
+          if (last) ctx.onEdit(last);
+        }}
       />
     </section>
   );

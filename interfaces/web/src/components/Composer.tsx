@@ -18,14 +18,17 @@ interface Props {
   mode: ComposerMode;
   /** The reply was sent, the edit saved, or either cancelled. */
   onModeDone: () => void;
+  /** Up arrow in the empty field: edit the user's last message. */
+  onEditLast?: () => void;
 }
 
 /**
  * The message field: Enter sends, Shift+Enter makes a new line, Escape cancels a reply or an edit.
- * Typing `@` offers the conversation's members (arrows choose, Enter or Tab inserts). Give it a new
+ * Typing `@` offers the conversation's members (arrows choose, Enter or Tab inserts); the up arrow in
+ * the empty field edits the user's last message. Give it a new
  * `key` when an edit starts or ends: the field then holds the message's text, or the draft again.
  */
-export function Composer({ conversationId, summary, mode, onModeDone }: Props) {
+export function Composer({ conversationId, summary, mode, onModeDone, onEditLast }: Props) {
   const client = useChat();
   const editing = mode?.kind === 'edit' ? mode : null;
   const [text, setText] = useState(() => (editing ? editing.body : (drafts.get(conversationId) ?? '')));
@@ -120,6 +123,11 @@ export function Composer({ conversationId, summary, mode, onModeDone }: Props) {
         setDismissedAt(query?.start ?? null);
         return;
       }
+    }
+    if (e.key === 'ArrowUp' && text === '' && !mode && onEditLast) {
+      e.preventDefault();
+      onEditLast();
+      return;
     }
     if (e.key === 'Escape' && mode) {
       e.preventDefault();

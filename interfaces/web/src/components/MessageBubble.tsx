@@ -1,7 +1,9 @@
 import { memo, useMemo } from 'react';
+import type { MessageVersion } from '../api/contract.gen';
 import type { Quote } from '../api/types';
 import type { TimelineItem } from '../state/selectors';
 import { formatFull, formatTime } from '../util/time';
+import { EditHistory } from './EditHistory';
 import { MessageMenu } from './MessageMenu';
 import { MessageText } from './MessageText';
 import { QuoteBlock } from './QuoteBlock';
@@ -24,6 +26,8 @@ export interface MessageContext {
   onReact: (item: TimelineItem, emoji: string) => void;
   /** Shows the original of a reply; `origin` is the clicked quote (inside the log). */
   onJump: (quote: Quote, origin: HTMLElement) => void;
+  /** Every version of the message's text (the original first). */
+  loadEdits: (messageId: string) => Promise<MessageVersion[]>;
 }
 
 interface Props {
@@ -80,7 +84,12 @@ export const MessageBubble = memo(function MessageBubble({ item, senderName, ctx
             <time dateTime={item.sentAt} title={formatFull(item.sentAt)}>
               {formatTime(item.sentAt)}
             </time>
-            {item.edited && <span className="msg-edited">edited</span>}
+            {item.edited &&
+              (item.id && !item.changing ? (
+                <EditHistory load={() => ctx.loadEdits(item.id!)} />
+              ) : (
+                <span className="msg-edited">edited</span>
+              ))}
             {item.state && (
               <span className="msg-state" title={item.error ?? undefined}>
                 {item.state}
