@@ -183,6 +183,16 @@ CLIENT_EVENTS = [
     ClientEvent("typing_stop", schemas.ConversationRef, Done),
 ]
 
+# Contract v2 sections 7-8 (groups, mutes): declared here, registered in CLIENT_EVENTS as each is built.
+GROUP_EVENTS = [
+    ClientEvent("add_members", schemas.AddMembers, ConversationAck),
+    ClientEvent("remove_member", schemas.MemberRef, ConversationAck),
+    ClientEvent("leave_group", schemas.ConversationRef, ConversationAck),
+    ClientEvent("rename_conversation", schemas.RenameConversation, ConversationAck),
+    ClientEvent("set_member_role", schemas.SetMemberRole, ConversationAck),
+    ClientEvent("mute_conversation", schemas.MuteConversation, ConversationAck),
+]
+
 
 # -- HTTP bodies -----------------------------------------------------------------------------------------
 @with_config(STRICT)
@@ -225,6 +235,21 @@ class ConversationsBody(TypedDict):
 class MessagesBody(TypedDict):
     messages: list[Message]
     has_more: bool
+
+
+@with_config(STRICT)
+class BlockedBody(TypedDict):
+    """The caller's blocked users, most recently blocked first (section 8)."""
+
+    blocked: list[User]
+
+
+@with_config(STRICT)
+class UnreadBody(TypedDict):
+    """`GET /api/unread`: unread messages over the conversations not muted, mentions over all."""
+
+    unread_count: int
+    mention_count: int
 
 
 @with_config(ConfigDict(extra="allow"))
@@ -364,6 +389,8 @@ ALL_SHAPES: tuple[Any, ...] = (
     ConnectionsBody,
     ConversationsBody,
     MessagesBody,
+    BlockedBody,
+    UnreadBody,
     Status,
     History,
 )

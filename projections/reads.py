@@ -139,7 +139,9 @@ class ReadModelReads:
                 else None
             )
             result[c["id"]] = {
-                m["user_id"]: shapes.summary(c, members_shown, last_shown, m["unread_count"], m["mention_count"])
+                m["user_id"]: shapes.summary(
+                    c, members_shown, last_shown, m["unread_count"], m["mention_count"], role=m["role"]
+                )
                 for m in its_members
             }
         return result

@@ -7,14 +7,12 @@ contract checks are all generated from these declarations (interfaces/contract.p
 path builds plain dicts (a pydantic model's construction and dump cost about 9 us per Message against
 0.8 us for the dict, several times per send). mypy checks every builder against its shape.
 
-Fields of contract v2 that a later change will fill (roles) are `NotRequired` until the server
-produces them; the others v2 added for later issues (attachments, system messages, former members,
-mutes) are sent with the values that hold until then.
+Fields of contract v2 for later issues (attachments) are sent with the values that hold until then.
 """
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal, NotRequired
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import AfterValidator, ConfigDict, WithJsonSchema, with_config
@@ -124,7 +122,7 @@ class Message(TypedDict):
 @with_config(STRICT)
 class Member(TypedDict):
     user: User
-    role: NotRequired[Role]
+    role: Role
     last_delivered_seq: int
     last_read_seq: int
     online: bool
@@ -137,7 +135,7 @@ class ConversationSummary(TypedDict):
     title: str | None
     members: list[Member]
     former_members: list[User]
-    role: NotRequired[Role | None]
+    role: Role | None
     left: bool
     muted_until: Timestamp | None
     last_message: Message | None
@@ -325,6 +323,7 @@ def message_status(sender_id: str, seq: int, members: list[Row]) -> MessageStatu
 def member(row: Row, online: bool) -> Member:
     return {
         "user": user(row, "user_"),
+        "role": row["role"],
         "last_delivered_seq": row["last_delivered_seq"],
         "last_read_seq": row["last_read_seq"],
         "online": online,
@@ -332,17 +331,27 @@ def member(row: Row, online: bool) -> Member:
 
 
 def summary(
-    conversation: Row, members: list[Member], last_message: Message | None, unread_count: int, mention_count: int = 0
+    conversation: Row,
+    members: list[Member],
+    last_message: Message | None,
+    unread_count: int,
+    mention_count: int = 0,
+    *,
+    role: Role | None = None,
+    former_members: list[User] | None = None,
+    left: bool = False,
+    muted_until: Timestamp | None = None,
 ) -> ConversationSummary:
-    """A conversation as one member sees it (`unread_count` is theirs)."""
+    """A conversation as one member (or former member: `left`) sees it (`unread_count` is theirs)."""
     return {
         "id": conversation["id"],
         "kind": conversation["kind"],
         "title": conversation["title"],
         "members": members,
-        "former_members": [],
-        "left": False,
-        "muted_until": None,
+        "former_members": former_members or [],
+        "role": None if left else role,
+        "left": left,
+        "muted_until": muted_until,
         "last_message": last_message,
         "last_message_at": conversation["last_message_at"],
         "unread_count": unread_count,

@@ -21,7 +21,7 @@ CREATE TABLE IF NOT EXISTS {p}members (
     conversation_id TEXT NOT NULL, user_id TEXT NOT NULL,
     last_delivered_seq BIGINT NOT NULL DEFAULT 0, last_read_seq BIGINT NOT NULL DEFAULT 0,
     unread_count BIGINT NOT NULL DEFAULT 0, activity_at TEXT NOT NULL,
-    mention_count BIGINT NOT NULL DEFAULT 0,
+    mention_count BIGINT NOT NULL DEFAULT 0, role TEXT NOT NULL DEFAULT 'member',
     PRIMARY KEY (conversation_id, user_id));
 CREATE TABLE IF NOT EXISTS {p}messages (
     id TEXT NOT NULL, conversation_id TEXT NOT NULL, seq BIGINT NOT NULL, sender_id TEXT NOT NULL,

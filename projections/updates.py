@@ -5,7 +5,7 @@ from functools import singledispatchmethod
 from typing import Any
 
 from domain.connections import CONNECTED, DECLINED, PENDING, REMOVED, Connection
-from domain.conversations import Conversation
+from domain.conversations import GROUP, Conversation
 from domain.users import User
 from projections import shapes
 from projections.changes import (
@@ -140,9 +140,13 @@ class ReadModelUpdates:
             f"INSERT INTO {self.p}conversations (id, kind, title, created_at) VALUES (?, ?, ?, ?)",
             (conversation_id, event.kind, event.title, at),
         )
+        owner = str(event.started_by) if event.kind == GROUP else None
         cur.executemany(
-            f"INSERT INTO {self.p}members (conversation_id, user_id, activity_at) VALUES (?, ?, ?)",
-            [(conversation_id, str(member_id), at) for member_id in event.member_ids],
+            f"INSERT INTO {self.p}members (conversation_id, user_id, activity_at, role) VALUES (?, ?, ?, ?)",
+            [
+                (conversation_id, str(member_id), at, "owner" if str(member_id) == owner else "member")
+                for member_id in event.member_ids
+            ],
         )
         self.writes.started(conversation_id, [str(member_id) for member_id in event.member_ids])
         return [ConversationChanged(conversation_id)]
