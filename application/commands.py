@@ -299,6 +299,56 @@ class Parley(Application[UUID]):
         if conversation.kind == DIRECT and not self._are_connected(*conversation.pair, unit=unit):
             raise NotConnected("You are no longer connected; the history stays readable.")
 
+    # -- groups: membership, title, roles, mutes (contract sections 7-8) -------------------------------
+    def add_members(self, conversation_id: UUID, actor_id: UUID, user_ids: list[UUID]) -> Recorded:
+        """Each user must exist and be connected with the actor; members already are skipped."""
+        others = list(dict.fromkeys(u for u in user_ids if u != actor_id))
+        for other in others:
+            if self._find(User, other) is None:
+                raise UserNotFound(f"No user with id {other}.")
+
+        def change(unit: UnitOfWork, conversation: Conversation) -> bool:
+            conversation.check_member(actor_id)
+            new = [u for u in others if u not in conversation.member_ids]
+            for other in new:
+                if not self._are_connected(actor_id, other, unit=unit):
+                    raise NotConnected("You can only add people you are connected to.")
+            return conversation.add_members(actor_id, others)
+
+        return self._group_command(conversation_id, change)
+
+    def remove_member(self, conversation_id: UUID, actor_id: UUID, user_id: UUID) -> Recorded:
+        return self._group_command(conversation_id, lambda unit, c: c.remove_member(actor_id, user_id))
+
+    def leave_group(self, conversation_id: UUID, user_id: UUID) -> Recorded:
+        return self._group_command(conversation_id, lambda unit, c: c.leave(user_id))
+
+    def rename_conversation(self, conversation_id: UUID, actor_id: UUID, title: str) -> Recorded:
+        return self._group_command(conversation_id, lambda unit, c: c.rename(actor_id, title))
+
+    def set_member_role(self, conversation_id: UUID, actor_id: UUID, user_id: UUID, role: str) -> Recorded:
+        return self._group_command(conversation_id, lambda unit, c: c.set_role(actor_id, user_id, role))
+
+    def mute_conversation(self, conversation_id: UUID, user_id: UUID, until: str | None) -> Recorded:
+        return self._group_command(conversation_id, lambda unit, c: c.mute(user_id, until))
+
+    def _group_command(
+        self, conversation_id: UUID, change: Callable[[UnitOfWork, Conversation], bool | None]
+    ) -> Recorded:
+        if self.shared_store:
+            self._find(Conversation, conversation_id, fresh=True)  # the cached copy may be behind
+
+        def command(unit: UnitOfWork) -> Recorded:
+            conversation = unit.find(Conversation, conversation_id)
+            if conversation is None:
+                raise ConversationNotFound("No such conversation.")
+            if not change(unit, conversation):
+                return Recorded(conversation_id, None)
+            unit.stage(conversation)
+            return Recorded(conversation_id, POSITION_OF_SAVE)
+
+        return self._conversation_command(conversation_id, command)
+
     def mark_delivered(self, conversation_id: UUID, user_id: UUID, up_to_seq: int) -> Recorded:
         return self._mark(conversation_id, up_to_seq, lambda c: c.mark_delivered(user_id, up_to_seq))
 

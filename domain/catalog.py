@@ -85,6 +85,17 @@ CATALOG = (
             "(never past the last seq).",
             Conversation.MessagesRead: "Member `user_id` read up to `up_to_seq`; their delivery marker moves "
             "there too.",
+            Conversation.MembersAdded: "`actor_id` (the group's owner or an admin) added `user_ids`: a system "
+            "message `message_id` at `seq`, which starts each one's membership period; their markers start "
+            "just below it.",
+            Conversation.MemberRemoved: "`actor_id` removed `user_id`: a system message at `seq`, which ends their "
+            "membership period (they keep reading it).",
+            Conversation.MemberLeft: "`user_id` left the group: a system message at `seq`, which ends their period.",
+            Conversation.ConversationRenamed: "`actor_id` renamed the group to `title`: a system message at `seq`.",
+            Conversation.MemberRoleChanged: "`actor_id` made `user_id` an `owner` (ownership passing on when the "
+            "owner leaves), `admin` or `member`: a system message at `seq`.",
+            Conversation.MuteSet: "`user_id` muted the conversation for themselves `until` a moment (ISO 8601, UTC), "
+            "or unmuted it (null).",
         },
     ),
     AggregateEntry(

@@ -181,10 +181,7 @@ CLIENT_EVENTS = [
     ClientEvent("mark_as_read", schemas.MarkUpTo, ReadAck),
     ClientEvent("typing_start", schemas.ConversationRef, Done),
     ClientEvent("typing_stop", schemas.ConversationRef, Done),
-]
-
-# Contract v2 sections 7-8 (groups, mutes): declared here, registered in CLIENT_EVENTS as each is built.
-GROUP_EVENTS = [
+    # Contract v2 sections 7-8: groups' membership, title and roles; mutes.
     ClientEvent("add_members", schemas.AddMembers, ConversationAck),
     ClientEvent("remove_member", schemas.MemberRef, ConversationAck),
     ClientEvent("leave_group", schemas.ConversationRef, ConversationAck),

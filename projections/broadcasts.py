@@ -14,6 +14,7 @@ from projections.changes import (
     Change,
     ConnectionChanged,
     ConversationChanged,
+    Departed,
     MarkerMoved,
     MessageAdded,
     MessageUpdated,
@@ -68,6 +69,9 @@ class Broadcaster:
                     seen = viewers.setdefault(c.conversation_id, set())
                     if seen is not None:
                         seen.update(c.user_ids)
+        departed = [c for c in changes if isinstance(c, Departed)]
+        for d in departed:
+            viewers.setdefault(d.conversation_id, set())
         connections = list(dict.fromkeys(c.connection_id for c in changes if isinstance(c, ConnectionChanged)))
         updated = [c for c in changes if isinstance(c, MessageUpdated | ReactionsChanged)]
         if not viewers and not connections and not updated:
@@ -91,10 +95,19 @@ class Broadcaster:
                     change.conversation_id, change.message_id, reactions.get(change.message_id, [])
                 )
                 self.emitter.emit("reactions_updated", payload, room)
+        gone = {(d.conversation_id, d.user_id) for d in departed}
         for conversation_id, users in viewers.items():
             for user_id, summary in summaries.get(conversation_id, {}).items():
+                if (conversation_id, user_id) in gone:
+                    continue  # told below, once, last
+                if summary["left"] and users is None:
+                    continue  # a former member hears nothing more of it but their own changes (marks, mute)
                 if users is None or user_id in users:
                     self.emitter.emit("conversation_updated", summary, user_room(user_id))
+        for d in departed:  # their last conversation_updated (left: true); their sockets then leave its room
+            last = summaries.get(d.conversation_id, {}).get(d.user_id)
+            if last is not None:
+                self.emitter.emit("conversation_updated", last, user_room(d.user_id))
         for connection in connection_rows:
             if connection is not None:
                 self._connection_updated(connection)

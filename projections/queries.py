@@ -89,8 +89,10 @@ class Queries:
 
     # -- conversations ----------------------------------------------------------------------------------
     def conversation(self, conversation_id: UUID, user_id: UUID) -> ConversationSummary:
+        """As the user sees it: a member, or a former member (`left`, as it was when they left)."""
+
         def read(cur: SqlCursor) -> ConversationSummary:
-            self._check_member(cur, conversation_id, user_id)
+            self._check_access(cur, conversation_id, user_id)
             return self.reads.summaries(cur, [str(conversation_id)], self.is_online)[str(conversation_id)][str(user_id)]
 
         return self._read(read)
@@ -107,8 +109,8 @@ class Queries:
         self, conversation_id: UUID, user_id: UUID, before_seq: int | None, after_seq: int | None, limit: int
     ) -> tuple[list[Message], bool]:
         def read(cur: SqlCursor) -> tuple[list[Message], bool]:
-            self._check_member(cur, conversation_id, user_id)
-            return self.reads.messages(cur, str(conversation_id), before_seq, after_seq, limit)
+            self._check_access(cur, conversation_id, user_id)
+            return self.reads.messages(cur, str(conversation_id), before_seq, after_seq, limit, str(user_id))
 
         return self._read(read)
 
@@ -122,7 +124,7 @@ class Queries:
         """`get_message_edits`: for those who can see the message."""
 
         def read(cur: SqlCursor) -> list[MessageVersion]:
-            self._check_member(cur, conversation_id, user_id)
+            self._check_access(cur, conversation_id, user_id)
             if self.reads.conversation_of_message(cur, str(message_id)) != str(conversation_id):
                 raise MessageNotFound("No such message in this conversation.")
             return self.reads.message_versions(cur, str(message_id))
@@ -132,6 +134,17 @@ class Queries:
     def current_body(self, message_id: UUID) -> str | None:
         """The message's text now (application/ports.py MessageTexts: an edit to the same text writes nothing)."""
         return self._read(lambda cur: self.reads.current_body(cur, str(message_id)))
+
+    def _check_access(self, cur: SqlCursor, conversation_id: UUID, user_id: UUID) -> None:
+        """A member, or a former member reading over their periods (contract section 7)."""
+        membership = self.reads.membership(cur, str(conversation_id), str(user_id))
+        if membership is None:
+            raise ConversationNotFound("No such conversation.")
+        if membership not in ("member", "former"):
+            raise NotAMember("You are not a member of this conversation.")
+
+    def is_current_member(self, conversation_id: UUID, user_id: UUID) -> bool:
+        return self._read(lambda cur: self.reads.membership(cur, str(conversation_id), str(user_id))) == "member"
 
     def _check_member(self, cur: SqlCursor, conversation_id: UUID, user_id: UUID) -> None:
         membership = self.reads.membership(cur, str(conversation_id), str(user_id))

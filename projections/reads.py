@@ -2,6 +2,7 @@
 
 import base64
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from projections import shapes
@@ -73,15 +74,18 @@ class ReadModelReads:
 
     # -- conversations ----------------------------------------------------------------------------
     def membership(self, cur: SqlCursor, conversation_id: str, user_id: str) -> str | None:
-        """`member`, `outsider` (the conversation exists), or None (no such conversation)."""
+        """`member`, `former` (removed or left: reads over their periods), `outsider` (the conversation
+        exists), or None (no such conversation)."""
         row = cur.execute(
-            f"SELECT m.user_id FROM {self.p}conversations c LEFT JOIN {self.p}members m "
+            f"SELECT m.user_id, m.visible_to FROM {self.p}conversations c LEFT JOIN {self.p}members m "
             "ON m.conversation_id = c.id AND m.user_id = ? WHERE c.id = ?",
             (user_id, conversation_id),
         ).fetchone()
         if row is None:
             return None
-        return "member" if row["user_id"] else "outsider"
+        if not row["user_id"]:
+            return "outsider"
+        return "member" if row["visible_to"] is None else "former"
 
     def conversations_page(
         self, cur: SqlCursor, user_id: str, limit: int, before: str | None, is_online: IsOnline
@@ -128,23 +132,61 @@ class ReadModelReads:
         by_conversation: dict[str, list[Row]] = {}
         for m in members:
             by_conversation.setdefault(m["conversation_id"], []).append(m)
+        departures = [(m["conversation_id"], m["visible_to"]) for m in members if m["visible_to"] is not None]
+        last_seen = self._messages_at(cur, departures)
+        now = shapes.iso(datetime.now(UTC))
         result: dict[str, dict[str, ConversationSummary]] = {}
         for c in conversations:
             its_members = by_conversation.get(c["id"], [])
             last = last_messages.get(c["last_message_id"])
-            members_shown = [shapes.member(m, m["user_id"] in online) for m in its_members]
+            current = [m for m in its_members if m["visible_to"] is None]
+            members_shown = [shapes.member(m, m["user_id"] in online) for m in current]
+            former_shown = [shapes.user(m, "user_") for m in its_members if m["visible_to"] is not None]
             last_shown = (
                 self._message(last, shapes.message_status(last["sender_id"], last["seq"], its_members), decorations)
                 if last
                 else None
             )
-            result[c["id"]] = {
-                m["user_id"]: shapes.summary(
-                    c, members_shown, last_shown, m["unread_count"], m["mention_count"], role=m["role"]
+            summaries: dict[str, ConversationSummary] = {}
+            for m in its_members:
+                left = m["visible_to"] is not None
+                theirs = last_shown
+                if left:  # as it was when they left: their last message is the one that ended their period
+                    then = last_seen.get((c["id"], m["visible_to"]))
+                    theirs = shapes.message(then, "sent") if then else None
+                muted = m["muted_until"] if m["muted_until"] and m["muted_until"] > now else None
+                summary = shapes.summary(
+                    c,
+                    members_shown,
+                    theirs,
+                    m["unread_count"],
+                    m["mention_count"],
+                    role=m["role"],
+                    former_members=former_shown,
+                    left=left,
+                    muted_until=muted,
                 )
-                for m in its_members
-            }
+                if left and theirs is not None:
+                    summary["last_message_at"] = theirs["sent_at"]
+                summaries[m["user_id"]] = summary
+            result[c["id"]] = summaries
         return result
+
+    def _messages_at(self, cur: SqlCursor, places: list[tuple[str, int]]) -> dict[tuple[str, int], Row]:
+        found: dict[tuple[str, int], Row] = {}
+        for conversation_id, seq in dict.fromkeys(places):
+            row = cur.execute(
+                f"SELECT * FROM {self.p}messages WHERE conversation_id = ? AND seq = ?", (conversation_id, seq)
+            ).fetchone()
+            if row is not None:
+                found[(conversation_id, seq)] = row
+        return found
+
+    def current_member_ids(self, cur: SqlCursor, conversation_id: str) -> list[str]:
+        rows = cur.execute(
+            f"SELECT user_id FROM {self.p}members WHERE conversation_id = ? AND visible_to IS NULL", (conversation_id,)
+        ).fetchall()
+        return [r["user_id"] for r in rows]
 
     def member_ids(self, cur: SqlCursor, conversation_id: str) -> list[str]:
         rows = cur.execute(
@@ -154,19 +196,36 @@ class ReadModelReads:
 
     # -- messages ---------------------------------------------------------------------------------
     def messages(
-        self, cur: SqlCursor, conversation_id: str, before_seq: int | None, after_seq: int | None, limit: int
+        self,
+        cur: SqlCursor,
+        conversation_id: str,
+        before_seq: int | None,
+        after_seq: int | None,
+        limit: int,
+        user_id: str | None = None,
     ) -> tuple[list[Message], bool]:
-        """Ascending seq. Newest `limit` (before `before_seq` if given), or oldest `limit` after `after_seq`."""
+        """Ascending seq. Newest `limit` (before `before_seq` if given), or oldest `limit` after `after_seq`;
+        of those `user_id` can see (sent during one of their membership periods), when given."""
+        visible = ""
+        params: tuple[Any, ...] = ()
+        if user_id is not None:
+            visible = (
+                f" AND EXISTS (SELECT 1 FROM {self.p}member_periods p WHERE p.conversation_id = m.conversation_id "
+                "AND p.user_id = ? AND p.from_seq <= m.seq AND (p.to_seq IS NULL OR m.seq <= p.to_seq))"
+            )
+            params = (user_id,)
         if after_seq is not None:
             rows = cur.execute(
-                f"SELECT * FROM {self.p}messages WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-                (conversation_id, after_seq, limit + 1),
+                f"SELECT m.* FROM {self.p}messages m WHERE m.conversation_id = ? AND m.seq > ?{visible} "
+                "ORDER BY m.seq LIMIT ?",
+                (conversation_id, after_seq, *params, limit + 1),
             ).fetchall()
         else:
             bound = before_seq if before_seq is not None else 2**62
             rows = cur.execute(
-                f"SELECT * FROM {self.p}messages WHERE conversation_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
-                (conversation_id, bound, limit + 1),
+                f"SELECT m.* FROM {self.p}messages m WHERE m.conversation_id = ? AND m.seq < ?{visible} "
+                "ORDER BY m.seq DESC LIMIT ?",
+                (conversation_id, bound, *params, limit + 1),
             ).fetchall()
             return self._with_status(cur, conversation_id, rows[:limit][::-1]), len(rows) > limit
         return self._with_status(cur, conversation_id, rows[:limit]), len(rows) > limit
@@ -258,7 +317,8 @@ class ReadModelReads:
         if not rows:
             return []
         members = cur.execute(
-            f"SELECT user_id, last_delivered_seq, last_read_seq FROM {self.p}members WHERE conversation_id = ?",
+            f"SELECT user_id, last_delivered_seq, last_read_seq, from_seq, visible_to FROM {self.p}members "
+            "WHERE conversation_id = ?",
             (conversation_id,),
         ).fetchall()
         decorations = self._decorations(cur, rows)

@@ -10,6 +10,7 @@ path builds plain dicts (a pydantic model's construction and dump cost about 9 u
 Fields of contract v2 for later issues (attachments) are sent with the values that hold until then.
 """
 
+import json
 import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -244,8 +245,10 @@ def message(
     row: Row, status: MessageStatus, quote: "Quote | None" = None, reactions: "list[Reaction] | None" = None
 ) -> Message:
     """From a `messages` row (or anything with its columns: id, conversation_id, seq, sender_id, body,
-    client_message_id, sent_at, and optionally mentions (ids, space-separated), edited_at, deleted), the
-    Quote of the message it replies to, and its reactions. A deleted one is a tombstone."""
+    client_message_id, sent_at, and optionally mentions (ids, space-separated), edited_at, deleted, kind,
+    system (JSON)), the Quote of the message it replies to, and its reactions. A deleted one is a tombstone."""
+    if row.get("kind") == "system":
+        return system_message(row, json.loads(row["system"]), status)
     if row.get("deleted"):
         return {
             "id": row["id"],
@@ -286,6 +289,32 @@ def message(
     }
 
 
+def system_change(kind: Any, actor_id: str, user_ids: list[str], title: str | None, role: Any) -> SystemChange:
+    return {"type": kind, "actor_id": actor_id, "user_ids": user_ids, "title": title, "role": role}
+
+
+def system_message(row: Row, system: SystemChange, status: MessageStatus = "sent") -> Message:
+    """A system message: body "", sent by its actor, its own id as client_message_id."""
+    return {
+        "id": row["id"],
+        "conversation_id": row["conversation_id"],
+        "seq": row["seq"],
+        "sender_id": row["sender_id"],
+        "kind": "system",
+        "body": "",
+        "client_message_id": row["id"],
+        "sent_at": row["sent_at"],
+        "edited_at": None,
+        "deleted": False,
+        "reply_to": None,
+        "mentions": [],
+        "reactions": [],
+        "attachments": [],
+        "system": system,
+        "status": status,
+    }
+
+
 def quote(row: Row) -> Quote:
     """A quoted message as it is now: the start of its body, or "" once deleted."""
     deleted = bool(row["deleted"])
@@ -312,7 +341,13 @@ def message_version(body: str, at: Timestamp) -> MessageVersion:
 
 def message_status(sender_id: str, seq: int, members: list[Row]) -> MessageStatus:
     """For the sender's eyes: read once every other member read it, delivered once every other got it."""
-    others = [m for m in members if m["user_id"] != sender_id]
+    others = [
+        m
+        for m in members
+        if m["user_id"] != sender_id
+        and m.get("from_seq", 1) <= seq
+        and (m.get("visible_to") is None or seq <= m["visible_to"])
+    ]
     if all(m["last_read_seq"] >= seq for m in others):
         return "read"
     if all(m["last_delivered_seq"] >= seq for m in others):

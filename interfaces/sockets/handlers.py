@@ -4,6 +4,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -29,14 +30,19 @@ from interfaces.contract import (
 from interfaces.errors import NotFound, Unauthorized, describe
 from interfaces.runner import Interrupted, RequestTimedOut, Runner
 from interfaces.schemas import (
+    AddMembers,
     ConversationRef,
     EditMessage,
     GetConversations,
     GetMessages,
     MarkUpTo,
+    MemberRef,
     MessageRef,
+    MuteConversation,
     React,
+    RenameConversation,
     SendMessage,
+    SetMemberRole,
     StartConversation,
 )
 from interfaces.sockets.sessions import Sessions
@@ -121,7 +127,8 @@ class SocketEvents:
 
     async def join_conversation(self, user_id: UUID, sid: str, data: ConversationRef) -> ConversationAck:
         summary = await self.run.call(self.queries.conversation, data.conversation_id, user_id)
-        await self.sio.enter_room(sid, conversation_room(data.conversation_id))
+        if not summary["left"]:  # a former member reads their periods but hears nothing new
+            await self.sio.enter_room(sid, conversation_room(data.conversation_id))
         return {"ok": True, "conversation": summary}
 
     async def leave_conversation(self, user_id: UUID, sid: str, data: ConversationRef) -> Done:
@@ -204,6 +211,38 @@ class SocketEvents:
         await self.run.command(self.app.mark_read, data.conversation_id, user_id, data.up_to_seq)
         unread = await self.run.call(self.queries.unread_count, data.conversation_id, user_id)
         return {"ok": True, "unread_count": unread}
+
+    # -- groups: membership, title, roles, mutes (contract sections 7-8) -------------------------------
+    async def add_members(self, user_id: UUID, sid: str, data: AddMembers) -> ConversationAck:
+        await self.run.command(self.app.add_members, data.conversation_id, user_id, list(data.user_ids))
+        return await self._summary(data.conversation_id, user_id)
+
+    async def remove_member(self, user_id: UUID, sid: str, data: MemberRef) -> ConversationAck:
+        await self.run.command(self.app.remove_member, data.conversation_id, user_id, data.user_id)
+        return await self._summary(data.conversation_id, user_id)
+
+    async def leave_group(self, user_id: UUID, sid: str, data: ConversationRef) -> ConversationAck:
+        await self.run.command(self.app.leave_group, data.conversation_id, user_id)
+        await self.typing.stop(user_id, data.conversation_id)
+        return await self._summary(data.conversation_id, user_id)
+
+    async def rename_conversation(self, user_id: UUID, sid: str, data: RenameConversation) -> ConversationAck:
+        await self.run.command(self.app.rename_conversation, data.conversation_id, user_id, data.title)
+        return await self._summary(data.conversation_id, user_id)
+
+    async def set_member_role(self, user_id: UUID, sid: str, data: SetMemberRole) -> ConversationAck:
+        await self.run.command(self.app.set_member_role, data.conversation_id, user_id, data.user_id, data.role)
+        return await self._summary(data.conversation_id, user_id)
+
+    async def mute_conversation(self, user_id: UUID, sid: str, data: MuteConversation) -> ConversationAck:
+        until = data.until if data.until is not None and data.until > datetime.now(UTC) else None
+        await self.run.command(
+            self.app.mute_conversation, data.conversation_id, user_id, shapes.iso(until) if until else None
+        )
+        return await self._summary(data.conversation_id, user_id)
+
+    async def _summary(self, conversation_id: UUID, user_id: UUID) -> ConversationAck:
+        return {"ok": True, "conversation": await self.run.call(self.queries.conversation, conversation_id, user_id)}
 
     async def typing_start(self, user_id: UUID, sid: str, data: ConversationRef) -> Done:
         if not self.typing.is_typing(user_id, data.conversation_id):
