@@ -332,6 +332,12 @@ ENDPOINTS = [
     ),
     Endpoint(
         "GET",
+        "/api/unread",
+        "Unread over conversations not muted, mentions over all",
+        {200: UnreadBody, 401: ErrorBody},
+    ),
+    Endpoint(
+        "GET",
         "/api/conversations/{id}/messages",
         "A page of a conversation's messages",
         {200: MessagesBody, 403: ErrorBody, 404: ErrorBody, 422: ErrorBody},

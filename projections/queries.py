@@ -5,6 +5,7 @@ read models reflect it, so the caller's next query sees its own change.
 """
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TypeVar
 from uuid import UUID
 
@@ -13,7 +14,7 @@ from domain.errors import ConversationNotFound, InvalidCredentials, InvalidInput
 from domain.users import normalize_username
 from projections.ports import ReadModelPosition, SqlCursor, SqlDatabase
 from projections.reads import ReadModelReads
-from projections.shapes import Connection, ConversationSummary, Message, MessageVersion, User
+from projections.shapes import Connection, ConversationSummary, Message, MessageVersion, User, iso
 
 T = TypeVar("T")
 
@@ -113,6 +114,11 @@ class Queries:
             return self.reads.messages(cur, str(conversation_id), before_seq, after_seq, limit, str(user_id))
 
         return self._read(read)
+
+    def unread_totals(self, user_id: UUID) -> tuple[int, int]:
+        """`GET /api/unread`: unread over the conversations not muted now, mentions over all."""
+        now = iso(datetime.now(UTC))
+        return self._read(lambda cur: self.reads.unread_totals(cur, str(user_id), now))
 
     def unread_count(self, conversation_id: UUID, user_id: UUID) -> int:
         return self._read(lambda cur: self.reads.unread_count(cur, str(conversation_id), str(user_id)))

@@ -65,6 +65,15 @@ class ReadModelReads:
         ).fetchall()
         return [r["other"] for r in rows]
 
+    def unread_totals(self, cur: SqlCursor, user_id: str, now: str) -> tuple[int, int]:
+        row = cur.execute(
+            f"SELECT COALESCE(SUM(CASE WHEN muted_until IS NULL OR muted_until <= ? THEN unread_count ELSE 0 END), 0) "
+            f"AS unread, COALESCE(SUM(mention_count), 0) AS mentions FROM {self.p}members WHERE user_id = ?",
+            (now, user_id),
+        ).fetchone()
+        assert row is not None  # an aggregate without GROUP BY always answers one row
+        return int(row["unread"]), int(row["mentions"])
+
     def unread_count(self, cur: SqlCursor, conversation_id: str, user_id: str) -> int:
         row = cur.execute(
             f"SELECT unread_count FROM {self.p}members WHERE conversation_id = ? AND user_id = ?",

@@ -27,7 +27,6 @@ NOT_YET = {
     "POST /api/users/{id}/block",
     "DELETE /api/users/{id}/block",
     "GET /api/blocks",
-    "GET /api/unread",
     "POST /api/uploads",
     "GET /api/search",
     "search_messages",

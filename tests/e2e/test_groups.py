@@ -51,8 +51,13 @@ async def test_membership_changes_are_system_messages_and_history_follows_the_pe
         dave_member = next(m for m in mine["members"] if m["user"]["id"] == dave.id)
         assert dave_member["last_read_seq"] == system["seq"] - 1
 
-        # system messages never count as unread
+        # system messages never count as unread; GET /api/unread leaves muted conversations out
         assert (await summary_of(b, group))["unread_count"] == 1
+        assert bob.http().get("/api/unread").json() == {"unread_count": 1, "mention_count": 0}
+        muted = await ok(b, "mute_conversation", {**ref, "until": "9999-12-31T23:59:59Z"})
+        assert muted["muted_until"] is not None and muted["unread_count"] == 1
+        assert bob.http().get("/api/unread").json() == {"unread_count": 0, "mention_count": 0}
+        assert (await ok(b, "mute_conversation", {**ref, "until": None}))["muted_until"] is None
 
         # only the owner or an admin adds, renames, removes; only the owner sets roles
         refused(await b.call("add_members", {**ref, "user_ids": [alice.id]}), "forbidden")
