@@ -27,13 +27,15 @@ from eventsourcing.persistence import IntegrityError, Recording
 from application.ports import MessageTexts, PasswordHasher
 from application.results import MessageChanged, MessageRecorded, Recorded
 from application.unit_of_work import POSITION_OF_SAVE, Command, GroupCommit, UnitOfWork, with_position
-from domain.connections import Connection
+from domain.blocks import Block
+from domain.connections import ACTIVE, Connection
 from domain.conversations import DIRECT, Conversation
 from domain.errors import (
     ConnectionNotFound,
     ConversationNotFound,
     DomainError,
     InvalidInput,
+    InvalidState,
     NotConnected,
     UsernameTaken,
     UserNotFound,
@@ -87,6 +89,10 @@ class Parley(Application[UUID]):
         addressee_id = self._user_id_by_name(addressee_username)
         if addressee_id == requester_id:
             raise InvalidInput("You cannot connect with yourself.")
+        if self._blocks(addressee_id, requester_id):  # exactly as for a missing user
+            raise UserNotFound(f"No user named {normalize_username(addressee_username)!r}.")
+        if self._blocks(requester_id, addressee_id):
+            raise InvalidState("You blocked this user; unblock them first.")
 
         def attempt(fresh: bool) -> Recorded:
             connection = self._find(Connection, Connection.create_id(requester_id, addressee_id), fresh)
@@ -116,6 +122,45 @@ class Parley(Application[UUID]):
             return Recorded(connection.id, _position(self.save(connection)))
 
         return self._retrying(attempt)
+
+    # -- blocks (contract section 8) ---------------------------------------------------------------
+    def block_user(self, blocker_id: UUID, blocked_id: UUID) -> Recorded:
+        """Block `blocked_id`; their pending or connected connection is removed in the same save."""
+        if blocked_id == blocker_id:
+            raise InvalidInput("You cannot block yourself.")
+        if self._find(User, blocked_id) is None:
+            raise UserNotFound(f"No user with id {blocked_id}.")
+
+        def attempt(fresh: bool) -> Recorded:
+            block = self._find(Block, Block.create_id(blocker_id, blocked_id), fresh)
+            if block is None:
+                block = Block.start(blocker_id, blocked_id)
+            elif not block.block_again():
+                return Recorded(block.id, None)
+            aggregates: list[Aggregate] = [block]
+            connection = self._find(Connection, Connection.create_id(blocker_id, blocked_id), fresh)
+            if connection is not None and connection.status in ACTIVE:
+                connection.remove(blocker_id)
+                aggregates.append(connection)
+            return Recorded(block.id, _position(self.save(*aggregates)))
+
+        return self._retrying(attempt)
+
+    def unblock_user(self, blocker_id: UUID, blocked_id: UUID) -> Recorded:
+        if self._find(User, blocked_id) is None:
+            raise UserNotFound(f"No user with id {blocked_id}.")
+
+        def attempt(fresh: bool) -> Recorded:
+            block = self._find(Block, Block.create_id(blocker_id, blocked_id), fresh)
+            if block is None or not block.unblock():
+                return Recorded(Block.create_id(blocker_id, blocked_id), None)
+            return Recorded(block.id, _position(self.save(block)))
+
+        return self._retrying(attempt)
+
+    def _blocks(self, blocker_id: UUID, blocked_id: UUID) -> bool:
+        block = self._find(Block, Block.create_id(blocker_id, blocked_id), fresh=self.shared_store)
+        return block is not None and block.active
 
     # -- conversations ----------------------------------------------------------------------------
     def start_conversation(self, user_id: UUID, other_ids: list[UUID], title: str | None) -> Recorded:

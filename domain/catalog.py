@@ -14,6 +14,7 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
+from domain.blocks import Block
 from domain.connections import Connection
 from domain.conversations import Conversation
 from domain.messages import ClientMessageKey
@@ -58,6 +59,17 @@ CATALOG = (
             Connection.ConnectionAccepted: "The addressee accepted the pending request; the pair is connected.",
             Connection.ConnectionDeclined: "The addressee declined the pending request.",
             Connection.ConnectionRemoved: "`removed_by`, either party, ended a pending or connected relationship.",
+        },
+    ),
+    AggregateEntry(
+        Block,
+        "`uuid5` of the ordered pair (blocker, blocked): blocking again finds the same stream.",
+        {
+            Block.UserBlocked: "`blocker_id` blocked `blocked_id` (first time): requests from them are refused "
+            "as if the blocker did not exist, presence is hidden both ways; the pair's pending or connected "
+            "connection is removed by a `ConnectionRemoved` saved in the same transaction.",
+            Block.UserBlockedAgain: "The blocker blocked the same user again after an unblock.",
+            Block.UserUnblocked: "The block ended; no connection comes back.",
         },
     ),
     AggregateEntry(

@@ -22,7 +22,7 @@ from starlette.staticfiles import StaticFiles
 from interfaces.bootstrap import Container
 from interfaces.drain import Drain
 from interfaces.errors import EXPECTED_ERRORS, NotFound
-from interfaces.http import accounts, connections, conversations, documents, health
+from interfaces.http import accounts, blocks, connections, conversations, documents, health
 from interfaces.http.common import HttpServices, error_response
 from interfaces.http.health import Readiness
 from interfaces.http.middleware import Deadline, RequestIds
@@ -87,6 +87,7 @@ def create_app(container: Container, sio: socketio.AsyncServer, emitter: LoopEmi
     routes: list[BaseRoute] = [
         *accounts.routes,
         *connections.routes,
+        *blocks.routes,
         *conversations.routes,
         *health.routes,
         *documents.routes,

@@ -302,6 +302,19 @@ ENDPOINTS = [
     ),
     Endpoint(
         "POST",
+        "/api/users/{id}/block",
+        "Block a user (their connection with the caller is removed)",
+        {200: BlockedBody, 401: ErrorBody, 404: ErrorBody, 422: ErrorBody},
+    ),
+    Endpoint(
+        "DELETE",
+        "/api/users/{id}/block",
+        "Unblock a user (no connection comes back)",
+        {200: BlockedBody, 401: ErrorBody, 404: ErrorBody},
+    ),
+    Endpoint("GET", "/api/blocks", "The caller's blocked users, most recent first", {200: BlockedBody, 401: ErrorBody}),
+    Endpoint(
+        "POST",
         "/api/connections",
         "Ask someone to connect",
         {201: ConnectionBody, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody, 429: ErrorBody},

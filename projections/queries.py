@@ -63,6 +63,9 @@ class Queries:
     def search_users(self, prefix: str, user_id: UUID) -> list[User]:
         return self._read(lambda cur: self.reads.search_users(cur, prefix.lower(), str(user_id)))
 
+    def blocked_users(self, user_id: UUID) -> list[User]:
+        return self._read(lambda cur: self.reads.blocked_users(cur, str(user_id)))
+
     # -- connections ----------------------------------------------------------------------------------
     def connection(self, connection_id: UUID) -> Connection | None:
         return self._read(lambda cur: self.reads.connection(cur, str(connection_id)))

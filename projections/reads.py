@@ -38,12 +38,39 @@ class ReadModelReads:
         return (shapes.user(row), row["password_hash"]) if row else None
 
     def search_users(self, cur: SqlCursor, prefix: str, exclude_id: str, limit: int = 20) -> list[User]:
+        """By username prefix, leaving out the caller and whoever blocks them."""
         pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         rows = cur.execute(
-            f"SELECT * FROM {self.p}users WHERE username LIKE ? ESCAPE '\\' AND id <> ? ORDER BY username LIMIT ?",
-            (pattern, exclude_id, limit),
+            f"SELECT * FROM {self.p}users WHERE username LIKE ? ESCAPE '\\' AND id <> ? "
+            f"AND id NOT IN (SELECT blocker_id FROM {self.p}blocks WHERE blocked_id = ?) ORDER BY username LIMIT ?",
+            (pattern, exclude_id, exclude_id, limit),
         ).fetchall()
         return [shapes.user(row) for row in rows]
+
+    def blocked_users(self, cur: SqlCursor, user_id: str) -> list[User]:
+        """Whom the user blocks, most recently blocked first."""
+        rows = cur.execute(
+            f"SELECT u.* FROM {self.p}blocks b JOIN {self.p}users u ON u.id = b.blocked_id WHERE b.blocker_id = ? "
+            "ORDER BY b.position DESC",
+            (user_id,),
+        ).fetchall()
+        return [shapes.user(row) for row in rows]
+
+    def _blocked_pairs(self, cur: SqlCursor, user_ids: list[str]) -> dict[str, set[str]]:
+        """user -> those of `user_ids` they block or are blocked by (presence is hidden both ways)."""
+        if not user_ids:
+            return {}
+        marks = ", ".join("?" for _ in user_ids)
+        rows = cur.execute(
+            f"SELECT blocker_id, blocked_id FROM {self.p}blocks WHERE blocker_id IN ({marks}) "
+            f"AND blocked_id IN ({marks})",
+            (*user_ids, *user_ids),
+        ).fetchall()
+        hidden: dict[str, set[str]] = {}
+        for row in rows:
+            hidden.setdefault(row["blocker_id"], set()).add(row["blocked_id"])
+            hidden.setdefault(row["blocked_id"], set()).add(row["blocker_id"])
+        return hidden
 
     # -- connections ------------------------------------------------------------------------------
     def connection(self, cur: SqlCursor, connection_id: str) -> Connection | None:
@@ -138,6 +165,7 @@ class ReadModelReads:
             last_messages = {row["id"]: row for row in rows}
         decorations = self._decorations(cur, list(last_messages.values()))
         online = is_online(list({m["user_id"] for m in members}))
+        blocked = self._blocked_pairs(cur, list({m["user_id"] for m in members}))
         by_conversation: dict[str, list[Row]] = {}
         for m in members:
             by_conversation.setdefault(m["conversation_id"], []).append(m)
@@ -164,9 +192,13 @@ class ReadModelReads:
                     then = last_seen.get((c["id"], m["visible_to"]))
                     theirs = shapes.message(then, "sent") if then else None
                 muted = m["muted_until"] if m["muted_until"] and m["muted_until"] > now else None
+                hidden = blocked.get(m["user_id"])
+                shown = members_shown
+                if hidden:  # Member.online is false across a block
+                    shown = [{**s, "online": s["online"] and s["user"]["id"] not in hidden} for s in members_shown]
                 summary = shapes.summary(
                     c,
-                    members_shown,
+                    shown,
                     theirs,
                     m["unread_count"],
                     m["mention_count"],

@@ -14,6 +14,7 @@ TABLES = (
     "messages",
     "message_edits",
     "reactions",
+    "blocks",
     "position",
 )
 
@@ -46,6 +47,9 @@ CREATE TABLE IF NOT EXISTS {p}message_edits (
 CREATE TABLE IF NOT EXISTS {p}reactions (
     message_id TEXT NOT NULL, emoji TEXT NOT NULL, user_id TEXT NOT NULL,
     emoji_position BIGINT NOT NULL, position BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS {p}blocks (
+    blocker_id TEXT NOT NULL, blocked_id TEXT NOT NULL, blocked_at TEXT NOT NULL, position BIGINT NOT NULL,
+    PRIMARY KEY (blocker_id, blocked_id));
 CREATE TABLE IF NOT EXISTS {p}position (
     projection TEXT PRIMARY KEY, notification_id BIGINT NOT NULL);
 """
@@ -64,6 +68,7 @@ CREATE UNIQUE INDEX IF NOT EXISTS {p}messages_by_id{s} ON {p}messages (id);
 CREATE INDEX IF NOT EXISTS {p}connections_requester{s} ON {p}connections (requester_id);
 CREATE INDEX IF NOT EXISTS {p}connections_addressee{s} ON {p}connections (addressee_id);
 CREATE INDEX IF NOT EXISTS {p}members_by_user{s} ON {p}members (user_id, activity_at, conversation_id);
+CREATE INDEX IF NOT EXISTS {p}blocks_by_blocked{s} ON {p}blocks (blocked_id);
 CREATE INDEX IF NOT EXISTS {p}member_periods_by_member{s} ON {p}member_periods (conversation_id, user_id);
 CREATE UNIQUE INDEX IF NOT EXISTS {p}message_edits_by_message{s} ON {p}message_edits (message_id, version);
 CREATE UNIQUE INDEX IF NOT EXISTS {p}reactions_by_message{s} ON {p}reactions (message_id, emoji, user_id);

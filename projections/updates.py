@@ -5,6 +5,7 @@ from collections.abc import Callable
 from functools import singledispatchmethod
 from typing import Any
 
+from domain.blocks import Block
 from domain.connections import CONNECTED, DECLINED, PENDING, REMOVED, Connection
 from domain.conversations import GROUP, Conversation
 from domain.users import User
@@ -411,6 +412,34 @@ class ReadModelUpdates:
             (event.until, conversation_id, user_id),
         )
         return [ConversationChanged(conversation_id, (user_id,))] if self.report else []
+
+    # -- blocks (contract section 8) ----------------------------------------------------------------
+    @_apply.register
+    def _user_blocked(self, event: Block.UserBlocked, cur: SqlCursor) -> list[Change]:
+        self._block(cur, str(event.blocker_id), str(event.blocked_id), iso(event.timestamp))
+        return []
+
+    @_apply.register
+    def _user_blocked_again(self, event: Block.UserBlockedAgain, cur: SqlCursor) -> list[Change]:
+        self._block(cur, str(event.blocker_id), str(event.blocked_id), iso(event.timestamp))
+        return []
+
+    @_apply.register
+    def _user_unblocked(self, event: Block.UserUnblocked, cur: SqlCursor) -> list[Change]:
+        cur.execute(
+            f"DELETE FROM {self.p}blocks WHERE blocker_id = ? AND blocked_id = ?",
+            (str(event.blocker_id), str(event.blocked_id)),
+        )
+        return []
+
+    def _block(self, cur: SqlCursor, blocker_id: str, blocked_id: str, at: str) -> None:
+        """One row per block in force; `position` orders the list most recent first (the clock may tie)."""
+        latest = cur.execute(f"SELECT MAX(position) AS p FROM {self.p}blocks").fetchone()
+        position = int(latest["p"]) + 1 if latest is not None and latest["p"] is not None else 0
+        cur.execute(
+            f"INSERT INTO {self.p}blocks (blocker_id, blocked_id, blocked_at, position) VALUES (?, ?, ?, ?)",
+            (blocker_id, blocked_id, at, position),
+        )
 
 
 SYSTEM_CHANGES = (
