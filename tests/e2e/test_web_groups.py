@@ -217,6 +217,43 @@ def test_a_muted_conversation_stays_out_of_the_total_unread_in_the_page_title(
         aio.run(s.disconnect())
 
 
+def test_a_blocked_user_leaves_the_connections_and_is_listed_in_settings_until_unblocked(
+    new_page: NewPage, sqlite_server: ServerProcess
+) -> None:
+    people(sqlite_server.url, ("grace", "Grace Hopper"), ("ada", "Ada Lovelace"), ("alan", "Alan Turing"))
+    grace, ada = new_page(sqlite_server.url), new_page(sqlite_server.url)
+    sign_in(grace, "grace")
+    sign_in(ada, "ada")
+    expect(connected_person(ada, "Grace Hopper")).to_be_visible()
+
+    connected_person(grace, "Ada Lovelace").get_by_role("button", name="Block", exact=True).click()
+    expect(connected_person(grace, "Ada Lovelace")).to_have_count(0)
+    expect(connected_person(grace, "Alan Turing")).to_be_visible()
+    # the connection ends for Ada too, live
+    expect(connected_person(ada, "Grace Hopper")).to_have_count(0)
+
+    blocked = open_settings(grace)
+    expect(blocked.get_by_role("listitem")).to_have_count(1)
+    expect(blocked.get_by_role("listitem").filter(has_text="Ada Lovelace")).to_be_visible()
+    screenshot(grace, "desktop-settings.png")
+
+    # While blocked, Ada's request is refused as if Grace did not exist.
+    ada.get_by_label("Add connection", exact=True).fill("grace")
+    ada.get_by_role("button", name="Send request", exact=True).click()
+    expect(ada.get_by_role("alert")).to_be_visible()
+
+    blocked.get_by_role("listitem").filter(has_text="Ada Lovelace").get_by_role("button", name="Unblock").click()
+    expect(blocked.get_by_role("listitem")).to_have_count(0)
+    expect(grace.get_by_text("You have not blocked anyone.", exact=True)).to_be_visible()
+
+    # Unblocking restores no connection, but a new request now gets through.
+    expect(connected_person(grace, "Ada Lovelace")).to_have_count(0)
+    ada.get_by_label("Add connection", exact=True).fill("grace")
+    ada.get_by_role("button", name="Send request", exact=True).click()
+    request = grace.get_by_role("list", name="Requests to you").get_by_role("listitem").filter(has_text="Ada Lovelace")
+    expect(request.get_by_role("button", name="Accept", exact=True)).to_be_visible()
+
+
 def test_group_settings_fit_a_phone(new_page: NewPage, sqlite_server: ServerProcess, aio: AsyncThread) -> None:
     ada, grace, alan = people(
         sqlite_server.url, ("ada", "Ada Lovelace"), ("grace", "Grace Hopper"), ("alan", "Alan Turing")
