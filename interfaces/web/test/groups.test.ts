@@ -213,6 +213,9 @@ describe('ChatClient: groups, mutes and blocks', () => {
     const calls: string[] = [];
     const { client } = await setup(blockingApi(calls));
     await vi.waitFor(() => expect(client.store.getState().unreadTotal).toBe(4));
+    // every page of the list arrived after connecting: the title's total comes from it from now on
+    expect(client.store.getState().listLoaded).toBe(true);
+    expect(totalUnread(client.store.getState())).toBe(0);
     expect(client.store.getState().blocked).toEqual([]);
     await client.block(bob.id);
     expect(client.store.getState().blocked?.map((u) => u.id)).toEqual([bob.id]);
