@@ -167,6 +167,46 @@ def first_entry(page: Page) -> Locator:
     return message_log(page).get_by_role("listitem").first
 
 
+def test_a_removed_member_sees_the_group_turn_read_only_and_ownership_passes_when_the_owner_leaves(
+    new_page: NewPage, sqlite_server: ServerProcess, aio: AsyncThread
+) -> None:
+    ada, grace, alan = people(
+        sqlite_server.url, ("ada", "Ada Lovelace"), ("grace", "Grace Hopper"), ("alan", "Alan Turing")
+    )
+    start_group(aio, ada, [grace, alan], "Analytical Engine")
+    owner, heir, removed = new_page(sqlite_server.url), new_page(sqlite_server.url), new_page(sqlite_server.url)
+    for page, name in ((owner, "ada"), (heir, "grace"), (removed, "alan")):
+        sign_in(page, name)
+        open_group(page, "Analytical Engine")
+    send(removed, "Before I go")
+
+    # Removed while looking at it: the message field and the actions go at once, the history stays.
+    dialog = open_group_settings(owner)
+    group_member(dialog, "Alan Turing").get_by_role("button", name="Remove", exact=True).click()
+    expect(system_notice(removed, "Ada Lovelace removed Alan Turing")).to_be_visible()
+    expect(composer(removed)).to_have_count(0)
+    expect(removed.get_by_role("button", name="Group settings", exact=True)).to_have_count(0)
+    expect(message(removed, "Before I go")).to_be_visible()
+    expect(message(removed, "Before I go").get_by_role("button", name="More actions")).to_have_count(0)
+    owner.keyboard.press("Escape")
+
+    # The owner leaves: the longest-standing member becomes the owner, and is offered what owners are.
+    dialog = open_group_settings(heir)
+    expect(dialog.get_by_role("button", name="Rename", exact=True)).to_have_count(0)
+    heir.keyboard.press("Escape")
+    dialog = open_group_settings(owner)
+    dialog.get_by_role("button", name="Leave group", exact=True).click()
+    expect(system_notice(heir, "Ada Lovelace left")).to_be_visible()
+    expect(system_notice(heir, "Grace Hopper is now the owner")).to_be_visible()
+    expect(composer(owner)).to_have_count(0)
+    # Alan no longer sees what happens there
+    expect(system_notice(removed, "Ada Lovelace left")).to_have_count(0)
+    dialog = open_group_settings(heir)
+    expect(dialog.get_by_role("button", name="Rename", exact=True)).to_be_visible()
+    expect(group_member(dialog, "Grace Hopper").get_by_text("Owner", exact=False)).to_be_visible()
+    expect(dialog.get_by_role("list", name="Members", exact=True).get_by_role("listitem")).to_have_count(1)
+
+
 def test_a_muted_conversation_stays_out_of_the_total_unread_in_the_page_title(
     new_page: NewPage, sqlite_server: ServerProcess, aio: AsyncThread
 ) -> None:
