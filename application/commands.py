@@ -249,7 +249,7 @@ class Parley(Application[UUID]):
                 raise NotConnected("You are no longer connected; the history stays readable.")
             if reply_to is not None:
                 try:
-                    conversation.check_reply(reply_to, unit.find(ClientMessageKey, reply_to))
+                    conversation.check_reply(reply_to, unit.find(ClientMessageKey, reply_to), sender_id)
                 except DomainError:  # a retry is recognised before its reply_to is checked
                     if (key := unit.find(ClientMessageKey, message_id)) is not None:
                         return original(key)
@@ -330,6 +330,7 @@ class Parley(Application[UUID]):
                 raise ConversationNotFound("No such conversation.")
             conversation.check_member(user_id)
             message = conversation.message_of(message_id, unit.find(ClientMessageKey, message_id))
+            conversation.check_visible(user_id, message)
             if not change(unit, conversation, message):
                 reactions = tuple((e, tuple(u)) for e, u in conversation.reactions_of(message_id))
                 return MessageChanged(conversation_id, message_id, False, None, reactions)

@@ -200,9 +200,19 @@ class Conversation(Aggregate):
     def is_deleted(self, message_id: UUID) -> bool:
         return str(message_id) in self.deleted
 
-    def check_reply(self, message_id: UUID, key: ClientMessageKey | None) -> None:
-        """A reply quotes a message of this conversation that is not deleted."""
-        self.message_of(message_id, key)
+    def check_visible(self, user_id: UUID, message: ClientMessageKey) -> None:
+        """The user sees the message: it was sent during one of their membership periods."""
+        periods = self.periods.get(str(user_id), [])
+        if not any(
+            start is not None and start <= message.seq and (end is None or message.seq <= end) for start, end in periods
+        ):
+            raise MessageNotFound("No such message in this conversation.")
+
+    def check_reply(self, message_id: UUID, key: ClientMessageKey | None, sender_id: UUID | None = None) -> None:
+        """A reply quotes a message of this conversation that the sender can see, not deleted."""
+        message = self.message_of(message_id, key)
+        if sender_id is not None:
+            self.check_visible(sender_id, message)
         if self.is_deleted(message_id):
             raise InvalidState("You cannot reply to a deleted message.")
 

@@ -136,6 +136,8 @@ class Queries:
             self._check_access(cur, conversation_id, user_id)
             if self.reads.conversation_of_message(cur, str(message_id)) != str(conversation_id):
                 raise MessageNotFound("No such message in this conversation.")
+            if not self.reads.can_see(cur, str(user_id), str(message_id)):
+                raise MessageNotFound("No such message in this conversation.")
             return self.reads.message_versions(cur, str(message_id))
 
         return self._read(read)
@@ -152,8 +154,16 @@ class Queries:
         if membership not in ("member", "former"):
             raise NotAMember("You are not a member of this conversation.")
 
-    def is_current_member(self, conversation_id: UUID, user_id: UUID) -> bool:
-        return self._read(lambda cur: self.reads.membership(cur, str(conversation_id), str(user_id))) == "member"
+    def conversation_to_join(self, conversation_id: UUID, user_id: UUID) -> tuple[ConversationSummary, int | None]:
+        """`join_conversation`: the summary, and where the user's current period began (None: not a
+        member now, so their socket joins no room of it)."""
+
+        def read(cur: SqlCursor) -> tuple[ConversationSummary, int | None]:
+            self._check_access(cur, conversation_id, user_id)
+            summary = self.reads.summaries(cur, [str(conversation_id)], self.is_online)[str(conversation_id)]
+            return summary[str(user_id)], self.reads.period_start(cur, str(conversation_id), str(user_id))
+
+        return self._read(read)
 
     def _check_member(self, cur: SqlCursor, conversation_id: UUID, user_id: UUID) -> None:
         membership = self.reads.membership(cur, str(conversation_id), str(user_id))

@@ -176,8 +176,8 @@ class ReadModelReads:
         for c in conversations:
             its_members = by_conversation.get(c["id"], [])
             last = last_messages.get(c["last_message_id"])
-            current = [m for m in its_members if m["visible_to"] is None]
-            members_shown = [shapes.member(m, m["user_id"] in online) for m in current]
+            every = {m["user_id"]: shapes.member(m, m["user_id"] in online) for m in its_members}
+            members_shown = [every[m["user_id"]] for m in its_members if m["visible_to"] is None]
             former_shown = [shapes.user(m, "user_") for m in its_members if m["visible_to"] is not None]
             last_shown = (
                 self._message(last, shapes.message_status(last["sender_id"], last["seq"], its_members), decorations)
@@ -193,11 +193,15 @@ class ReadModelReads:
                     theirs = shapes.message(then, "sent") if then else None
                 muted = m["muted_until"] if m["muted_until"] and m["muted_until"] > now else None
                 hidden = blocked.get(m["user_id"])
-                shown = members_shown
+                shown, conversation = members_shown, c
+                if left:  # as it was when they left: its title and members of then
+                    staying = set((m["left_members"] or "").split())
+                    shown = [every[u] for u in every if u in staying]
+                    conversation = {**c, "title": m["left_title"]}
                 if hidden:  # Member.online is false across a block
                     shown = [{**s, "online": s["online"] and s["user"]["id"] not in hidden} for s in members_shown]
                 summary = shapes.summary(
-                    c,
+                    conversation,
                     shown,
                     theirs,
                     m["unread_count"],
@@ -222,6 +226,45 @@ class ReadModelReads:
             if row is not None:
                 found[(conversation_id, seq)] = row
         return found
+
+    def seqs_of(self, cur: SqlCursor, message_ids: list[str]) -> dict[str, int]:
+        if not message_ids:
+            return {}
+        marks = ", ".join("?" for _ in message_ids)
+        rows = cur.execute(f"SELECT id, seq FROM {self.p}messages WHERE id IN ({marks})", message_ids).fetchall()
+        return {row["id"]: int(row["seq"]) for row in rows}
+
+    def period_starts(self, cur: SqlCursor, conversation_ids: list[str]) -> dict[str, list[int]]:
+        """The seqs at which the current members' periods began, by conversation, ascending."""
+        if not conversation_ids:
+            return {}
+        marks = ", ".join("?" for _ in conversation_ids)
+        rows = cur.execute(
+            f"SELECT DISTINCT conversation_id, from_seq FROM {self.p}members WHERE conversation_id IN ({marks}) "
+            "AND visible_to IS NULL ORDER BY conversation_id, from_seq",
+            conversation_ids,
+        ).fetchall()
+        found: dict[str, list[int]] = {}
+        for row in rows:
+            found.setdefault(row["conversation_id"], []).append(int(row["from_seq"]))
+        return found
+
+    def period_start(self, cur: SqlCursor, conversation_id: str, user_id: str) -> int | None:
+        """Where the user's current period began; None when not a member now."""
+        row = cur.execute(
+            f"SELECT from_seq FROM {self.p}members WHERE conversation_id = ? AND user_id = ? AND visible_to IS NULL",
+            (conversation_id, user_id),
+        ).fetchone()
+        return int(row["from_seq"]) if row else None
+
+    def can_see(self, cur: SqlCursor, user_id: str, message_id: str) -> bool:
+        row = cur.execute(
+            f"SELECT 1 AS yes FROM {self.p}messages m JOIN {self.p}member_periods p "
+            "ON p.conversation_id = m.conversation_id AND p.user_id = ? "
+            "AND p.from_seq <= m.seq AND (p.to_seq IS NULL OR m.seq <= p.to_seq) WHERE m.id = ?",
+            (user_id, message_id),
+        ).fetchone()
+        return row is not None
 
     def current_member_ids(self, cur: SqlCursor, conversation_id: str) -> list[str]:
         rows = cur.execute(

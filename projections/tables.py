@@ -33,7 +33,7 @@ CREATE TABLE IF NOT EXISTS {p}members (
     last_delivered_seq BIGINT NOT NULL DEFAULT 0, last_read_seq BIGINT NOT NULL DEFAULT 0,
     unread_count BIGINT NOT NULL DEFAULT 0, activity_at TEXT NOT NULL,
     mention_count BIGINT NOT NULL DEFAULT 0, role TEXT NOT NULL DEFAULT 'member',
-    from_seq BIGINT NOT NULL DEFAULT 1, visible_to BIGINT, muted_until TEXT,
+    from_seq BIGINT NOT NULL DEFAULT 1, visible_to BIGINT, muted_until TEXT, left_title TEXT, left_members TEXT,
     PRIMARY KEY (conversation_id, user_id));
 CREATE TABLE IF NOT EXISTS {p}member_periods (
     conversation_id TEXT NOT NULL, user_id TEXT NOT NULL, from_seq BIGINT NOT NULL, to_seq BIGINT);

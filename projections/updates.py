@@ -368,10 +368,23 @@ class ReadModelUpdates:
         return self._system_message(event, cur, "member_added", event.actor_id, list(event.user_ids))
 
     def _end_period(self, event: Any, cur: SqlCursor, user_id: str) -> None:
+        """Their period ends at `seq`; their list keeps the conversation as it was (title, members)."""
         conversation_id = str(event.originator_id)
+        title = cur.execute(f"SELECT title FROM {self.p}conversations WHERE id = ?", (conversation_id,)).fetchone()
+        staying = cur.execute(
+            f"SELECT user_id FROM {self.p}members WHERE conversation_id = ? AND visible_to IS NULL AND user_id <> ?",
+            (conversation_id, user_id),
+        ).fetchall()
         cur.execute(
-            f"UPDATE {self.p}members SET visible_to = ? WHERE conversation_id = ? AND user_id = ?",
-            (event.seq, conversation_id, user_id),
+            f"UPDATE {self.p}members SET visible_to = ?, left_title = ?, left_members = ? "
+            "WHERE conversation_id = ? AND user_id = ?",
+            (
+                event.seq,
+                title["title"] if title else None,
+                " ".join(r["user_id"] for r in staying),
+                conversation_id,
+                user_id,
+            ),
         )
         cur.execute(
             f"UPDATE {self.p}member_periods SET to_seq = ? WHERE conversation_id = ? AND user_id = ? AND to_seq IS NULL",

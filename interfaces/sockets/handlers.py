@@ -45,10 +45,11 @@ from interfaces.schemas import (
     SetMemberRole,
     StartConversation,
 )
+from interfaces.sockets.rooms import leave_rooms
 from interfaces.sockets.sessions import Sessions
 from interfaces.sockets.typing import TypingTracker
 from projections import shapes
-from projections.broadcasts import conversation_room
+from projections.broadcasts import conversation_room, period_room
 from projections.queries import Queries
 
 log = logging.getLogger("parley.sockets")
@@ -126,14 +127,15 @@ class SocketEvents:
         return {"ok": True, "conversation": await self.run.call(self.queries.conversation, recorded.id, user_id)}
 
     async def join_conversation(self, user_id: UUID, sid: str, data: ConversationRef) -> ConversationAck:
-        summary = await self.run.call(self.queries.conversation, data.conversation_id, user_id)
-        if not summary["left"]:  # a former member reads their periods but hears nothing new
+        summary, since = await self.run.call(self.queries.conversation_to_join, data.conversation_id, user_id)
+        if since is not None:  # a former member reads their periods but hears nothing new
             await self.sio.enter_room(sid, conversation_room(data.conversation_id))
+            await self.sio.enter_room(sid, period_room(data.conversation_id, since))
         return {"ok": True, "conversation": summary}
 
     async def leave_conversation(self, user_id: UUID, sid: str, data: ConversationRef) -> Done:
         await self.run.call(self.queries.check_member, data.conversation_id, user_id)
-        await self.sio.leave_room(sid, conversation_room(data.conversation_id))
+        await leave_rooms(self.sio, sid, data.conversation_id)
         return {"ok": True}
 
     async def send_message(self, user_id: UUID, sid: str, data: SendMessage) -> MessageAck:

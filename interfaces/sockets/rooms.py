@@ -25,4 +25,12 @@ class RoomKeeping:
 
     async def leave(self, user_room: str, conversation_id: str) -> None:
         for sid, _ in list(self.sio.manager.get_participants("/", user_room)):
-            await self.sio.leave_room(sid, conversation_room(conversation_id))
+            await leave_rooms(self.sio, sid, conversation_id)
+
+
+async def leave_rooms(sio: socketio.AsyncServer, sid: str, conversation_id: Any) -> None:
+    """The socket leaves the conversation's room and its period's room."""
+    room = conversation_room(conversation_id)
+    for joined in list(sio.rooms(sid)):
+        if joined == room or joined.startswith(f"{room}:"):
+            await sio.leave_room(sid, joined)

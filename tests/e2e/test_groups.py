@@ -1,6 +1,7 @@
 """Contract v2 section 7 from python-socketio clients on a real server, on SQLite and PostgreSQL:
 adding, removing, leaving, renaming and roles, their system messages, and who sees what afterwards."""
 
+import uuid
 from typing import Any
 
 from tests.e2e.test_message_lifecycle import disconnect, joined, refused, summary_of, trio
@@ -51,11 +52,30 @@ async def test_membership_changes_are_system_messages_and_history_follows_the_pe
         dave_member = next(m for m in mine["members"] if m["user"]["id"] == dave.id)
         assert dave_member["last_read_seq"] == system["seq"] - 1
 
+        # changes to messages before his period are not his: no events, no edits, no reactions
+        await ok(a, "join_conversation", ref)
+        edited = await a.call("edit_message", {**ref, "message_id": before["id"], "body": "before dave, edited"})
+        assert edited["ok"] is True, edited
+        await b.next_matching("message_updated", lambda m: m["id"] == before["id"])
+        hello = await send_ok(a, group, "hello dave")
+        assert (await a.call("react", {**ref, "message_id": hello["id"], "emoji": "👍", "add": True}))["ok"] is True
+        await d.next_matching("reactions_updated", lambda e: e["message_id"] == hello["id"])
+        assert all(m["id"] != before["id"] for m in d.pending("message_updated"))
+        old = {**ref, "message_id": before["id"]}
+        refused(await d.call("get_message_edits", old), "not_found")
+        refused(await d.call("react", {**old, "emoji": "👍", "add": True}), "not_found")
+        refused(
+            await d.call(
+                "send_message", {**ref, "client_message_id": str(uuid.uuid4()), "body": "re", "reply_to": before["id"]}
+            ),
+            "not_found",
+        )
+
         # system messages never count as unread; GET /api/unread leaves muted conversations out
-        assert (await summary_of(b, group))["unread_count"] == 1
-        assert bob.http().get("/api/unread").json() == {"unread_count": 1, "mention_count": 0}
+        assert (await summary_of(b, group))["unread_count"] == 2
+        assert bob.http().get("/api/unread").json() == {"unread_count": 2, "mention_count": 0}
         muted = await ok(b, "mute_conversation", {**ref, "until": "9999-12-31T23:59:59Z"})
-        assert muted["muted_until"] is not None and muted["unread_count"] == 1
+        assert muted["muted_until"] is not None and muted["unread_count"] == 2
         assert bob.http().get("/api/unread").json() == {"unread_count": 0, "mention_count": 0}
         assert (await ok(b, "mute_conversation", {**ref, "until": None}))["muted_until"] is None
 
@@ -83,6 +103,11 @@ async def test_membership_changes_are_system_messages_and_history_follows_the_pe
         await b.next_matching("message_new", lambda m: m["id"] == after["id"])
         assert all(m["id"] != after["id"] for m in c.pending("message_new"))
         assert [m["seq"] for m in await messages(c, group)][-1] == removal["seq"]
+        await ok(a, "rename_conversation", {**ref, "title": "Later name"})
+        hers = await summary_of(c, group)  # as it was when she left: title, members, last message
+        assert hers["title"] == "New name" and hers["left"] is True
+        assert {m["user"]["id"] for m in hers["members"]} == {alice.id, bob.id, dave.id}
+        assert hers["last_message"]["id"] == removal["id"]
         refused(await c.send(group, "still here?"), "not_a_member")
         refused(await c.call("typing_start", ref), "not_a_member")
         mark = await c.call("mark_as_read", {**ref, "up_to_seq": after["seq"]})
