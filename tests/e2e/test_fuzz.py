@@ -27,6 +27,12 @@ EVENTS = [
     "get_messages",
     "mark_as_delivered",
     "mark_as_read",
+    "add_members",
+    "remove_member",
+    "leave_group",
+    "rename_conversation",
+    "set_member_role",
+    "mute_conversation",
 ]
 FIELDS = [
     "conversation_id",
@@ -43,6 +49,9 @@ FIELDS = [
     "password",
     "display_name",
     "query",
+    "user_id",
+    "role",
+    "until",
 ]
 
 scalars = st.one_of(
@@ -102,6 +111,8 @@ async def test_random_socket_payloads_get_contract_errors_and_store_nothing(serv
             "before_seq": scalars,
             "after_seq": scalars,
             "user_ids": st.lists(ids | scalars, max_size=3),
+            "user_id": ids | scalars,
+            "role": st.sampled_from(["admin", "member", "owner"]) | scalars,
             "title": scalars,
             "extra": scalars,
         },
