@@ -27,13 +27,15 @@ from eventsourcing.persistence import IntegrityError, Recording
 from application.ports import MessageTexts, PasswordHasher
 from application.results import MessageChanged, MessageRecorded, Recorded
 from application.unit_of_work import POSITION_OF_SAVE, Command, GroupCommit, UnitOfWork, with_position
-from domain.connections import Connection
+from domain.blocks import Block
+from domain.connections import ACTIVE, Connection
 from domain.conversations import DIRECT, Conversation
 from domain.errors import (
     ConnectionNotFound,
     ConversationNotFound,
     DomainError,
     InvalidInput,
+    InvalidState,
     NotConnected,
     UsernameTaken,
     UserNotFound,
@@ -87,6 +89,10 @@ class Parley(Application[UUID]):
         addressee_id = self._user_id_by_name(addressee_username)
         if addressee_id == requester_id:
             raise InvalidInput("You cannot connect with yourself.")
+        if self._blocks(addressee_id, requester_id):  # exactly as for a missing user
+            raise UserNotFound(f"No user named {normalize_username(addressee_username)!r}.")
+        if self._blocks(requester_id, addressee_id):
+            raise InvalidState("You blocked this user; unblock them first.")
 
         def attempt(fresh: bool) -> Recorded:
             connection = self._find(Connection, Connection.create_id(requester_id, addressee_id), fresh)
@@ -116,6 +122,45 @@ class Parley(Application[UUID]):
             return Recorded(connection.id, _position(self.save(connection)))
 
         return self._retrying(attempt)
+
+    # -- blocks (contract section 8) ---------------------------------------------------------------
+    def block_user(self, blocker_id: UUID, blocked_id: UUID) -> Recorded:
+        """Block `blocked_id`; their pending or connected connection is removed in the same save."""
+        if blocked_id == blocker_id:
+            raise InvalidInput("You cannot block yourself.")
+        if self._find(User, blocked_id) is None:
+            raise UserNotFound(f"No user with id {blocked_id}.")
+
+        def attempt(fresh: bool) -> Recorded:
+            block = self._find(Block, Block.create_id(blocker_id, blocked_id), fresh)
+            if block is None:
+                block = Block.start(blocker_id, blocked_id)
+            elif not block.block_again():
+                return Recorded(block.id, None)
+            aggregates: list[Aggregate] = [block]
+            connection = self._find(Connection, Connection.create_id(blocker_id, blocked_id), fresh)
+            if connection is not None and connection.status in ACTIVE:
+                connection.remove(blocker_id)
+                aggregates.append(connection)
+            return Recorded(block.id, _position(self.save(*aggregates)))
+
+        return self._retrying(attempt)
+
+    def unblock_user(self, blocker_id: UUID, blocked_id: UUID) -> Recorded:
+        if self._find(User, blocked_id) is None:
+            raise UserNotFound(f"No user with id {blocked_id}.")
+
+        def attempt(fresh: bool) -> Recorded:
+            block = self._find(Block, Block.create_id(blocker_id, blocked_id), fresh)
+            if block is None or not block.unblock():
+                return Recorded(Block.create_id(blocker_id, blocked_id), None)
+            return Recorded(block.id, _position(self.save(block)))
+
+        return self._retrying(attempt)
+
+    def _blocks(self, blocker_id: UUID, blocked_id: UUID) -> bool:
+        block = self._find(Block, Block.create_id(blocker_id, blocked_id), fresh=self.shared_store)
+        return block is not None and block.active
 
     # -- conversations ----------------------------------------------------------------------------
     def start_conversation(self, user_id: UUID, other_ids: list[UUID], title: str | None) -> Recorded:
@@ -204,7 +249,7 @@ class Parley(Application[UUID]):
                 raise NotConnected("You are no longer connected; the history stays readable.")
             if reply_to is not None:
                 try:
-                    conversation.check_reply(reply_to, unit.find(ClientMessageKey, reply_to))
+                    conversation.check_reply(reply_to, unit.find(ClientMessageKey, reply_to), sender_id)
                 except DomainError:  # a retry is recognised before its reply_to is checked
                     if (key := unit.find(ClientMessageKey, message_id)) is not None:
                         return original(key)
@@ -285,6 +330,7 @@ class Parley(Application[UUID]):
                 raise ConversationNotFound("No such conversation.")
             conversation.check_member(user_id)
             message = conversation.message_of(message_id, unit.find(ClientMessageKey, message_id))
+            conversation.check_visible(user_id, message)
             if not change(unit, conversation, message):
                 reactions = tuple((e, tuple(u)) for e, u in conversation.reactions_of(message_id))
                 return MessageChanged(conversation_id, message_id, False, None, reactions)
@@ -298,6 +344,56 @@ class Parley(Application[UUID]):
         """Editing and reacting in a direct conversation need its two users connected (deleting does not)."""
         if conversation.kind == DIRECT and not self._are_connected(*conversation.pair, unit=unit):
             raise NotConnected("You are no longer connected; the history stays readable.")
+
+    # -- groups: membership, title, roles, mutes (contract sections 7-8) -------------------------------
+    def add_members(self, conversation_id: UUID, actor_id: UUID, user_ids: list[UUID]) -> Recorded:
+        """Each user must exist and be connected with the actor; members already are skipped."""
+        others = list(dict.fromkeys(u for u in user_ids if u != actor_id))
+        for other in others:
+            if self._find(User, other) is None:
+                raise UserNotFound(f"No user with id {other}.")
+
+        def change(unit: UnitOfWork, conversation: Conversation) -> bool:
+            conversation.check_member(actor_id)
+            new = [u for u in others if u not in conversation.member_ids]
+            for other in new:
+                if not self._are_connected(actor_id, other, unit=unit):
+                    raise NotConnected("You can only add people you are connected to.")
+            return conversation.add_members(actor_id, others)
+
+        return self._group_command(conversation_id, change)
+
+    def remove_member(self, conversation_id: UUID, actor_id: UUID, user_id: UUID) -> Recorded:
+        return self._group_command(conversation_id, lambda unit, c: c.remove_member(actor_id, user_id))
+
+    def leave_group(self, conversation_id: UUID, user_id: UUID) -> Recorded:
+        return self._group_command(conversation_id, lambda unit, c: c.leave(user_id))
+
+    def rename_conversation(self, conversation_id: UUID, actor_id: UUID, title: str) -> Recorded:
+        return self._group_command(conversation_id, lambda unit, c: c.rename(actor_id, title))
+
+    def set_member_role(self, conversation_id: UUID, actor_id: UUID, user_id: UUID, role: str) -> Recorded:
+        return self._group_command(conversation_id, lambda unit, c: c.set_role(actor_id, user_id, role))
+
+    def mute_conversation(self, conversation_id: UUID, user_id: UUID, until: str | None) -> Recorded:
+        return self._group_command(conversation_id, lambda unit, c: c.mute(user_id, until))
+
+    def _group_command(
+        self, conversation_id: UUID, change: Callable[[UnitOfWork, Conversation], bool | None]
+    ) -> Recorded:
+        if self.shared_store:
+            self._find(Conversation, conversation_id, fresh=True)  # the cached copy may be behind
+
+        def command(unit: UnitOfWork) -> Recorded:
+            conversation = unit.find(Conversation, conversation_id)
+            if conversation is None:
+                raise ConversationNotFound("No such conversation.")
+            if not change(unit, conversation):
+                return Recorded(conversation_id, None)
+            unit.stage(conversation)
+            return Recorded(conversation_id, POSITION_OF_SAVE)
+
+        return self._conversation_command(conversation_id, command)
 
     def mark_delivered(self, conversation_id: UUID, user_id: UUID, up_to_seq: int) -> Recorded:
         return self._mark(conversation_id, up_to_seq, lambda c: c.mark_delivered(user_id, up_to_seq))

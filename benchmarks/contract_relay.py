@@ -78,6 +78,7 @@ class Conversation:
                 "last_delivered_seq": 0,
                 "last_read_seq": 0,
                 "unread_count": 0,
+                "role": "member",
             }
             self.by_user[profile["id"]] = member
             self.members.append(member)
@@ -187,7 +188,10 @@ class ContractRelay:
         last_shown = (
             shapes.message(dict(last), shapes.message_status(last["sender_id"], last["seq"], members)) if last else None
         )
-        return {m["user_id"]: shapes.summary(conversation.row, shown, last_shown, m["unread_count"]) for m in members}
+        return {
+            m["user_id"]: shapes.summary(conversation.row, shown, last_shown, m["unread_count"], role=m["role"])
+            for m in members
+        }
 
     async def updated(self, conversation: Conversation) -> None:
         for user_id, summary in self.summaries(conversation).items():

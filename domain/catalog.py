@@ -14,6 +14,7 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
+from domain.blocks import Block
 from domain.connections import Connection
 from domain.conversations import Conversation
 from domain.messages import ClientMessageKey
@@ -61,6 +62,17 @@ CATALOG = (
         },
     ),
     AggregateEntry(
+        Block,
+        "`uuid5` of the ordered pair (blocker, blocked): blocking again finds the same stream.",
+        {
+            Block.UserBlocked: "`blocker_id` blocked `blocked_id` (first time): requests from them are refused "
+            "as if the blocker did not exist, presence is hidden both ways; the pair's pending or connected "
+            "connection is removed by a `ConnectionRemoved` saved in the same transaction.",
+            Block.UserBlockedAgain: "The blocker blocked the same user again after an unblock.",
+            Block.UserUnblocked: "The block ended; no connection comes back.",
+        },
+    ),
+    AggregateEntry(
         Conversation,
         "direct: `uuid5` of the unordered pair, so a pair has one direct conversation; group: `uuid4`.",
         {
@@ -85,6 +97,17 @@ CATALOG = (
             "(never past the last seq).",
             Conversation.MessagesRead: "Member `user_id` read up to `up_to_seq`; their delivery marker moves "
             "there too.",
+            Conversation.MembersAdded: "`actor_id` (the group's owner or an admin) added `user_ids`: a system "
+            "message `message_id` at `seq`, which starts each one's membership period; their markers start "
+            "just below it.",
+            Conversation.MemberRemoved: "`actor_id` removed `user_id`: a system message at `seq`, which ends their "
+            "membership period (they keep reading it).",
+            Conversation.MemberLeft: "`user_id` left the group: a system message at `seq`, which ends their period.",
+            Conversation.ConversationRenamed: "`actor_id` renamed the group to `title`: a system message at `seq`.",
+            Conversation.MemberRoleChanged: "`actor_id` made `user_id` an `owner` (ownership passing on when the "
+            "owner leaves), `admin` or `member`: a system message at `seq`.",
+            Conversation.MuteSet: "`user_id` muted the conversation for themselves `until` a moment (ISO 8601, UTC), "
+            "or unmuted it (null).",
         },
     ),
     AggregateEntry(

@@ -7,6 +7,7 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import socketio
 from anyio import to_thread
@@ -21,13 +22,14 @@ from starlette.staticfiles import StaticFiles
 from interfaces.bootstrap import Container
 from interfaces.drain import Drain
 from interfaces.errors import EXPECTED_ERRORS, NotFound
-from interfaces.http import accounts, connections, conversations, documents, health
+from interfaces.http import accounts, blocks, connections, conversations, documents, health
 from interfaces.http.common import HttpServices, error_response
 from interfaces.http.health import Readiness
 from interfaces.http.middleware import Deadline, RequestIds
 from interfaces.runner import Runner
 from interfaces.sockets.emitter import LoopEmitter
 from interfaces.sockets.gate import EventGate
+from interfaces.sockets.rooms import RoomKeeping
 from interfaces.sockets.server import SocketApi, create_socket_server, listen_to_redis
 
 WEB_DIST = Path(__file__).parent / "web" / "dist"
@@ -85,6 +87,7 @@ def create_app(container: Container, sio: socketio.AsyncServer, emitter: LoopEmi
     routes: list[BaseRoute] = [
         *accounts.routes,
         *connections.routes,
+        *blocks.routes,
         *conversations.routes,
         *health.routes,
         *documents.routes,
@@ -143,7 +146,7 @@ async def in_daemon_thread(function: Callable[[], None], timeout: float) -> bool
 def build(container: Container) -> Served:
     """Wire a Socket.IO server and its emitter to the container (the emitter feeds the broadcaster)."""
     sio = create_socket_server(container.settings)
-    emitter = LoopEmitter(sio)
+    emitter = LoopEmitter(cast(socketio.AsyncServer, RoomKeeping(sio)))  # departed members leave rooms
     if container.projecting:  # else broadcasts come from the projecting process, through Redis
         container.attach_emitter(emitter)
     return create_app(container, sio, emitter)

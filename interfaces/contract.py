@@ -181,6 +181,13 @@ CLIENT_EVENTS = [
     ClientEvent("mark_as_read", schemas.MarkUpTo, ReadAck),
     ClientEvent("typing_start", schemas.ConversationRef, Done),
     ClientEvent("typing_stop", schemas.ConversationRef, Done),
+    # Contract v2 sections 7-8: groups' membership, title and roles; mutes.
+    ClientEvent("add_members", schemas.AddMembers, ConversationAck),
+    ClientEvent("remove_member", schemas.MemberRef, ConversationAck),
+    ClientEvent("leave_group", schemas.ConversationRef, ConversationAck),
+    ClientEvent("rename_conversation", schemas.RenameConversation, ConversationAck),
+    ClientEvent("set_member_role", schemas.SetMemberRole, ConversationAck),
+    ClientEvent("mute_conversation", schemas.MuteConversation, ConversationAck),
 ]
 
 
@@ -225,6 +232,21 @@ class ConversationsBody(TypedDict):
 class MessagesBody(TypedDict):
     messages: list[Message]
     has_more: bool
+
+
+@with_config(STRICT)
+class BlockedBody(TypedDict):
+    """The caller's blocked users, most recently blocked first (section 8)."""
+
+    blocked: list[User]
+
+
+@with_config(STRICT)
+class UnreadBody(TypedDict):
+    """`GET /api/unread`: unread messages over the conversations not muted, mentions over all."""
+
+    unread_count: int
+    mention_count: int
 
 
 @with_config(ConfigDict(extra="allow"))
@@ -280,6 +302,19 @@ ENDPOINTS = [
     ),
     Endpoint(
         "POST",
+        "/api/users/{id}/block",
+        "Block a user (their connection with the caller is removed)",
+        {200: BlockedBody, 401: ErrorBody, 404: ErrorBody, 422: ErrorBody},
+    ),
+    Endpoint(
+        "DELETE",
+        "/api/users/{id}/block",
+        "Unblock a user (no connection comes back)",
+        {200: BlockedBody, 401: ErrorBody, 404: ErrorBody},
+    ),
+    Endpoint("GET", "/api/blocks", "The caller's blocked users, most recent first", {200: BlockedBody, 401: ErrorBody}),
+    Endpoint(
+        "POST",
         "/api/connections",
         "Ask someone to connect",
         {201: ConnectionBody, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody, 429: ErrorBody},
@@ -307,6 +342,12 @@ ENDPOINTS = [
         "The caller's conversations, newest activity first",
         {200: ConversationsBody, 401: ErrorBody, 422: ErrorBody},
         query=schemas.ConversationPage,
+    ),
+    Endpoint(
+        "GET",
+        "/api/unread",
+        "Unread over conversations not muted, mentions over all",
+        {200: UnreadBody, 401: ErrorBody},
     ),
     Endpoint(
         "GET",
@@ -364,6 +405,8 @@ ALL_SHAPES: tuple[Any, ...] = (
     ConnectionsBody,
     ConversationsBody,
     MessagesBody,
+    BlockedBody,
+    UnreadBody,
     Status,
     History,
 )

@@ -1,9 +1,9 @@
 """Every request body and socket payload, as a strict pydantic model (unknown fields are refused)."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
 
 
 class Payload(BaseModel):
@@ -116,3 +116,34 @@ class GetMessages(OneDirection):
 class MarkUpTo(Payload):
     conversation_id: UUID
     up_to_seq: Seq
+
+
+# -- groups: membership, title, roles, mutes (contract v2 sections 7-8) ----------------------------
+class AddMembers(Payload):
+    conversation_id: UUID
+    user_ids: Annotated[list[UUID], Field(min_length=1, max_length=256)]
+
+
+class MemberRef(Payload):
+    """`remove_member`: one member of a group."""
+
+    conversation_id: UUID
+    user_id: UUID
+
+
+class RenameConversation(Payload):
+    conversation_id: UUID
+    title: Title  # the domain normalises it and checks 1-100 code points
+
+
+class SetMemberRole(Payload):
+    conversation_id: UUID
+    user_id: UUID
+    role: Literal["admin", "member"]
+
+
+class MuteConversation(Payload):
+    """`until`: a future moment mutes until then; null or a past one unmutes. Required, may be null."""
+
+    conversation_id: UUID
+    until: AwareDatetime | None

@@ -14,6 +14,7 @@ from projections.changes import (
     Change,
     ConnectionChanged,
     ConversationChanged,
+    Departed,
     MarkerMoved,
     MessageAdded,
     MessageUpdated,
@@ -34,6 +35,12 @@ def user_room(user_id: Any) -> str:
 
 def conversation_room(conversation_id: Any) -> str:
     return f"conversation:{conversation_id}"
+
+
+def period_room(conversation_id: Any, from_seq: int) -> str:
+    """The sockets (joined) of the members whose current period began at `from_seq`: the changes to a
+    message go to the rooms of the periods that began at or before it (contract section 7)."""
+    return f"conversation:{conversation_id}:since:{from_seq}"
 
 
 class Broadcaster:
@@ -68,6 +75,9 @@ class Broadcaster:
                     seen = viewers.setdefault(c.conversation_id, set())
                     if seen is not None:
                         seen.update(c.user_ids)
+        departed = [c for c in changes if isinstance(c, Departed)]
+        for d in departed:
+            viewers.setdefault(d.conversation_id, set())
         connections = list(dict.fromkeys(c.connection_id for c in changes if isinstance(c, ConnectionChanged)))
         updated = [c for c in changes if isinstance(c, MessageUpdated | ReactionsChanged)]
         if not viewers and not connections and not updated:
@@ -80,21 +90,42 @@ class Broadcaster:
                 cur, list(dict.fromkeys(c.message_id for c in updated if isinstance(c, ReactionsChanged)))
             )
             summaries = self.reads.summaries(cur, list(viewers), self.is_online)
+            changed = list(dict.fromkeys(c.message_id for c in updated))
+            seqs = self.reads.seqs_of(cur, changed)
+            starts = self.reads.period_starts(cur, list(dict.fromkeys(c.conversation_id for c in updated)))
             connection_rows = [self.reads.connection(cur, c) for c in connections]
         for change in updated:  # in log order: the events of one message in the order the store took them
-            room = conversation_room(change.conversation_id)
+            seq = seqs.get(change.message_id)
+            if seq is None:
+                continue
+            rooms = [
+                period_room(change.conversation_id, start)
+                for start in starts.get(change.conversation_id, [])
+                if start <= seq
+            ]
             if isinstance(change, MessageUpdated):
                 if change.message_id in messages:
-                    self.emitter.emit("message_updated", messages[change.message_id], room)
+                    for room in rooms:
+                        self.emitter.emit("message_updated", messages[change.message_id], room)
             else:
                 payload = shapes.reactions_updated(
                     change.conversation_id, change.message_id, reactions.get(change.message_id, [])
                 )
-                self.emitter.emit("reactions_updated", payload, room)
+                for room in rooms:
+                    self.emitter.emit("reactions_updated", payload, room)
+        gone = {(d.conversation_id, d.user_id) for d in departed}
         for conversation_id, users in viewers.items():
             for user_id, summary in summaries.get(conversation_id, {}).items():
+                if (conversation_id, user_id) in gone:
+                    continue  # told below, once, last
+                if summary["left"] and users is None:
+                    continue  # a former member hears nothing more of it but their own changes (marks, mute)
                 if users is None or user_id in users:
                     self.emitter.emit("conversation_updated", summary, user_room(user_id))
+        for d in departed:  # their last conversation_updated (left: true); their sockets then leave its room
+            last = summaries.get(d.conversation_id, {}).get(d.user_id)
+            if last is not None:
+                self.emitter.emit("conversation_updated", last, user_room(d.user_id))
         for connection in connection_rows:
             if connection is not None:
                 self._connection_updated(connection)

@@ -49,4 +49,15 @@ class MarkerMoved:
     payload: MessagesDelivered | MessagesRead
 
 
-Change = ConnectionChanged | ConversationChanged | MessageAdded | MarkerMoved | MessageUpdated | ReactionsChanged
+@dataclass(frozen=True)
+class Departed:
+    """`user_id` was removed from or left the conversation: a last `conversation_updated` (left: true),
+    and their sockets leave its room."""
+
+    conversation_id: str
+    user_id: str
+
+
+Change = (
+    Departed | ConnectionChanged | ConversationChanged | MessageAdded | MarkerMoved | MessageUpdated | ReactionsChanged
+)

@@ -33,7 +33,8 @@ class FoldedWrites:
         self._members_row = ("text", "bigint", "bigint", "bigint", "text", "text", "bigint")
         unread_after = (  # the others' messages after a read marker, not deleted: the unread count, recounted
             f"(SELECT COUNT(*) FROM {p}messages AS m WHERE m.conversation_id = {{member}}.conversation_id "
-            "AND m.seq > {read} AND m.sender_id <> {member}.user_id AND m.deleted = 0{mentioning})"
+            "AND m.seq > {read} AND m.sender_id <> {member}.user_id AND m.deleted = 0 AND m.kind = 'text' "
+            "AND m.seq <= COALESCE({member}.visible_to, m.seq){mentioning})"
         )
         # "mentions holds the member's id" in SQL both engines share (no LIKE: a literal % is a psycopg
         # placeholder); ids are UUIDs, so a match is the id itself.
@@ -82,7 +83,7 @@ class FoldedWrites:
             chunk = conversation_ids[i : i + LOAD_CHUNK]
             rows = cur.execute(
                 f"SELECT conversation_id, user_id, last_delivered_seq FROM {self.p}members "
-                f"WHERE conversation_id IN ({', '.join('?' * len(chunk))})",
+                f"WHERE conversation_id IN ({', '.join('?' * len(chunk))}) AND visible_to IS NULL",
                 chunk,
             ).fetchall()
             for row in rows:
@@ -93,6 +94,17 @@ class FoldedWrites:
         self.members[conversation_id] = list(member_ids)
         for user_id in member_ids:
             self.delivered[(conversation_id, user_id)] = 0
+
+    def joined(self, conversation_id: str, user_id: str, seq: int) -> None:
+        """A member added at `seq` (their markers start just below it), if the batch tracks the conversation."""
+        if conversation_id in self.members and user_id not in self.members[conversation_id]:
+            self.members[conversation_id].append(user_id)
+            self.delivered[(conversation_id, user_id)] = seq - 1
+
+    def departed(self, conversation_id: str, user_id: str) -> None:
+        """A member removed or gone: the conversation's later messages are not theirs to count."""
+        if user_id in self.members.get(conversation_id, []):
+            self.members[conversation_id].remove(user_id)
 
     def message(self, row: MessageRow) -> None:
         self.messages.append(row)

@@ -1,6 +1,7 @@
 """Time travel: a conversation as it was at a log position or a moment, rebuilt from its events alone
 (no read-model table is touched)."""
 
+import json
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -29,8 +30,10 @@ def conversation_at(
     events: list[Any] = list(app.events.get(conversation_id))
     if not events or not isinstance(events[0], Conversation.ConversationStarted):
         raise ConversationNotFound("No such conversation.")
-    if viewer is not None and viewer not in events[0].member_ids:
-        raise NotAMember("You are not a member of this conversation.")
+    if viewer is not None:  # a member, now or once (a former member looks over the log too)
+        latest: Conversation = app.repository.get(conversation_id)
+        if str(viewer) not in latest.periods:
+            raise NotAMember("You are not a member of this conversation.")
     if isinstance(at, int):
         version = positions.version_at(conversation_id, at)
         events = [e for e in events if e.originator_version <= version]
@@ -56,6 +59,8 @@ def conversation_at(
                 "edited_at": None,
                 "deleted": 0,
             }
+        elif isinstance(e, SYSTEM_EVENTS):
+            messages[e.message_id] = _system_row(e, conversation_id)
         elif isinstance(e, Conversation.MessageEdited) and e.message_id in messages:
             row = messages[e.message_id]
             row.update(body=e.body, edited_at=iso(e.timestamp), mentions=" ".join(str(u) for u in e.mentions))
@@ -76,16 +81,24 @@ def conversation_at(
     # replayed, not restated here.
     then: Conversation = app.repository.get(conversation_id, version=events[-1].originator_version)
     markers: list[dict[str, Any]] = [
-        {"user_id": str(m), "last_delivered_seq": then.delivered.get(m, 0), "last_read_seq": then.read.get(m, 0)}
-        for m in started.member_ids
+        {
+            "user_id": str(m),
+            "last_delivered_seq": then.delivered.get(m, 0),
+            "last_read_seq": then.read.get(m, 0),
+            "from_seq": then.periods[str(m)][-1][0],
+        }
+        for m in then.member_ids
     ]
     members = []
-    for member_id, marker in zip(started.member_ids, markers, strict=True):
+    for member_id, marker in zip(then.member_ids, markers, strict=True):
         user: Any = app.repository.get(member_id)
         counted = [
             r
             for r in rows
-            if r["seq"] > marker["last_read_seq"] and r["sender_id"] != str(member_id) and not r["deleted"]
+            if r["seq"] > marker["last_read_seq"]
+            and r["sender_id"] != str(member_id)
+            and not r["deleted"]
+            and r.get("kind") != "system"
         ]
         shown = {
             "id": str(member_id),
@@ -96,6 +109,7 @@ def conversation_at(
         members.append(
             {
                 "user": shapes.user(shown),
+                "role": then.roles.get(str(member_id), "member"),
                 "last_delivered_seq": marker["last_delivered_seq"],
                 "last_read_seq": marker["last_read_seq"],
                 "unread_count": len(counted),
@@ -106,7 +120,7 @@ def conversation_at(
         "conversation": {
             "id": str(conversation_id),
             "kind": started.kind,
-            "title": started.title,
+            "title": then.title,
             "created_at": iso(started.timestamp),
         },
         "as_of": {"version": events[-1].originator_version, "timestamp": iso(events[-1].timestamp)},
@@ -120,4 +134,42 @@ def conversation_at(
             )
             for r in rows
         ],
+    }
+
+
+SYSTEM_EVENTS = (
+    Conversation.MembersAdded,
+    Conversation.MemberRemoved,
+    Conversation.MemberLeft,
+    Conversation.ConversationRenamed,
+    Conversation.MemberRoleChanged,
+)
+
+
+def _system_row(e: Any, conversation_id: UUID) -> dict[str, Any]:
+    """A system message as the read models hold it (projections/updates.py `_system_message`)."""
+    if isinstance(e, Conversation.MembersAdded):
+        change = shapes.system_change("member_added", str(e.actor_id), [str(u) for u in e.user_ids], None, None)
+    elif isinstance(e, Conversation.MemberRemoved):
+        change = shapes.system_change("member_removed", str(e.actor_id), [str(e.user_id)], None, None)
+    elif isinstance(e, Conversation.MemberLeft):
+        change = shapes.system_change("member_left", str(e.user_id), [str(e.user_id)], None, None)
+    elif isinstance(e, Conversation.ConversationRenamed):
+        change = shapes.system_change("renamed", str(e.actor_id), [], e.title, None)
+    else:
+        change = shapes.system_change("role_changed", str(e.actor_id), [str(e.user_id)], None, e.role)
+    return {
+        "id": str(e.message_id),
+        "conversation_id": str(conversation_id),
+        "seq": e.seq,
+        "sender_id": change["actor_id"],
+        "body": "",
+        "client_message_id": str(e.message_id),
+        "sent_at": iso(e.timestamp),
+        "reply_to": None,
+        "mentions": "",
+        "edited_at": None,
+        "deleted": 0,
+        "kind": "system",
+        "system": json.dumps(change),
     }

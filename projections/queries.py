@@ -5,6 +5,7 @@ read models reflect it, so the caller's next query sees its own change.
 """
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TypeVar
 from uuid import UUID
 
@@ -13,7 +14,7 @@ from domain.errors import ConversationNotFound, InvalidCredentials, InvalidInput
 from domain.users import normalize_username
 from projections.ports import ReadModelPosition, SqlCursor, SqlDatabase
 from projections.reads import ReadModelReads
-from projections.shapes import Connection, ConversationSummary, Message, MessageVersion, User
+from projections.shapes import Connection, ConversationSummary, Message, MessageVersion, User, iso
 
 T = TypeVar("T")
 
@@ -62,6 +63,9 @@ class Queries:
     def search_users(self, prefix: str, user_id: UUID) -> list[User]:
         return self._read(lambda cur: self.reads.search_users(cur, prefix.lower(), str(user_id)))
 
+    def blocked_users(self, user_id: UUID) -> list[User]:
+        return self._read(lambda cur: self.reads.blocked_users(cur, str(user_id)))
+
     # -- connections ----------------------------------------------------------------------------------
     def connection(self, connection_id: UUID) -> Connection | None:
         return self._read(lambda cur: self.reads.connection(cur, str(connection_id)))
@@ -89,8 +93,10 @@ class Queries:
 
     # -- conversations ----------------------------------------------------------------------------------
     def conversation(self, conversation_id: UUID, user_id: UUID) -> ConversationSummary:
+        """As the user sees it: a member, or a former member (`left`, as it was when they left)."""
+
         def read(cur: SqlCursor) -> ConversationSummary:
-            self._check_member(cur, conversation_id, user_id)
+            self._check_access(cur, conversation_id, user_id)
             return self.reads.summaries(cur, [str(conversation_id)], self.is_online)[str(conversation_id)][str(user_id)]
 
         return self._read(read)
@@ -107,10 +113,15 @@ class Queries:
         self, conversation_id: UUID, user_id: UUID, before_seq: int | None, after_seq: int | None, limit: int
     ) -> tuple[list[Message], bool]:
         def read(cur: SqlCursor) -> tuple[list[Message], bool]:
-            self._check_member(cur, conversation_id, user_id)
-            return self.reads.messages(cur, str(conversation_id), before_seq, after_seq, limit)
+            self._check_access(cur, conversation_id, user_id)
+            return self.reads.messages(cur, str(conversation_id), before_seq, after_seq, limit, str(user_id))
 
         return self._read(read)
+
+    def unread_totals(self, user_id: UUID) -> tuple[int, int]:
+        """`GET /api/unread`: unread over the conversations not muted now, mentions over all."""
+        now = iso(datetime.now(UTC))
+        return self._read(lambda cur: self.reads.unread_totals(cur, str(user_id), now))
 
     def unread_count(self, conversation_id: UUID, user_id: UUID) -> int:
         return self._read(lambda cur: self.reads.unread_count(cur, str(conversation_id), str(user_id)))
@@ -122,8 +133,10 @@ class Queries:
         """`get_message_edits`: for those who can see the message."""
 
         def read(cur: SqlCursor) -> list[MessageVersion]:
-            self._check_member(cur, conversation_id, user_id)
+            self._check_access(cur, conversation_id, user_id)
             if self.reads.conversation_of_message(cur, str(message_id)) != str(conversation_id):
+                raise MessageNotFound("No such message in this conversation.")
+            if not self.reads.can_see(cur, str(user_id), str(message_id)):
                 raise MessageNotFound("No such message in this conversation.")
             return self.reads.message_versions(cur, str(message_id))
 
@@ -132,6 +145,25 @@ class Queries:
     def current_body(self, message_id: UUID) -> str | None:
         """The message's text now (application/ports.py MessageTexts: an edit to the same text writes nothing)."""
         return self._read(lambda cur: self.reads.current_body(cur, str(message_id)))
+
+    def _check_access(self, cur: SqlCursor, conversation_id: UUID, user_id: UUID) -> None:
+        """A member, or a former member reading over their periods (contract section 7)."""
+        membership = self.reads.membership(cur, str(conversation_id), str(user_id))
+        if membership is None:
+            raise ConversationNotFound("No such conversation.")
+        if membership not in ("member", "former"):
+            raise NotAMember("You are not a member of this conversation.")
+
+    def conversation_to_join(self, conversation_id: UUID, user_id: UUID) -> tuple[ConversationSummary, int | None]:
+        """`join_conversation`: the summary, and where the user's current period began (None: not a
+        member now, so their socket joins no room of it)."""
+
+        def read(cur: SqlCursor) -> tuple[ConversationSummary, int | None]:
+            self._check_access(cur, conversation_id, user_id)
+            summary = self.reads.summaries(cur, [str(conversation_id)], self.is_online)[str(conversation_id)]
+            return summary[str(user_id)], self.reads.period_start(cur, str(conversation_id), str(user_id))
+
+        return self._read(read)
 
     def _check_member(self, cur: SqlCursor, conversation_id: UUID, user_id: UUID) -> None:
         membership = self.reads.membership(cur, str(conversation_id), str(user_id))

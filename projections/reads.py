@@ -2,6 +2,7 @@
 
 import base64
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from projections import shapes
@@ -37,12 +38,39 @@ class ReadModelReads:
         return (shapes.user(row), row["password_hash"]) if row else None
 
     def search_users(self, cur: SqlCursor, prefix: str, exclude_id: str, limit: int = 20) -> list[User]:
+        """By username prefix, leaving out the caller and whoever blocks them."""
         pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         rows = cur.execute(
-            f"SELECT * FROM {self.p}users WHERE username LIKE ? ESCAPE '\\' AND id <> ? ORDER BY username LIMIT ?",
-            (pattern, exclude_id, limit),
+            f"SELECT * FROM {self.p}users WHERE username LIKE ? ESCAPE '\\' AND id <> ? "
+            f"AND id NOT IN (SELECT blocker_id FROM {self.p}blocks WHERE blocked_id = ?) ORDER BY username LIMIT ?",
+            (pattern, exclude_id, exclude_id, limit),
         ).fetchall()
         return [shapes.user(row) for row in rows]
+
+    def blocked_users(self, cur: SqlCursor, user_id: str) -> list[User]:
+        """Whom the user blocks, most recently blocked first."""
+        rows = cur.execute(
+            f"SELECT u.* FROM {self.p}blocks b JOIN {self.p}users u ON u.id = b.blocked_id WHERE b.blocker_id = ? "
+            "ORDER BY b.position DESC",
+            (user_id,),
+        ).fetchall()
+        return [shapes.user(row) for row in rows]
+
+    def _blocked_pairs(self, cur: SqlCursor, user_ids: list[str]) -> dict[str, set[str]]:
+        """user -> those of `user_ids` they block or are blocked by (presence is hidden both ways)."""
+        if not user_ids:
+            return {}
+        marks = ", ".join("?" for _ in user_ids)
+        rows = cur.execute(
+            f"SELECT blocker_id, blocked_id FROM {self.p}blocks WHERE blocker_id IN ({marks}) "
+            f"AND blocked_id IN ({marks})",
+            (*user_ids, *user_ids),
+        ).fetchall()
+        hidden: dict[str, set[str]] = {}
+        for row in rows:
+            hidden.setdefault(row["blocker_id"], set()).add(row["blocked_id"])
+            hidden.setdefault(row["blocked_id"], set()).add(row["blocker_id"])
+        return hidden
 
     # -- connections ------------------------------------------------------------------------------
     def connection(self, cur: SqlCursor, connection_id: str) -> Connection | None:
@@ -64,6 +92,15 @@ class ReadModelReads:
         ).fetchall()
         return [r["other"] for r in rows]
 
+    def unread_totals(self, cur: SqlCursor, user_id: str, now: str) -> tuple[int, int]:
+        row = cur.execute(
+            f"SELECT COALESCE(SUM(CASE WHEN muted_until IS NULL OR muted_until <= ? THEN unread_count ELSE 0 END), 0) "
+            f"AS unread, COALESCE(SUM(mention_count), 0) AS mentions FROM {self.p}members WHERE user_id = ?",
+            (now, user_id),
+        ).fetchone()
+        assert row is not None  # an aggregate without GROUP BY always answers one row
+        return int(row["unread"]), int(row["mentions"])
+
     def unread_count(self, cur: SqlCursor, conversation_id: str, user_id: str) -> int:
         row = cur.execute(
             f"SELECT unread_count FROM {self.p}members WHERE conversation_id = ? AND user_id = ?",
@@ -73,15 +110,18 @@ class ReadModelReads:
 
     # -- conversations ----------------------------------------------------------------------------
     def membership(self, cur: SqlCursor, conversation_id: str, user_id: str) -> str | None:
-        """`member`, `outsider` (the conversation exists), or None (no such conversation)."""
+        """`member`, `former` (removed or left: reads over their periods), `outsider` (the conversation
+        exists), or None (no such conversation)."""
         row = cur.execute(
-            f"SELECT m.user_id FROM {self.p}conversations c LEFT JOIN {self.p}members m "
+            f"SELECT m.user_id, m.visible_to FROM {self.p}conversations c LEFT JOIN {self.p}members m "
             "ON m.conversation_id = c.id AND m.user_id = ? WHERE c.id = ?",
             (user_id, conversation_id),
         ).fetchone()
         if row is None:
             return None
-        return "member" if row["user_id"] else "outsider"
+        if not row["user_id"]:
+            return "outsider"
+        return "member" if row["visible_to"] is None else "former"
 
     def conversations_page(
         self, cur: SqlCursor, user_id: str, limit: int, before: str | None, is_online: IsOnline
@@ -125,24 +165,112 @@ class ReadModelReads:
             last_messages = {row["id"]: row for row in rows}
         decorations = self._decorations(cur, list(last_messages.values()))
         online = is_online(list({m["user_id"] for m in members}))
+        blocked = self._blocked_pairs(cur, list({m["user_id"] for m in members}))
         by_conversation: dict[str, list[Row]] = {}
         for m in members:
             by_conversation.setdefault(m["conversation_id"], []).append(m)
+        departures = [(m["conversation_id"], m["visible_to"]) for m in members if m["visible_to"] is not None]
+        last_seen = self._messages_at(cur, departures)
+        now = shapes.iso(datetime.now(UTC))
         result: dict[str, dict[str, ConversationSummary]] = {}
         for c in conversations:
             its_members = by_conversation.get(c["id"], [])
             last = last_messages.get(c["last_message_id"])
-            members_shown = [shapes.member(m, m["user_id"] in online) for m in its_members]
+            every = {m["user_id"]: shapes.member(m, m["user_id"] in online) for m in its_members}
+            members_shown = [every[m["user_id"]] for m in its_members if m["visible_to"] is None]
+            former_shown = [shapes.user(m, "user_") for m in its_members if m["visible_to"] is not None]
             last_shown = (
                 self._message(last, shapes.message_status(last["sender_id"], last["seq"], its_members), decorations)
                 if last
                 else None
             )
-            result[c["id"]] = {
-                m["user_id"]: shapes.summary(c, members_shown, last_shown, m["unread_count"], m["mention_count"])
-                for m in its_members
-            }
+            summaries: dict[str, ConversationSummary] = {}
+            for m in its_members:
+                left = m["visible_to"] is not None
+                theirs = last_shown
+                if left:  # as it was when they left: their last message is the one that ended their period
+                    then = last_seen.get((c["id"], m["visible_to"]))
+                    theirs = shapes.message(then, "sent") if then else None
+                muted = m["muted_until"] if m["muted_until"] and m["muted_until"] > now else None
+                hidden = blocked.get(m["user_id"])
+                shown, conversation = members_shown, c
+                if left:  # as it was when they left: its title and members of then
+                    staying = set((m["left_members"] or "").split())
+                    shown = [every[u] for u in every if u in staying]
+                    conversation = {**c, "title": m["left_title"]}
+                if hidden:  # Member.online is false across a block
+                    shown = [{**s, "online": s["online"] and s["user"]["id"] not in hidden} for s in members_shown]
+                summary = shapes.summary(
+                    conversation,
+                    shown,
+                    theirs,
+                    m["unread_count"],
+                    m["mention_count"],
+                    role=m["role"],
+                    former_members=former_shown,
+                    left=left,
+                    muted_until=muted,
+                )
+                if left and theirs is not None:
+                    summary["last_message_at"] = theirs["sent_at"]
+                summaries[m["user_id"]] = summary
+            result[c["id"]] = summaries
         return result
+
+    def _messages_at(self, cur: SqlCursor, places: list[tuple[str, int]]) -> dict[tuple[str, int], Row]:
+        found: dict[tuple[str, int], Row] = {}
+        for conversation_id, seq in dict.fromkeys(places):
+            row = cur.execute(
+                f"SELECT * FROM {self.p}messages WHERE conversation_id = ? AND seq = ?", (conversation_id, seq)
+            ).fetchone()
+            if row is not None:
+                found[(conversation_id, seq)] = row
+        return found
+
+    def seqs_of(self, cur: SqlCursor, message_ids: list[str]) -> dict[str, int]:
+        if not message_ids:
+            return {}
+        marks = ", ".join("?" for _ in message_ids)
+        rows = cur.execute(f"SELECT id, seq FROM {self.p}messages WHERE id IN ({marks})", message_ids).fetchall()
+        return {row["id"]: int(row["seq"]) for row in rows}
+
+    def period_starts(self, cur: SqlCursor, conversation_ids: list[str]) -> dict[str, list[int]]:
+        """The seqs at which the current members' periods began, by conversation, ascending."""
+        if not conversation_ids:
+            return {}
+        marks = ", ".join("?" for _ in conversation_ids)
+        rows = cur.execute(
+            f"SELECT DISTINCT conversation_id, from_seq FROM {self.p}members WHERE conversation_id IN ({marks}) "
+            "AND visible_to IS NULL ORDER BY conversation_id, from_seq",
+            conversation_ids,
+        ).fetchall()
+        found: dict[str, list[int]] = {}
+        for row in rows:
+            found.setdefault(row["conversation_id"], []).append(int(row["from_seq"]))
+        return found
+
+    def period_start(self, cur: SqlCursor, conversation_id: str, user_id: str) -> int | None:
+        """Where the user's current period began; None when not a member now."""
+        row = cur.execute(
+            f"SELECT from_seq FROM {self.p}members WHERE conversation_id = ? AND user_id = ? AND visible_to IS NULL",
+            (conversation_id, user_id),
+        ).fetchone()
+        return int(row["from_seq"]) if row else None
+
+    def can_see(self, cur: SqlCursor, user_id: str, message_id: str) -> bool:
+        row = cur.execute(
+            f"SELECT 1 AS yes FROM {self.p}messages m JOIN {self.p}member_periods p "
+            "ON p.conversation_id = m.conversation_id AND p.user_id = ? "
+            "AND p.from_seq <= m.seq AND (p.to_seq IS NULL OR m.seq <= p.to_seq) WHERE m.id = ?",
+            (user_id, message_id),
+        ).fetchone()
+        return row is not None
+
+    def current_member_ids(self, cur: SqlCursor, conversation_id: str) -> list[str]:
+        rows = cur.execute(
+            f"SELECT user_id FROM {self.p}members WHERE conversation_id = ? AND visible_to IS NULL", (conversation_id,)
+        ).fetchall()
+        return [r["user_id"] for r in rows]
 
     def member_ids(self, cur: SqlCursor, conversation_id: str) -> list[str]:
         rows = cur.execute(
@@ -152,19 +280,36 @@ class ReadModelReads:
 
     # -- messages ---------------------------------------------------------------------------------
     def messages(
-        self, cur: SqlCursor, conversation_id: str, before_seq: int | None, after_seq: int | None, limit: int
+        self,
+        cur: SqlCursor,
+        conversation_id: str,
+        before_seq: int | None,
+        after_seq: int | None,
+        limit: int,
+        user_id: str | None = None,
     ) -> tuple[list[Message], bool]:
-        """Ascending seq. Newest `limit` (before `before_seq` if given), or oldest `limit` after `after_seq`."""
+        """Ascending seq. Newest `limit` (before `before_seq` if given), or oldest `limit` after `after_seq`;
+        of those `user_id` can see (sent during one of their membership periods), when given."""
+        visible = ""
+        params: tuple[Any, ...] = ()
+        if user_id is not None:
+            visible = (
+                f" AND EXISTS (SELECT 1 FROM {self.p}member_periods p WHERE p.conversation_id = m.conversation_id "
+                "AND p.user_id = ? AND p.from_seq <= m.seq AND (p.to_seq IS NULL OR m.seq <= p.to_seq))"
+            )
+            params = (user_id,)
         if after_seq is not None:
             rows = cur.execute(
-                f"SELECT * FROM {self.p}messages WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-                (conversation_id, after_seq, limit + 1),
+                f"SELECT m.* FROM {self.p}messages m WHERE m.conversation_id = ? AND m.seq > ?{visible} "
+                "ORDER BY m.seq LIMIT ?",
+                (conversation_id, after_seq, *params, limit + 1),
             ).fetchall()
         else:
             bound = before_seq if before_seq is not None else 2**62
             rows = cur.execute(
-                f"SELECT * FROM {self.p}messages WHERE conversation_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
-                (conversation_id, bound, limit + 1),
+                f"SELECT m.* FROM {self.p}messages m WHERE m.conversation_id = ? AND m.seq < ?{visible} "
+                "ORDER BY m.seq DESC LIMIT ?",
+                (conversation_id, bound, *params, limit + 1),
             ).fetchall()
             return self._with_status(cur, conversation_id, rows[:limit][::-1]), len(rows) > limit
         return self._with_status(cur, conversation_id, rows[:limit]), len(rows) > limit
@@ -256,7 +401,8 @@ class ReadModelReads:
         if not rows:
             return []
         members = cur.execute(
-            f"SELECT user_id, last_delivered_seq, last_read_seq FROM {self.p}members WHERE conversation_id = ?",
+            f"SELECT user_id, last_delivered_seq, last_read_seq, from_seq, visible_to FROM {self.p}members "
+            "WHERE conversation_id = ?",
             (conversation_id,),
         ).fetchall()
         decorations = self._decorations(cur, rows)

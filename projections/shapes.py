@@ -7,14 +7,13 @@ contract checks are all generated from these declarations (interfaces/contract.p
 path builds plain dicts (a pydantic model's construction and dump cost about 9 us per Message against
 0.8 us for the dict, several times per send). mypy checks every builder against its shape.
 
-Fields of contract v2 that a later change will fill (roles) are `NotRequired` until the server
-produces them; the others v2 added for later issues (attachments, system messages, former members,
-mutes) are sent with the values that hold until then.
+Fields of contract v2 for later issues (attachments) are sent with the values that hold until then.
 """
 
+import json
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal, NotRequired
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import AfterValidator, ConfigDict, WithJsonSchema, with_config
@@ -124,7 +123,7 @@ class Message(TypedDict):
 @with_config(STRICT)
 class Member(TypedDict):
     user: User
-    role: NotRequired[Role]
+    role: Role
     last_delivered_seq: int
     last_read_seq: int
     online: bool
@@ -137,7 +136,7 @@ class ConversationSummary(TypedDict):
     title: str | None
     members: list[Member]
     former_members: list[User]
-    role: NotRequired[Role | None]
+    role: Role | None
     left: bool
     muted_until: Timestamp | None
     last_message: Message | None
@@ -246,8 +245,10 @@ def message(
     row: Row, status: MessageStatus, quote: "Quote | None" = None, reactions: "list[Reaction] | None" = None
 ) -> Message:
     """From a `messages` row (or anything with its columns: id, conversation_id, seq, sender_id, body,
-    client_message_id, sent_at, and optionally mentions (ids, space-separated), edited_at, deleted), the
-    Quote of the message it replies to, and its reactions. A deleted one is a tombstone."""
+    client_message_id, sent_at, and optionally mentions (ids, space-separated), edited_at, deleted, kind,
+    system (JSON)), the Quote of the message it replies to, and its reactions. A deleted one is a tombstone."""
+    if row.get("kind") == "system":
+        return system_message(row, json.loads(row["system"]), status)
     if row.get("deleted"):
         return {
             "id": row["id"],
@@ -288,6 +289,32 @@ def message(
     }
 
 
+def system_change(kind: Any, actor_id: str, user_ids: list[str], title: str | None, role: Any) -> SystemChange:
+    return {"type": kind, "actor_id": actor_id, "user_ids": user_ids, "title": title, "role": role}
+
+
+def system_message(row: Row, system: SystemChange, status: MessageStatus = "sent") -> Message:
+    """A system message: body "", sent by its actor, its own id as client_message_id."""
+    return {
+        "id": row["id"],
+        "conversation_id": row["conversation_id"],
+        "seq": row["seq"],
+        "sender_id": row["sender_id"],
+        "kind": "system",
+        "body": "",
+        "client_message_id": row["id"],
+        "sent_at": row["sent_at"],
+        "edited_at": None,
+        "deleted": False,
+        "reply_to": None,
+        "mentions": [],
+        "reactions": [],
+        "attachments": [],
+        "system": system,
+        "status": status,
+    }
+
+
 def quote(row: Row) -> Quote:
     """A quoted message as it is now: the start of its body, or "" once deleted."""
     deleted = bool(row["deleted"])
@@ -314,7 +341,13 @@ def message_version(body: str, at: Timestamp) -> MessageVersion:
 
 def message_status(sender_id: str, seq: int, members: list[Row]) -> MessageStatus:
     """For the sender's eyes: read once every other member read it, delivered once every other got it."""
-    others = [m for m in members if m["user_id"] != sender_id]
+    others = [
+        m
+        for m in members
+        if m["user_id"] != sender_id
+        and m.get("from_seq", 1) <= seq
+        and (m.get("visible_to") is None or seq <= m["visible_to"])
+    ]
     if all(m["last_read_seq"] >= seq for m in others):
         return "read"
     if all(m["last_delivered_seq"] >= seq for m in others):
@@ -325,6 +358,7 @@ def message_status(sender_id: str, seq: int, members: list[Row]) -> MessageStatu
 def member(row: Row, online: bool) -> Member:
     return {
         "user": user(row, "user_"),
+        "role": row["role"],
         "last_delivered_seq": row["last_delivered_seq"],
         "last_read_seq": row["last_read_seq"],
         "online": online,
@@ -332,17 +366,27 @@ def member(row: Row, online: bool) -> Member:
 
 
 def summary(
-    conversation: Row, members: list[Member], last_message: Message | None, unread_count: int, mention_count: int = 0
+    conversation: Row,
+    members: list[Member],
+    last_message: Message | None,
+    unread_count: int,
+    mention_count: int = 0,
+    *,
+    role: Role | None = None,
+    former_members: list[User] | None = None,
+    left: bool = False,
+    muted_until: Timestamp | None = None,
 ) -> ConversationSummary:
-    """A conversation as one member sees it (`unread_count` is theirs)."""
+    """A conversation as one member (or former member: `left`) sees it (`unread_count` is theirs)."""
     return {
         "id": conversation["id"],
         "kind": conversation["kind"],
         "title": conversation["title"],
         "members": members,
-        "former_members": [],
-        "left": False,
-        "muted_until": None,
+        "former_members": former_members or [],
+        "role": None if left else role,
+        "left": left,
+        "muted_until": muted_until,
         "last_message": last_message,
         "last_message_at": conversation["last_message_at"],
         "unread_count": unread_count,

@@ -5,7 +5,18 @@ from projections.ports import SqlCursor, SqlDatabase
 
 LIVE_PREFIX = "rm_"
 
-TABLES = ("users", "connections", "conversations", "members", "messages", "message_edits", "reactions", "position")
+TABLES = (
+    "users",
+    "connections",
+    "conversations",
+    "members",
+    "member_periods",
+    "messages",
+    "message_edits",
+    "reactions",
+    "blocks",
+    "position",
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS {p}users (
@@ -21,17 +32,24 @@ CREATE TABLE IF NOT EXISTS {p}members (
     conversation_id TEXT NOT NULL, user_id TEXT NOT NULL,
     last_delivered_seq BIGINT NOT NULL DEFAULT 0, last_read_seq BIGINT NOT NULL DEFAULT 0,
     unread_count BIGINT NOT NULL DEFAULT 0, activity_at TEXT NOT NULL,
-    mention_count BIGINT NOT NULL DEFAULT 0,
+    mention_count BIGINT NOT NULL DEFAULT 0, role TEXT NOT NULL DEFAULT 'member',
+    from_seq BIGINT NOT NULL DEFAULT 1, visible_to BIGINT, muted_until TEXT, left_title TEXT, left_members TEXT,
     PRIMARY KEY (conversation_id, user_id));
+CREATE TABLE IF NOT EXISTS {p}member_periods (
+    conversation_id TEXT NOT NULL, user_id TEXT NOT NULL, from_seq BIGINT NOT NULL, to_seq BIGINT);
 CREATE TABLE IF NOT EXISTS {p}messages (
     id TEXT NOT NULL, conversation_id TEXT NOT NULL, seq BIGINT NOT NULL, sender_id TEXT NOT NULL,
     body TEXT NOT NULL, client_message_id TEXT NOT NULL, sent_at TEXT NOT NULL,
-    reply_to TEXT, mentions TEXT NOT NULL DEFAULT '', edited_at TEXT, deleted BIGINT NOT NULL DEFAULT 0);
+    reply_to TEXT, mentions TEXT NOT NULL DEFAULT '', edited_at TEXT, deleted BIGINT NOT NULL DEFAULT 0,
+    kind TEXT NOT NULL DEFAULT 'text', system TEXT);
 CREATE TABLE IF NOT EXISTS {p}message_edits (
     message_id TEXT NOT NULL, version BIGINT NOT NULL, body TEXT NOT NULL, at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS {p}reactions (
     message_id TEXT NOT NULL, emoji TEXT NOT NULL, user_id TEXT NOT NULL,
     emoji_position BIGINT NOT NULL, position BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS {p}blocks (
+    blocker_id TEXT NOT NULL, blocked_id TEXT NOT NULL, blocked_at TEXT NOT NULL, position BIGINT NOT NULL,
+    PRIMARY KEY (blocker_id, blocked_id));
 CREATE TABLE IF NOT EXISTS {p}position (
     projection TEXT PRIMARY KEY, notification_id BIGINT NOT NULL);
 """
@@ -50,6 +68,8 @@ CREATE UNIQUE INDEX IF NOT EXISTS {p}messages_by_id{s} ON {p}messages (id);
 CREATE INDEX IF NOT EXISTS {p}connections_requester{s} ON {p}connections (requester_id);
 CREATE INDEX IF NOT EXISTS {p}connections_addressee{s} ON {p}connections (addressee_id);
 CREATE INDEX IF NOT EXISTS {p}members_by_user{s} ON {p}members (user_id, activity_at, conversation_id);
+CREATE INDEX IF NOT EXISTS {p}blocks_by_blocked{s} ON {p}blocks (blocked_id);
+CREATE INDEX IF NOT EXISTS {p}member_periods_by_member{s} ON {p}member_periods (conversation_id, user_id);
 CREATE UNIQUE INDEX IF NOT EXISTS {p}message_edits_by_message{s} ON {p}message_edits (message_id, version);
 CREATE UNIQUE INDEX IF NOT EXISTS {p}reactions_by_message{s} ON {p}reactions (message_id, emoji, user_id);
 """

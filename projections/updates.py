@@ -1,17 +1,20 @@
 """How each domain event changes the read models. Runs inside the projector's batch transaction."""
 
+import json
 from collections.abc import Callable
 from functools import singledispatchmethod
 from typing import Any
 
+from domain.blocks import Block
 from domain.connections import CONNECTED, DECLINED, PENDING, REMOVED, Connection
-from domain.conversations import Conversation
+from domain.conversations import GROUP, Conversation
 from domain.users import User
 from projections import shapes
 from projections.changes import (
     Change,
     ConnectionChanged,
     ConversationChanged,
+    Departed,
     MarkerMoved,
     MessageAdded,
     MessageUpdated,
@@ -52,8 +55,8 @@ class ReadModelUpdates:
         changes: list[Change] = []
         try:
             for event in events:
-                if type(event) in AFTER_INDEXES:  # (one set lookup for the rest of the log)
-                    if not self.writes.count_unread:
+                if type(event) in FLUSHED_OR_DEFERRED:  # (one set lookup for the rest of the log)
+                    if type(event) in AFTER_INDEXES and not self.writes.count_unread:
                         self.deferred.append(event)
                         continue
                     if type(event) in MESSAGE_CHANGES:
@@ -141,9 +144,17 @@ class ReadModelUpdates:
             f"INSERT INTO {self.p}conversations (id, kind, title, created_at) VALUES (?, ?, ?, ?)",
             (conversation_id, event.kind, event.title, at),
         )
+        owner = str(event.started_by) if event.kind == GROUP else None
         cur.executemany(
-            f"INSERT INTO {self.p}members (conversation_id, user_id, activity_at) VALUES (?, ?, ?)",
-            [(conversation_id, str(member_id), at) for member_id in event.member_ids],
+            f"INSERT INTO {self.p}members (conversation_id, user_id, activity_at, role) VALUES (?, ?, ?, ?)",
+            [
+                (conversation_id, str(member_id), at, "owner" if str(member_id) == owner else "member")
+                for member_id in event.member_ids
+            ],
+        )
+        cur.executemany(
+            f"INSERT INTO {self.p}member_periods (conversation_id, user_id, from_seq, to_seq) VALUES (?, ?, 1, NULL)",
+            [(conversation_id, str(member_id)) for member_id in event.member_ids],
         )
         self.writes.started(conversation_id, [str(member_id) for member_id in event.member_ids])
         return [ConversationChanged(conversation_id)]
@@ -191,8 +202,9 @@ class ReadModelUpdates:
     def _unread_members(self, cur: SqlCursor, row: dict[str, Any]) -> list[str]:
         """The members other than its sender who have not read the message (it counts for them)."""
         members = cur.execute(
-            f"SELECT user_id FROM {self.p}members WHERE conversation_id = ? AND last_read_seq < ? AND user_id <> ?",
-            (row["conversation_id"], row["seq"], row["sender_id"]),
+            f"SELECT user_id FROM {self.p}members WHERE conversation_id = ? AND last_read_seq < ? AND user_id <> ? "
+            "AND from_seq <= ? AND (visible_to IS NULL OR visible_to >= ?)",
+            (row["conversation_id"], row["seq"], row["sender_id"], row["seq"], row["seq"]),
         ).fetchall()
         return [m["user_id"] for m in members]
 
@@ -291,9 +303,174 @@ class ReadModelUpdates:
         )
         return [ReactionsChanged(str(event.originator_id), message_id)] if self.report else []
 
+    # -- groups: membership, title, roles, mutes (contract sections 7-8) -----------------------------
+    def _system_message(
+        self, event: Any, cur: SqlCursor, kind: str, actor_id: Any, user_ids: list[Any], **extra: Any
+    ) -> list[Change]:
+        """A system message with its own seq: the conversation's last message, the members' activity."""
+        conversation_id, at = str(event.originator_id), iso(event.timestamp)
+        system = shapes.system_change(
+            kind, str(actor_id), [str(u) for u in user_ids], extra.get("title"), extra.get("role")
+        )
+        row = {
+            "id": str(event.message_id),
+            "conversation_id": conversation_id,
+            "seq": event.seq,
+            "sender_id": str(actor_id),
+            "body": "",
+            "client_message_id": str(event.message_id),
+            "sent_at": at,
+            "kind": "system",
+            "system": json.dumps(system),
+        }
+        cur.execute(
+            f"INSERT INTO {self.p}messages (id, conversation_id, seq, sender_id, body, client_message_id, sent_at, "
+            "kind, system) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            tuple(row.values()),
+        )
+        cur.execute(
+            f"UPDATE {self.p}conversations SET last_seq = ?, last_message_id = ?, last_message_at = ? WHERE id = ?",
+            (event.seq, row["id"], at, conversation_id),
+        )
+        cur.execute(
+            f"UPDATE {self.p}members SET activity_at = ? WHERE conversation_id = ? AND visible_to IS NULL",
+            (at, conversation_id),
+        )
+        if not self.report:
+            return []
+        return [MessageAdded(shapes.message(row, "sent")), ConversationChanged(conversation_id)]
 
-MESSAGE_CHANGES = frozenset({Conversation.MessageEdited, Conversation.MessageDeleted})
-"""Events that change a message row: the batch's folded writes are flushed before each (its message
-may be in them)."""
-AFTER_INDEXES = MESSAGE_CHANGES | {Conversation.ReactionAdded, Conversation.ReactionRemoved}
+    @_apply.register
+    def _members_added(self, event: Conversation.MembersAdded, cur: SqlCursor) -> list[Change]:
+        conversation_id, at, seq = str(event.originator_id), iso(event.timestamp), event.seq
+        for user_id in (str(u) for u in event.user_ids):
+            found = cur.execute(
+                f"SELECT user_id FROM {self.p}members WHERE conversation_id = ? AND user_id = ?",
+                (conversation_id, user_id),
+            ).fetchone()
+            if found is None:
+                cur.execute(
+                    f"INSERT INTO {self.p}members (conversation_id, user_id, activity_at, role, from_seq, "
+                    "last_delivered_seq, last_read_seq) VALUES (?, ?, ?, 'member', ?, ?, ?)",
+                    (conversation_id, user_id, at, seq, seq - 1, seq - 1),
+                )
+            else:  # added again: a new period; markers start just below it, nothing before it unread
+                cur.execute(
+                    f"UPDATE {self.p}members SET role = 'member', from_seq = ?, visible_to = NULL, "
+                    "last_delivered_seq = ?, last_read_seq = ?, unread_count = 0, mention_count = 0 "
+                    "WHERE conversation_id = ? AND user_id = ?",
+                    (seq, seq - 1, seq - 1, conversation_id, user_id),
+                )
+            cur.execute(
+                f"INSERT INTO {self.p}member_periods (conversation_id, user_id, from_seq, to_seq) VALUES (?, ?, ?, NULL)",
+                (conversation_id, user_id, seq),
+            )
+            self.writes.joined(conversation_id, user_id, seq)
+        return self._system_message(event, cur, "member_added", event.actor_id, list(event.user_ids))
+
+    def _end_period(self, event: Any, cur: SqlCursor, user_id: str) -> None:
+        """Their period ends at `seq`; their list keeps the conversation as it was (title, members)."""
+        conversation_id = str(event.originator_id)
+        title = cur.execute(f"SELECT title FROM {self.p}conversations WHERE id = ?", (conversation_id,)).fetchone()
+        staying = cur.execute(
+            f"SELECT user_id FROM {self.p}members WHERE conversation_id = ? AND visible_to IS NULL AND user_id <> ?",
+            (conversation_id, user_id),
+        ).fetchall()
+        cur.execute(
+            f"UPDATE {self.p}members SET visible_to = ?, left_title = ?, left_members = ? "
+            "WHERE conversation_id = ? AND user_id = ?",
+            (
+                event.seq,
+                title["title"] if title else None,
+                " ".join(r["user_id"] for r in staying),
+                conversation_id,
+                user_id,
+            ),
+        )
+        cur.execute(
+            f"UPDATE {self.p}member_periods SET to_seq = ? WHERE conversation_id = ? AND user_id = ? AND to_seq IS NULL",
+            (event.seq, conversation_id, user_id),
+        )
+        self.writes.departed(conversation_id, user_id)
+
+    @_apply.register
+    def _member_removed(self, event: Conversation.MemberRemoved, cur: SqlCursor) -> list[Change]:
+        self._end_period(event, cur, str(event.user_id))
+        changes = self._system_message(event, cur, "member_removed", event.actor_id, [event.user_id])
+        return [*changes, Departed(str(event.originator_id), str(event.user_id))] if self.report else []
+
+    @_apply.register
+    def _member_left(self, event: Conversation.MemberLeft, cur: SqlCursor) -> list[Change]:
+        self._end_period(event, cur, str(event.user_id))
+        changes = self._system_message(event, cur, "member_left", event.user_id, [event.user_id])
+        return [*changes, Departed(str(event.originator_id), str(event.user_id))] if self.report else []
+
+    @_apply.register
+    def _renamed(self, event: Conversation.ConversationRenamed, cur: SqlCursor) -> list[Change]:
+        cur.execute(f"UPDATE {self.p}conversations SET title = ? WHERE id = ?", (event.title, str(event.originator_id)))
+        return self._system_message(event, cur, "renamed", event.actor_id, [], title=event.title)
+
+    @_apply.register
+    def _role_changed(self, event: Conversation.MemberRoleChanged, cur: SqlCursor) -> list[Change]:
+        cur.execute(
+            f"UPDATE {self.p}members SET role = ? WHERE conversation_id = ? AND user_id = ?",
+            (event.role, str(event.originator_id), str(event.user_id)),
+        )
+        return self._system_message(event, cur, "role_changed", event.actor_id, [event.user_id], role=event.role)
+
+    @_apply.register
+    def _mute_set(self, event: Conversation.MuteSet, cur: SqlCursor) -> list[Change]:
+        conversation_id, user_id = str(event.originator_id), str(event.user_id)
+        cur.execute(
+            f"UPDATE {self.p}members SET muted_until = ? WHERE conversation_id = ? AND user_id = ?",
+            (event.until, conversation_id, user_id),
+        )
+        return [ConversationChanged(conversation_id, (user_id,))] if self.report else []
+
+    # -- blocks (contract section 8) ----------------------------------------------------------------
+    @_apply.register
+    def _user_blocked(self, event: Block.UserBlocked, cur: SqlCursor) -> list[Change]:
+        self._block(cur, str(event.blocker_id), str(event.blocked_id), iso(event.timestamp))
+        return []
+
+    @_apply.register
+    def _user_blocked_again(self, event: Block.UserBlockedAgain, cur: SqlCursor) -> list[Change]:
+        self._block(cur, str(event.blocker_id), str(event.blocked_id), iso(event.timestamp))
+        return []
+
+    @_apply.register
+    def _user_unblocked(self, event: Block.UserUnblocked, cur: SqlCursor) -> list[Change]:
+        cur.execute(
+            f"DELETE FROM {self.p}blocks WHERE blocker_id = ? AND blocked_id = ?",
+            (str(event.blocker_id), str(event.blocked_id)),
+        )
+        return []
+
+    def _block(self, cur: SqlCursor, blocker_id: str, blocked_id: str, at: str) -> None:
+        """One row per block in force; `position` orders the list most recent first (the clock may tie)."""
+        latest = cur.execute(f"SELECT MAX(position) AS p FROM {self.p}blocks").fetchone()
+        position = int(latest["p"]) + 1 if latest is not None and latest["p"] is not None else 0
+        cur.execute(
+            f"INSERT INTO {self.p}blocks (blocker_id, blocked_id, blocked_at, position) VALUES (?, ?, ?, ?)",
+            (blocker_id, blocked_id, at, position),
+        )
+
+
+SYSTEM_CHANGES = frozenset(
+    {
+        Conversation.MembersAdded,
+        Conversation.MemberRemoved,
+        Conversation.MemberLeft,
+        Conversation.ConversationRenamed,
+        Conversation.MemberRoleChanged,
+    }
+)
+MESSAGE_CHANGES = frozenset({Conversation.MessageEdited, Conversation.MessageDeleted}) | SYSTEM_CHANGES
+"""Events that change a message row (or append a system message): the batch's folded writes are
+flushed before each (its message may be in them)."""
+AFTER_INDEXES = frozenset(
+    {Conversation.MessageEdited, Conversation.MessageDeleted, Conversation.ReactionAdded, Conversation.ReactionRemoved}
+)
+"""Events deferred while a set is loaded bare (they need its indexes)."""
+FLUSHED_OR_DEFERRED = MESSAGE_CHANGES | AFTER_INDEXES
 """Events that look rows up by message id: in a set loaded bare they wait for its indexes."""

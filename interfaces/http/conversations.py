@@ -23,6 +23,14 @@ async def list_conversations(request: Request) -> JSONResponse:
     return ok({"conversations": conversations, "next_cursor": next_cursor})
 
 
+async def unread(request: Request) -> JSONResponse:
+    """Unread messages over the caller's conversations not muted; mentions over all (section 8)."""
+    user_id = await current_user(request)
+    http = services(request)
+    unread_count, mention_count = await http.run.call(http.queries.unread_totals, user_id)
+    return ok({"unread_count": unread_count, "mention_count": mention_count})
+
+
 async def list_messages(request: Request) -> JSONResponse:
     user_id = await current_user(request)
     conversation_id = _conversation_id(request)
@@ -54,6 +62,7 @@ def _conversation_id(request: Request) -> UUID:
 
 routes = [
     Route("/api/conversations", list_conversations, methods=["GET"]),
+    Route("/api/unread", unread, methods=["GET"]),
     Route("/api/conversations/{id}/messages", list_messages, methods=["GET"]),
     Route("/api/conversations/{id}/history", history, methods=["GET"]),
 ]

@@ -4,6 +4,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -29,20 +30,26 @@ from interfaces.contract import (
 from interfaces.errors import NotFound, Unauthorized, describe
 from interfaces.runner import Interrupted, RequestTimedOut, Runner
 from interfaces.schemas import (
+    AddMembers,
     ConversationRef,
     EditMessage,
     GetConversations,
     GetMessages,
     MarkUpTo,
+    MemberRef,
     MessageRef,
+    MuteConversation,
     React,
+    RenameConversation,
     SendMessage,
+    SetMemberRole,
     StartConversation,
 )
+from interfaces.sockets.rooms import leave_rooms
 from interfaces.sockets.sessions import Sessions
 from interfaces.sockets.typing import TypingTracker
 from projections import shapes
-from projections.broadcasts import conversation_room
+from projections.broadcasts import conversation_room, period_room
 from projections.queries import Queries
 
 log = logging.getLogger("parley.sockets")
@@ -123,13 +130,15 @@ class SocketEvents:
         }
 
     async def join_conversation(self, user_id: UUID, sid: str, data: ConversationRef) -> ConversationAck:
-        summary = await self.run.query(user_id, self.queries.conversation, data.conversation_id, user_id)
-        await self.sio.enter_room(sid, conversation_room(data.conversation_id))
+        summary, since = await self.run.query(user_id, self.queries.conversation_to_join, data.conversation_id, user_id)
+        if since is not None:  # a former member reads their periods but hears nothing new
+            await self.sio.enter_room(sid, conversation_room(data.conversation_id))
+            await self.sio.enter_room(sid, period_room(data.conversation_id, since))
         return {"ok": True, "conversation": summary}
 
     async def leave_conversation(self, user_id: UUID, sid: str, data: ConversationRef) -> Done:
         await self.run.call(self.queries.check_member, data.conversation_id, user_id)
-        await self.sio.leave_room(sid, conversation_room(data.conversation_id))
+        await leave_rooms(self.sio, sid, data.conversation_id)
         return {"ok": True}
 
     async def send_message(self, user_id: UUID, sid: str, data: SendMessage) -> MessageAck:
@@ -214,6 +223,41 @@ class SocketEvents:
         await self.run.command(self.app.mark_read, data.conversation_id, user_id, data.up_to_seq)
         unread = await self.run.query(user_id, self.queries.unread_count, data.conversation_id, user_id)
         return {"ok": True, "unread_count": unread}
+
+    # -- groups: membership, title, roles, mutes (contract sections 7-8) -------------------------------
+    async def add_members(self, user_id: UUID, sid: str, data: AddMembers) -> ConversationAck:
+        await self.run.command(self.app.add_members, data.conversation_id, user_id, list(data.user_ids))
+        return await self._summary(data.conversation_id, user_id)
+
+    async def remove_member(self, user_id: UUID, sid: str, data: MemberRef) -> ConversationAck:
+        await self.run.command(self.app.remove_member, data.conversation_id, user_id, data.user_id)
+        return await self._summary(data.conversation_id, user_id)
+
+    async def leave_group(self, user_id: UUID, sid: str, data: ConversationRef) -> ConversationAck:
+        await self.run.command(self.app.leave_group, data.conversation_id, user_id)
+        await self.typing.stop(user_id, data.conversation_id)
+        return await self._summary(data.conversation_id, user_id)
+
+    async def rename_conversation(self, user_id: UUID, sid: str, data: RenameConversation) -> ConversationAck:
+        await self.run.command(self.app.rename_conversation, data.conversation_id, user_id, data.title)
+        return await self._summary(data.conversation_id, user_id)
+
+    async def set_member_role(self, user_id: UUID, sid: str, data: SetMemberRole) -> ConversationAck:
+        await self.run.command(self.app.set_member_role, data.conversation_id, user_id, data.user_id, data.role)
+        return await self._summary(data.conversation_id, user_id)
+
+    async def mute_conversation(self, user_id: UUID, sid: str, data: MuteConversation) -> ConversationAck:
+        until = data.until if data.until is not None and data.until > datetime.now(UTC) else None
+        await self.run.command(
+            self.app.mute_conversation, data.conversation_id, user_id, shapes.iso(until) if until else None
+        )
+        return await self._summary(data.conversation_id, user_id)
+
+    async def _summary(self, conversation_id: UUID, user_id: UUID) -> ConversationAck:
+        return {
+            "ok": True,
+            "conversation": await self.run.query(user_id, self.queries.conversation, conversation_id, user_id),
+        }
 
     async def typing_start(self, user_id: UUID, sid: str, data: ConversationRef) -> Done:
         if not self.typing.is_typing(user_id, data.conversation_id):

@@ -266,3 +266,28 @@ def screenshot(target: Page | Locator, name: str) -> Path:
     path = SCREENSHOTS / name
     target.screenshot(path=str(path), animations="disabled")
     return path
+
+
+def open_group_settings(page: Page) -> Locator:
+    """Clicks `Group settings` in the open group's header; returns the dialog."""
+    page.get_by_role("button", name="Group settings", exact=True).click()
+    dialog = page.get_by_role("dialog", name="Group settings", exact=True)
+    expect(dialog).to_be_visible()
+    return dialog
+
+
+def group_member(dialog: Locator, display_name: str) -> Locator:
+    """A member's entry in the `Group settings` dialog (its buttons are `Remove`, `Make admin`...)."""
+    return dialog.get_by_role("list", name="Members", exact=True).get_by_role("listitem").filter(has_text=display_name)
+
+
+def system_notice(page: Page, text: str) -> Locator:
+    """The log entry of a system message (a membership, title or role change) reading `text`."""
+    return log_items(page).filter(has=page.get_by_text(text, exact=True))
+
+
+def open_settings(page: Page) -> Locator:
+    """Clicks `Settings`; returns the list of blocked users (which may be absent when there are none)."""
+    page.get_by_role("button", name="Settings", exact=True).click()
+    expect(page.get_by_role("heading", name="Settings", exact=True)).to_be_visible()
+    return page.get_by_role("list", name="Blocked users", exact=True)

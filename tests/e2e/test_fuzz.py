@@ -31,6 +31,12 @@ EVENTS = [
     "get_message_edits",
     "delete_message",
     "react",
+    "add_members",
+    "remove_member",
+    "leave_group",
+    "rename_conversation",
+    "set_member_role",
+    "mute_conversation",
 ]
 FIELDS = [
     "conversation_id",
@@ -51,6 +57,9 @@ FIELDS = [
     "reply_to",
     "emoji",
     "add",
+    "user_id",
+    "role",
+    "until",
 ]
 
 scalars = st.one_of(
@@ -110,6 +119,8 @@ async def test_random_socket_payloads_get_contract_errors_and_store_nothing(serv
             "before_seq": scalars,
             "after_seq": scalars,
             "user_ids": st.lists(ids | scalars, max_size=3),
+            "user_id": ids | scalars,
+            "role": st.sampled_from(["admin", "member", "owner"]) | scalars,
             "title": scalars,
             "message_id": ids | scalars,
             "reply_to": ids | scalars,

@@ -1,4 +1,5 @@
 import type {
+  BlockedBody,
   ConnectionBody,
   ConnectionsBody,
   ErrorBody,
@@ -6,6 +7,7 @@ import type {
   Register,
   RequestConnection,
   SignedIn,
+  UnreadBody,
   UserBody,
   UsersBody,
 } from './contract.gen';
@@ -84,6 +86,12 @@ export const api = {
     request<ConnectionBody>('POST', `/api/connections/${encodeURIComponent(id)}/decline`, { token }),
   removeConnection: (token: string, id: string) =>
     request<ConnectionBody>('DELETE', `/api/connections/${encodeURIComponent(id)}`, { token }),
+  listBlocked: (token: string) => request<BlockedBody>('GET', '/api/blocks', { token }),
+  block: (token: string, userId: string) =>
+    request<BlockedBody>('POST', `/api/users/${encodeURIComponent(userId)}/block`, { token }),
+  unblock: (token: string, userId: string) =>
+    request<BlockedBody>('DELETE', `/api/users/${encodeURIComponent(userId)}/block`, { token }),
+  unread: (token: string) => request<UnreadBody>('GET', '/api/unread', { token }),
 };
 
 export type Api = typeof api;

@@ -1,6 +1,8 @@
 import { api as defaultApi, ApiError, type Api } from '../api/http';
-import type { Connection, Message, Quote, User } from '../api/types';
-import type { MessageVersion, StartConversation } from '../api/contract.gen';
+import type { Connection, ConversationSummary, Message, Quote, User } from '../api/types';
+import type { AddMembers, MessageVersion, StartConversation } from '../api/contract.gen';
+import type { ClientEventName, PayloadOf } from '../socket/events';
+import { MUTE_FOREVER } from '../state/groups';
 import { createSocket as defaultCreateSocket } from '../socket/createSocket';
 import { SocketService } from '../socket/socketService';
 import type { SocketFactory } from '../socket/socketLike';
@@ -64,6 +66,9 @@ export class ChatClient {
     document.addEventListener('visibilitychange', this.onVisibility);
     this.socket.start();
     void this.loadConnections();
+    void this.loadUnread();
+    // needed on the Settings page only, which loads it again (and shows a failure there)
+    this.loadBlocked().catch(() => undefined);
   }
 
   stop(): void {
@@ -259,6 +264,46 @@ export class ChatClient {
     return ack.conversation.id;
   }
 
+  // ---- groups (contract section 7) and mutes (section 8): each resolves with the new summary ----
+
+  /** Sends a change of a conversation; the summary in its ack replaces the stored one. Throws the refusal. */
+  private async changeConversation<
+    E extends 'add_members' | 'remove_member' | 'leave_group' | 'rename_conversation' | 'set_member_role' | 'mute_conversation',
+  >(event: E & ClientEventName, payload: PayloadOf<E>): Promise<ConversationSummary> {
+    const ack = await this.socket.request(event, payload);
+    if (!ack.ok) throw new Error(ack.error.message);
+    this.store.dispatch({ type: 'conversationUpserted', conversation: ack.conversation });
+    return ack.conversation;
+  }
+
+  addMembers(conversationId: string, userIds: AddMembers['user_ids']): Promise<ConversationSummary> {
+    return this.changeConversation('add_members', { conversation_id: conversationId, user_ids: userIds });
+  }
+
+  removeMember(conversationId: string, userId: string): Promise<ConversationSummary> {
+    return this.changeConversation('remove_member', { conversation_id: conversationId, user_id: userId });
+  }
+
+  leaveGroup(conversationId: string): Promise<ConversationSummary> {
+    return this.changeConversation('leave_group', { conversation_id: conversationId });
+  }
+
+  renameConversation(conversationId: string, title: string): Promise<ConversationSummary> {
+    return this.changeConversation('rename_conversation', { conversation_id: conversationId, title });
+  }
+
+  setMemberRole(conversationId: string, userId: string, role: 'admin' | 'member'): Promise<ConversationSummary> {
+    return this.changeConversation('set_member_role', { conversation_id: conversationId, user_id: userId, role });
+  }
+
+  /** `Mute` mutes without end, `Unmute` (muted false) ends it. */
+  setMuted(conversationId: string, muted: boolean): Promise<ConversationSummary> {
+    return this.changeConversation('mute_conversation', {
+      conversation_id: conversationId,
+      until: muted ? MUTE_FOREVER : null,
+    });
+  }
+
   // ---- receipts ----
 
   /** Marks the open conversation read (when visible) and everything that arrived delivered. */
@@ -326,6 +371,36 @@ export class ChatClient {
   async declineConnection(id: string): Promise<Connection> {
     const { connection } = await this.http(() => this.api.declineConnection(this.opts.token, id));
     return this.upsert(connection);
+  }
+
+  /** The total unread of the page title until the conversation list is loaded (`GET /api/unread`). */
+  async loadUnread(): Promise<void> {
+    try {
+      const { unread_count } = await this.http(() => this.api.unread(this.opts.token));
+      this.store.dispatch({ type: 'unreadLoaded', unread: unread_count });
+    } catch {
+      // the total is then taken from the conversation list alone
+    }
+  }
+
+  /** The users this user blocked (`GET /api/blocks`); throws when they cannot be loaded. */
+  async loadBlocked(): Promise<void> {
+    const { blocked } = await this.http(() => this.api.listBlocked(this.opts.token));
+    this.store.dispatch({ type: 'blockedLoaded', blocked });
+  }
+
+  /** Blocks a user: the server removes any connection between the two (`connection_updated`). */
+  async block(userId: string): Promise<User[]> {
+    const { blocked } = await this.http(() => this.api.block(this.opts.token, userId));
+    this.store.dispatch({ type: 'blockedLoaded', blocked });
+    void this.loadConnections();
+    return blocked;
+  }
+
+  async unblock(userId: string): Promise<User[]> {
+    const { blocked } = await this.http(() => this.api.unblock(this.opts.token, userId));
+    this.store.dispatch({ type: 'blockedLoaded', blocked });
+    return blocked;
   }
 
   async searchUsers(query: string): Promise<User[]> {

@@ -10,17 +10,33 @@ export function conversationHref(id: string): string {
   return `#/c/${id}`;
 }
 
+/** The Settings page (blocked users). */
+export const SETTINGS_HASH = '#/settings';
+
+export function isSettingsHash(hash: string): boolean {
+  return hash === SETTINGS_HASH;
+}
+
 export function openConversationRoute(id: string | null): void {
   const target = id ? conversationHref(id) : '#/';
   if (window.location.hash !== target) window.location.hash = target;
 }
 
-export function useHashConversation(): string | null {
-  const [id, setId] = useState(() => conversationFromHash(window.location.hash));
+export function openSettingsRoute(): void {
+  if (window.location.hash !== SETTINGS_HASH) window.location.hash = SETTINGS_HASH;
+}
+
+/** The current URL hash, following its changes. */
+export function useHash(): string {
+  const [hash, setHash] = useState(() => window.location.hash);
   useEffect(() => {
-    const onChange = () => setId(conversationFromHash(window.location.hash));
+    const onChange = () => setHash(window.location.hash);
     window.addEventListener('hashchange', onChange);
     return () => window.removeEventListener('hashchange', onChange);
   }, []);
-  return id;
+  return hash;
+}
+
+export function useHashConversation(): string | null {
+  return conversationFromHash(useHash());
 }

@@ -1,7 +1,8 @@
 import { useEffect, useMemo, useState } from 'react';
 import { ChatClient } from '../app/chatClient';
 import { ChatContext, useChat, useChatState } from '../app/context';
-import { useHashConversation } from '../app/route';
+import { conversationFromHash, isSettingsHash, openSettingsRoute, useHash } from '../app/route';
+import { nextMuteEnd, pageTitle, totalUnread } from '../state/groups';
 import type { Session } from '../app/session';
 import { Avatar } from './Avatar';
 import { ChatWindow } from './ChatWindow';
@@ -9,6 +10,7 @@ import { ConnectionStateBadge } from './ConnectionStateBadge';
 import { ConnectionsPanel } from './ConnectionsPanel';
 import { ConversationList } from './ConversationList';
 import { NewGroupDialog } from './NewGroupDialog';
+import { SettingsPage } from './SettingsPage';
 
 interface Props {
   session: Session;
@@ -51,7 +53,9 @@ function Notice() {
 
 function Shell({ session, onSignOut }: Props) {
   const client = useChat();
-  const activeId = useHashConversation();
+  const hash = useHash();
+  const activeId = conversationFromHash(hash);
+  const settings = isSettingsHash(hash);
   const [groupOpen, setGroupOpen] = useState(false);
   const closeGroup = useMemo(() => () => setGroupOpen(false), []);
 
@@ -59,14 +63,22 @@ function Shell({ session, onSignOut }: Props) {
     client.openConversation(activeId);
   }, [client, activeId]);
 
-  const unread = useChatState((s) => Object.values(s.conversations).reduce((n, c) => n + c.unread_count, 0));
+  // a mute ends by itself, without an event: render again then, so the total counts it again
+  const [now, setNow] = useState(() => Date.now());
+  const muteEnd = useChatState((s) => nextMuteEnd(s.conversations, now));
   useEffect(() => {
-    document.title = unread > 0 ? `(${unread}) Parley` : 'Parley';
+    if (muteEnd === null) return;
+    const timer = setTimeout(() => setNow(Date.now()), Math.max(0, muteEnd - Date.now()) + 50);
+    return () => clearTimeout(timer);
+  }, [muteEnd]);
+  const unread = useChatState((s) => totalUnread(s, now));
+  useEffect(() => {
+    document.title = pageTitle(unread);
   }, [unread]);
 
   const me = session.user;
   return (
-    <div className={`layout${activeId ? ' has-active' : ''}`}>
+    <div className={`layout${activeId || settings ? ' has-active' : ''}`}>
       <aside className="sidebar">
         <header className="sidebar-header">
           <Avatar name={me.display_name} seed={me.id} size={36} />
@@ -74,6 +86,14 @@ function Shell({ session, onSignOut }: Props) {
             <span className="me-name">{me.display_name}</span>
             <ConnectionStateBadge />
           </div>
+          <button
+            type="button"
+            className="secondary small"
+            aria-current={settings ? 'page' : undefined}
+            onClick={() => openSettingsRoute()}
+          >
+            Settings
+          </button>
           <button type="button" className="secondary small" onClick={() => onSignOut()}>
             Sign out
           </button>
@@ -93,6 +113,8 @@ function Shell({ session, onSignOut }: Props) {
       <main className="main">
         {activeId ? (
           <ChatWindow key={activeId} conversationId={activeId} />
+        ) : settings ? (
+          <SettingsPage />
         ) : (
           <div className="placeholder">
             <span className="brand-mark" aria-hidden="true" />

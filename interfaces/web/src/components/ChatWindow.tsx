@@ -2,12 +2,14 @@ import { Fragment, useCallback, useEffect, useLayoutEffect, useMemo, useRef, use
 import type { Quote } from '../api/types';
 import { useChat, useChatState } from '../app/context';
 import { openConversationRoute } from '../app/route';
+import { isMuted, myRole } from '../state/groups';
 import { quoteText } from '../state/lifecycle';
 import { conversationTitle, knownUsers, otherMembers, timeline, typingNames, type TimelineItem } from '../state/selectors';
 import type { ConversationMessages, OutgoingMessage } from '../state/types';
 import { handleOf } from '../util/handle';
 import { Avatar } from './Avatar';
 import { Composer, type ComposerMode } from './Composer';
+import { GroupSettingsDialog } from './GroupSettingsDialog';
 import { MessageBubble, type MessageContext } from './MessageBubble';
 import { SystemNote } from './SystemNote';
 import { TypingIndicator } from './TypingIndicator';
@@ -57,6 +59,9 @@ export function ChatWindow({ conversationId }: { conversationId: string }) {
   );
   const [mode, setMode] = useState<ComposerMode>(null);
   const endMode = useCallback(() => setMode(null), []);
+  const [settingsOpen, setSettingsOpen] = useState(false);
+  const closeSettings = useCallback(() => setSettingsOpen(false), []);
+  const [muting, setMuting] = useState(false);
 
   const logRef = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
@@ -116,7 +121,9 @@ export function ChatWindow({ conversationId }: { conversationId: string }) {
   const others = summary ? otherMembers(summary, meId) : [];
   const subtitle =
     summary?.kind === 'group'
-      ? `${summary.members.length} members`
+      ? summary.left
+        ? 'No longer a member'
+        : `${summary.members.length} members`
       : others[0] && presence[others[0].user.id] === 'online'
         ? 'Active now'
         : others[0]
@@ -146,14 +153,27 @@ export function ChatWindow({ conversationId }: { conversationId: string }) {
   );
 
   const kind = summary?.kind;
-  // the caller's role: the summary's own, else the one on their member entry
-  const role = summary?.role ?? summary?.members.find((m) => m.user.id === meId)?.role;
+  // the caller's role: the summary's own, else the one on their member entry (none once left)
+  const role = myRole(summary, meId);
+  const readOnly = summary?.left ?? false;
+  const muted = isMuted(summary);
+  const toggleMute = async () => {
+    setMuting(true);
+    try {
+      await client.setMuted(conversationId, !muted);
+    } catch (err) {
+      client.store.dispatch({ type: 'notice', notice: err instanceof Error ? err.message : 'The change failed.' });
+    } finally {
+      setMuting(false);
+    }
+  };
   const ctx = useMemo<MessageContext>(() => {
     return {
       meId,
       meUsername: client.me.username,
       group: kind === 'group',
       moderator: kind === 'group' && (role === 'owner' || role === 'admin'),
+      readOnly,
       usernames: new Set(people.flatMap((u) => (u.username ? [u.username.toLowerCase()] : []))),
       nameOf,
       onRetry: (cmid) => void client.retry(conversationId, cmid),
@@ -172,7 +192,7 @@ export function ChatWindow({ conversationId }: { conversationId: string }) {
       onJump: (quote, origin) => void jumpTo(quote, origin),
       loadEdits: (messageId) => client.messageEdits(conversationId, messageId),
     };
-  }, [meId, client, kind, role, people, nameOf, conversationId, jumpTo]);
+  }, [meId, client, kind, role, readOnly, people, nameOf, conversationId, jumpTo]);
 
   return (
     <section className="chat" aria-labelledby="chat-title">
@@ -185,6 +205,23 @@ export function ChatWindow({ conversationId }: { conversationId: string }) {
           <h2 id="chat-title">{title}</h2>
           {subtitle && <p className="chat-sub">{subtitle}</p>}
         </div>
+        {summary && (
+          <div className="chat-actions">
+            <button
+              type="button"
+              className={`secondary small${muted ? ' is-muted' : ''}`}
+              disabled={muting}
+              onClick={() => void toggleMute()}
+            >
+              {muted ? 'Unmute' : 'Mute'}
+            </button>
+            {kind === 'group' && !readOnly && (
+              <button type="button" className="secondary small" onClick={() => setSettingsOpen(true)}>
+                Group settings
+              </button>
+            )}
+          </div>
+        )}
       </header>
       <div className="log" role="log" aria-label="Messages" ref={logRef} onScroll={onScroll}>
         {entry?.loadingOlder && <p className="log-note">Loading history…</p>}
@@ -222,17 +259,24 @@ export function ChatWindow({ conversationId }: { conversationId: string }) {
         </ol>
       </div>
       <TypingIndicator names={typing} />
-      <Composer
-        key={mode?.kind === 'edit' ? `edit:${mode.messageId}` : 'draft'}
-        conversationId={conversationId}
-        summary={summary}
-        mode={mode}
-        onModeDone={endMode}
-        onEditLast={() => {
-          const last = [...items].reverse().find((i) => i.own && i.id !== null && !i.deleted && i.kind === 'text');
-          if (last) ctx.onEdit(last);
-        }}
-      />
+      {readOnly ? (
+        <p className="read-only-note" role="note">
+          You are no longer a member of this group. Its history until then stays here.
+        </p>
+      ) : (
+        <Composer
+          key={mode?.kind === 'edit' ? `edit:${mode.messageId}` : 'draft'}
+          conversationId={conversationId}
+          summary={summary}
+          mode={mode}
+          onModeDone={endMode}
+          onEditLast={() => {
+            const last = [...items].reverse().find((i) => i.own && i.id !== null && !i.deleted && i.kind === 'text');
+            if (last) ctx.onEdit(last);
+          }}
+        />
+      )}
+      {settingsOpen && <GroupSettingsDialog conversationId={conversationId} onClose={closeSettings} />}
     </section>
   );
 }

@@ -149,6 +149,15 @@ export function ConnectionsPanel() {
                 <button type="button" disabled={busy} onClick={() => void openDirect(user)}>
                   Message
                 </button>
+                <button
+                  type="button"
+                  className="secondary"
+                  disabled={busy}
+                  title={`Block ${user.display_name}: removes the connection and hides your presence`}
+                  onClick={() => void run(() => client.block(user.id), `Blocked ${user.display_name}.`)}
+                >
+                  Block
+                </button>
               </span>
             </li>
           ))}

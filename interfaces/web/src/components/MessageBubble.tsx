@@ -16,6 +16,8 @@ export interface MessageContext {
   group: boolean;
   /** The user is a group's owner or admin: they may delete anyone's message. */
   moderator: boolean;
+  /** The user left the conversation (or was removed): its history is shown without actions. */
+  readOnly: boolean;
   /** Lower-case usernames of the people who can be mentioned here. */
   usernames: ReadonlySet<string>;
   nameOf: (userId: string) => string;
@@ -97,7 +99,7 @@ export const MessageBubble = memo(function MessageBubble({ item, senderName, ctx
             )}
           </div>
         </div>
-        {stored && !item.deleted && (
+        {stored && !item.deleted && !ctx.readOnly && (
           <MessageMenu
             canEdit={item.own}
             canDelete={item.own || ctx.moderator}
@@ -115,6 +117,7 @@ export const MessageBubble = memo(function MessageBubble({ item, senderName, ctx
           meId={ctx.meId}
           nameOf={ctx.nameOf}
           onToggle={(emoji) => ctx.onReact(item, emoji)}
+          readOnly={ctx.readOnly}
         />
       )}
       {item.state === 'Failed' && (

@@ -5,10 +5,12 @@ interface Props {
   meId: string;
   nameOf: (userId: string) => string;
   onToggle: (emoji: string) => void;
+  /** Shown, not toggled (a conversation the user left). */
+  readOnly?: boolean;
 }
 
 /** One button per emoji, named `<emoji> <count>`, pressed when the user reacted; a click toggles. */
-export function ReactionChips({ reactions, meId, nameOf, onToggle }: Props) {
+export function ReactionChips({ reactions, meId, nameOf, onToggle, readOnly = false }: Props) {
   if (reactions.length === 0) return null;
   return (
     <div className="reactions">
@@ -22,6 +24,7 @@ export function ReactionChips({ reactions, meId, nameOf, onToggle }: Props) {
             className={`reaction${mine ? ' reaction-mine' : ''}`}
             aria-pressed={mine}
             title={who}
+            disabled={readOnly}
             onClick={() => onToggle(r.emoji)}
           >
             {`${r.emoji} ${r.user_ids.length}`}

@@ -1,6 +1,7 @@
 // Socket.IO events of the Parley contract, section 2: every payload, ack and server event is a type
 // generated from the server's JSON Schemas (../api/contract.gen.ts); only the event names are listed here.
 import type {
+  AddMembers,
   Connection,
   ConversationAck,
   ConversationRef,
@@ -13,18 +14,22 @@ import type {
   GetConversations,
   GetMessages,
   MarkUpTo,
+  MemberRef,
   Message,
   MessageAck,
   MessageRef,
   MessagesAck,
   MessagesDelivered,
   MessagesRead,
+  MuteConversation,
   Presence,
   React,
   ReactionsAck,
   ReactionsUpdated,
   ReadAck,
+  RenameConversation,
   SendMessage,
+  SetMemberRole,
   StartConversation,
   Typing,
 } from '../api/contract.gen';
@@ -56,6 +61,12 @@ export interface ClientEvents {
   get_messages: { payload: GetMessages; ack: MessagesAck };
   mark_as_delivered: { payload: MarkUpTo; ack: Done };
   mark_as_read: { payload: MarkUpTo; ack: ReadAck };
+  add_members: { payload: AddMembers; ack: ConversationAck };
+  remove_member: { payload: MemberRef; ack: ConversationAck };
+  leave_group: { payload: ConversationRef; ack: ConversationAck };
+  rename_conversation: { payload: RenameConversation; ack: ConversationAck };
+  set_member_role: { payload: SetMemberRole; ack: ConversationAck };
+  mute_conversation: { payload: MuteConversation; ack: ConversationAck };
 }
 
 export type ClientEventName = keyof ClientEvents;

@@ -146,8 +146,9 @@ export class SocketService {
     const current = () => generation === this.generation && !this.stopped;
     await Promise.all([...this.joined].map((id) => this.join(id)));
     if (!current()) return;
-    await loadConversations(this.requester, store);
+    const complete = await loadConversations(this.requester, store);
     if (!current()) return;
+    if (complete) store.dispatch({ type: 'listLoaded', loaded: true });
     const state = store.getState();
     const ids = new Set([...this.joined, ...Object.keys(state.messages).filter((id) => state.messages[id].loaded)]);
     await Promise.all([...ids].map((id) => this.loadOrCatchUp(id)));

@@ -17,6 +17,9 @@ export function initialState(me: ChatState['me'] = null): ChatState {
     connections: {},
     activeConversationId: null,
     pending: {},
+    blocked: null,
+    unreadTotal: null,
+    listLoaded: false,
   };
 }
 
@@ -280,5 +283,11 @@ export function reducer(state: ChatState, action: ChatAction): ChatState {
       const next = dropChange(state, action.messageId, action.changeId);
       return next === state ? state : withNotice(next, action.error);
     }
+    case 'blockedLoaded':
+      return { ...state, blocked: action.blocked };
+    case 'unreadLoaded':
+      return state.unreadTotal === action.unread ? state : { ...state, unreadTotal: action.unread };
+    case 'listLoaded':
+      return state.listLoaded === action.loaded ? state : { ...state, listLoaded: action.loaded };
   }
 }

@@ -54,6 +54,12 @@ export interface ChatState {
   activeConversationId: string | null;
   /** message id -> the user's changes to it awaiting their ack, oldest first. */
   pending: Record<string, PendingChange[]>;
+  /** The users this user blocked, most recent first (`GET /api/blocks`); null until loaded. */
+  blocked: User[] | null;
+  /** The total unread of `GET /api/unread`, shown until the whole conversation list is loaded. */
+  unreadTotal: number | null;
+  /** Every page of the conversation list arrived (after each (re)connect): totals come from it. */
+  listLoaded: boolean;
 }
 
 export type MessagesMode = 'initial' | 'older' | 'newer';
@@ -85,4 +91,7 @@ export type ChatAction =
   /** An accepted change: the server's result (a message, or the reactions) replaces the guess. */
   | { type: 'changeAccepted'; conversationId: string; messageId: string; changeId: string; message?: Message; reactions?: Reaction[] }
   /** A refused change: dropped, so the message shows the server's copy again. */
-  | { type: 'changeRefused'; messageId: string; changeId: string; error: string };
+  | { type: 'changeRefused'; messageId: string; changeId: string; error: string }
+  | { type: 'blockedLoaded'; blocked: User[] }
+  | { type: 'unreadLoaded'; unread: number }
+  | { type: 'listLoaded'; loaded: boolean };
