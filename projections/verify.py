@@ -47,24 +47,43 @@ def verify(app: Application[Any], db: SqlDatabase, show: int = 20) -> Verificati
                     cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                 if live.stored_position(cur) != target:
                     continue  # the live set moved on while we caught up: catch up again
-                return Verification(target, compare(cur, show))
+                return Verification(target, compare(cur, show, db.engine))
         raise RuntimeError("the live read models kept moving; verify while the server is quieter")
     finally:
         with db.transaction(commit=True) as cur:
             drop_tables(cur, SCRATCH_PREFIX)
 
 
-def compare(cur: Any, show: int) -> list[Difference]:
+def compare(cur: Any, show: int, engine: str) -> list[Difference]:
+    """Row sets compared column by column by name: a live set upgraded in place has its added columns
+    at the end, where a rebuilt one has them where the schema declares them."""
     differences = []
     for table in TABLES:
         if table == "position":
             continue
         live, rebuilt = f"{LIVE_PREFIX}{table}", f"{SCRATCH_PREFIX}{table}"
+        names = ", ".join(column_names(cur, engine, rebuilt))
         difference = Difference(
             table,
-            cur.execute(f"SELECT * FROM {live} EXCEPT SELECT * FROM {rebuilt} LIMIT {int(show)}").fetchall(),
-            cur.execute(f"SELECT * FROM {rebuilt} EXCEPT SELECT * FROM {live} LIMIT {int(show)}").fetchall(),
+            cur.execute(
+                f"SELECT {names} FROM {live} EXCEPT SELECT {names} FROM {rebuilt} LIMIT {int(show)}"
+            ).fetchall(),
+            cur.execute(
+                f"SELECT {names} FROM {rebuilt} EXCEPT SELECT {names} FROM {live} LIMIT {int(show)}"
+            ).fetchall(),
         )
         if difference.only_in_live or difference.only_in_rebuilt:
             differences.append(difference)
     return differences
+
+
+def column_names(cur: Any, engine: str, table: str) -> list[str]:
+    if engine == "postgres":
+        rows = cur.execute(
+            "SELECT column_name AS name FROM information_schema.columns "
+            "WHERE table_name = ? AND table_schema = current_schema() ORDER BY ordinal_position",
+            (table,),
+        ).fetchall()
+    else:
+        rows = cur.execute("SELECT name FROM pragma_table_info(?) ORDER BY cid", (table,)).fetchall()
+    return [row["name"] for row in rows]
