@@ -7,7 +7,6 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
 
 import socketio
 from anyio import to_thread
@@ -29,7 +28,6 @@ from interfaces.http.middleware import Deadline, RequestIds
 from interfaces.runner import Runner
 from interfaces.sockets.emitter import LoopEmitter
 from interfaces.sockets.gate import EventGate
-from interfaces.sockets.rooms import RoomKeeping
 from interfaces.sockets.server import SocketApi, create_socket_server, listen_to_redis
 
 WEB_DIST = Path(__file__).parent / "web" / "dist"
@@ -146,7 +144,7 @@ async def in_daemon_thread(function: Callable[[], None], timeout: float) -> bool
 def build(container: Container) -> Served:
     """Wire a Socket.IO server and its emitter to the container (the emitter feeds the broadcaster)."""
     sio = create_socket_server(container.settings)
-    emitter = LoopEmitter(cast(socketio.AsyncServer, RoomKeeping(sio)))  # departed members leave rooms
+    emitter = LoopEmitter(sio)
     if container.projecting:  # else broadcasts come from the projecting process, through Redis
         container.attach_emitter(emitter)
     return create_app(container, sio, emitter)

@@ -7,7 +7,7 @@ pairs), and awaiting them takes a turn of the event loop per emit, so one emitte
 about one event per turn. `DirectFanout.emit` queues the same packet to each recipient in order,
 without tasks: a whole batch of broadcasts goes out in one step of the loop. Used alone (one process)
 and under the Redis manager (`interfaces/sockets/redis_manager.py`), whose listener hands each event
-heard in Redis to this local emit.
+heard in Redis to this local emit. A departed member's sockets leave the conversation's rooms here too.
 """
 
 from typing import Any
@@ -15,6 +15,8 @@ from typing import Any
 import socketio
 from engineio import packet as eio_packet
 from socketio import packet
+
+from interfaces.sockets.rooms import leave_rooms
 
 
 class DirectFanout(socketio.AsyncManager):  # type: ignore[misc]  # (python-socketio is untyped)
@@ -35,6 +37,8 @@ class DirectFanout(socketio.AsyncManager):  # type: ignore[misc]  # (python-sock
         room = to or room
         if namespace not in self.rooms:
             return
+        if event == "conversation_updated" and isinstance(data, dict) and data.get("left") and isinstance(room, str):
+            await self._leave_departed(room, data["id"])
         args = list(data) if isinstance(data, tuple) else [] if data is None else [data]
         skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]
         encoded = self.server.packet_class(packet.EVENT, namespace=namespace, data=[event, *args]).encode()
@@ -46,3 +50,12 @@ class DirectFanout(socketio.AsyncManager):  # type: ignore[misc]  # (python-sock
                 continue
             for eio_pkt in packets:
                 await self.server._send_eio_packet(eio_sid, eio_pkt)
+
+    async def _leave_departed(self, user_room: str, conversation_id: str) -> None:
+        """A member removed or gone is told last (`left: true`, to their user room): as that event is
+        sent, in order with every other broadcast, this process's sockets of theirs leave the
+        conversation's rooms, so nothing more of it reaches them (contract section 7). Done here, in
+        the local emit, it happens in every server process: with Redis each process runs it as it
+        hands the event to its own sockets."""
+        for sid, _ in list(self.get_participants("/", user_room)):
+            await leave_rooms(self.server, sid, conversation_id)

@@ -199,6 +199,36 @@ async def test_a_connection_removed_through_one_process_is_seen_by_the_other(clu
     await g.disconnect()
 
 
+async def test_a_member_removed_through_one_process_hears_nothing_more_on_the_other(cluster: Cluster) -> None:
+    """Contract section 7: a removed member gets a last conversation_updated, then no events of that
+    conversation, whichever process their sockets are on (each process's sockets leave its rooms as
+    that process hands the last update to them)."""
+    alice, bob, carol = person(cluster.a, "alice"), person(cluster.a, "bob"), person(cluster.b, "carol")
+    alice.connect_with(bob)
+    alice.connect_with(carol)
+    a, b = await Socket(alice).connect(), await Socket(bob).connect()  # on A
+    c = await Socket(carol).connect()  # on B
+    started = await a.call("start_conversation", {"user_ids": [bob.id, carol.id], "title": "Crew"})
+    assert started["ok"], started
+    group = started["conversation"]["id"]
+    for s in (a, b, c):
+        assert (await s.call("join_conversation", {"conversation_id": group}))["ok"]
+    removed = await a.call("remove_member", {"conversation_id": group, "user_id": carol.id})
+    assert removed["ok"], removed
+    await c.next_matching("conversation_updated", lambda u: u["id"] == group and u["left"])
+    after = await a.send(group, "after carol left")
+    assert after["ok"], after
+    await b.next_matching("message_new", lambda m: m["id"] == after["message"]["id"])
+    direct = await direct_conversation(a, carol)  # a sentinel on carol's ordered path, after the send
+    sentinel = await a.send(direct, "sentinel")
+    assert sentinel["ok"], sentinel
+    before = await c.arrived_before("conversation_updated", lambda u: u["id"] == direct and u["last_message"])
+    assert [u["id"] for u in before if u["id"] == group and not u["left"]] == []
+    assert all(m["conversation_id"] != group or m["seq"] < after["message"]["seq"] for m in c.pending("message_new"))
+    for s in (a, b, c):
+        await s.disconnect()
+
+
 def test_a_refusal_on_a_stale_copy_is_checked_against_the_store(cluster: Cluster) -> None:
     kate, liam = person(cluster.a, "kate"), person(cluster.a, "liam")
     with on(cluster.b, kate).http() as kate_on_b:
