@@ -18,6 +18,7 @@ from interfaces import schemas
 from projections.shapes import (
     SHAPES,
     STRICT,
+    Attachment,
     Connection,
     ConversationSummary,
     Message,
@@ -27,6 +28,7 @@ from projections.shapes import (
     Presence,
     Reaction,
     ReactionsUpdated,
+    SearchResult,
     User,
     Uuid,
 )
@@ -124,6 +126,15 @@ class ReactionsAck(TypedDict):
 
     ok: Literal[True]
     reactions: list[Reaction]
+
+
+@with_config(STRICT)
+class SearchAck(TypedDict):
+    """`search_messages`: newest first; pass `next_cursor` back as `before` (null at the end)."""
+
+    ok: Literal[True]
+    results: list[SearchResult]
+    next_cursor: str | None
 
 
 # -- server events ----------------------------------------------------------------------------------
@@ -225,6 +236,19 @@ class ConversationsBody(TypedDict):
 class MessagesBody(TypedDict):
     messages: list[Message]
     has_more: bool
+
+
+@with_config(STRICT)
+class UploadBody(TypedDict):
+    """`POST /api/uploads` (multipart/form-data, one field `file`): the stored upload, not attached yet."""
+
+    upload: Attachment
+
+
+@with_config(STRICT)
+class SearchBody(TypedDict):
+    results: list[SearchResult]
+    next_cursor: str | None
 
 
 @with_config(ConfigDict(extra="allow"))
@@ -357,6 +381,7 @@ ALL_SHAPES: tuple[Any, ...] = (
     ReadAck,
     EditsAck,
     ReactionsAck,
+    SearchAck,
     UserBody,
     SignedIn,
     UsersBody,
@@ -364,6 +389,8 @@ ALL_SHAPES: tuple[Any, ...] = (
     ConnectionsBody,
     ConversationsBody,
     MessagesBody,
+    UploadBody,
+    SearchBody,
     Status,
     History,
 )
