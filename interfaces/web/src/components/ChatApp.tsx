@@ -9,6 +9,7 @@ import { ConnectionStateBadge } from './ConnectionStateBadge';
 import { ConnectionsPanel } from './ConnectionsPanel';
 import { ConversationList } from './ConversationList';
 import { NewGroupDialog } from './NewGroupDialog';
+import { SearchPanel } from './SearchPanel';
 
 interface Props {
   session: Session;
@@ -80,6 +81,7 @@ function Shell({ session, onSignOut }: Props) {
         </header>
         <Notice />
         <div className="sidebar-scroll">
+          <SearchPanel />
           <div className="section-head">
             <h2 className="section-title">Chats</h2>
             <button type="button" className="secondary small" onClick={() => setGroupOpen(true)}>

@@ -2,6 +2,7 @@ import { useMemo } from 'react';
 import { useChat, useChatState } from '../app/context';
 import { conversationHref } from '../app/route';
 import { conversationTitle, sortConversations } from '../state/selectors';
+import { attachmentsSummary } from '../state/uploads';
 import { formatShort } from '../util/time';
 import { Avatar } from './Avatar';
 
@@ -50,7 +51,7 @@ export function ConversationList({ activeId }: { activeId: string | null }) {
                             ) : last.kind === 'system' ? (
                               <span className="conv-last conv-system">Group updated</span>
                             ) : (
-                              <span className="conv-last">{last.body}</span>
+                              <span className="conv-last">{last.body || attachmentsSummary(last.attachments ?? [])}</span>
                             )}
                           </>
                         ) : (

@@ -2,6 +2,7 @@ import { memo, useMemo } from 'react';
 import type { Quote } from '../api/types';
 import type { TimelineItem } from '../state/selectors';
 import { formatFull, formatTime } from '../util/time';
+import { MessageAttachments } from './MessageAttachments';
 import { MessageMenu } from './MessageMenu';
 import { MessageText } from './MessageText';
 import { QuoteBlock } from './QuoteBlock';
@@ -52,6 +53,7 @@ export const MessageBubble = memo(function MessageBubble({ item, senderName, ctx
     item.deleted ? 'msg-deleted' : '',
     mentionsMe && !item.deleted ? 'msg-mentions-me' : '',
     item.changing ? 'msg-changing' : '',
+    item.attachments.length > 0 && !item.deleted ? 'msg-has-attachments' : '',
   ].filter(Boolean);
   return (
     <li className={classes.join(' ')} data-seq={item.seq ?? undefined} data-message-id={item.id ?? undefined} tabIndex={-1}>
@@ -68,13 +70,18 @@ export const MessageBubble = memo(function MessageBubble({ item, senderName, ctx
           {item.deleted ? (
             <p className="msg-body msg-tombstone">This message was deleted</p>
           ) : (
-            <MessageText
-              body={item.body}
-              usernames={ctx.usernames}
-              meUsername={ctx.meUsername}
-              mentionsMe={mentionsMe}
-              group={ctx.group}
-            />
+            <>
+              <MessageAttachments attachments={item.attachments} />
+              {(item.body !== '' || item.attachments.length === 0) && (
+                <MessageText
+                  body={item.body}
+                  usernames={ctx.usernames}
+                  meUsername={ctx.meUsername}
+                  mentionsMe={mentionsMe}
+                  group={ctx.group}
+                />
+              )}
+            </>
           )}
           <div className="msg-meta">
             <time dateTime={item.sentAt} title={formatFull(item.sentAt)}>

@@ -24,6 +24,8 @@ import type {
   ReactionsAck,
   ReactionsUpdated,
   ReadAck,
+  SearchAck,
+  SearchMessages,
   SendMessage,
   StartConversation,
   Typing,
@@ -56,6 +58,7 @@ export interface ClientEvents {
   get_messages: { payload: GetMessages; ack: MessagesAck };
   mark_as_delivered: { payload: MarkUpTo; ack: Done };
   mark_as_read: { payload: MarkUpTo; ack: ReadAck };
+  search_messages: { payload: SearchMessages; ack: SearchAck };
 }
 
 export type ClientEventName = keyof ClientEvents;

@@ -1,5 +1,6 @@
 import type { Presence } from '../api/contract.gen';
-import type { Connection, ConversationSummary, Message, Quote, Reaction, User } from '../api/types';
+import type { Attachment, Connection, ConversationSummary, Message, Quote, Reaction, User } from '../api/types';
+import type { DraftUpload } from './uploads';
 
 export type ConnectionState = 'connecting' | 'online' | 'reconnecting' | 'offline';
 
@@ -16,6 +17,15 @@ export interface OutgoingMessage {
   error: string | null;
   /** The message this one answers, as shown while sending (its id goes out as `reply_to`). */
   reply_to?: Quote | null;
+  /** The uploaded files it carries (their ids go out as `attachment_ids`). */
+  attachments?: Attachment[];
+}
+
+/** A message to bring into view once its conversation shows it (a search result picked). */
+export interface JumpTarget {
+  conversationId: string;
+  messageId: string;
+  seq: number;
 }
 
 /**
@@ -54,6 +64,9 @@ export interface ChatState {
   activeConversationId: string | null;
   /** message id -> the user's changes to it awaiting their ack, oldest first. */
   pending: Record<string, PendingChange[]>;
+  /** conversation id -> the files picked for its next message (uploading, uploaded or failed). */
+  uploads: Record<string, DraftUpload[]>;
+  jump: JumpTarget | null;
 }
 
 export type MessagesMode = 'initial' | 'older' | 'newer';
@@ -85,4 +98,13 @@ export type ChatAction =
   /** An accepted change: the server's result (a message, or the reactions) replaces the guess. */
   | { type: 'changeAccepted'; conversationId: string; messageId: string; changeId: string; message?: Message; reactions?: Reaction[] }
   /** A refused change: dropped, so the message shows the server's copy again. */
-  | { type: 'changeRefused'; messageId: string; changeId: string; error: string };
+  | { type: 'changeRefused'; messageId: string; changeId: string; error: string }
+  | { type: 'uploadsAdded'; conversationId: string; uploads: DraftUpload[] }
+  | { type: 'uploadProgress'; conversationId: string; localId: string; loaded: number }
+  | { type: 'uploadDone'; conversationId: string; localId: string; attachment: Attachment }
+  | { type: 'uploadFailed'; conversationId: string; localId: string; error: string }
+  | { type: 'uploadRemoved'; conversationId: string; localId: string }
+  /** The uploaded files went with a message: they leave the draft. */
+  | { type: 'uploadsSent'; conversationId: string; attachmentIds: string[] }
+  | { type: 'jumpRequested'; target: JumpTarget }
+  | { type: 'jumpDone' };
