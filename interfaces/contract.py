@@ -192,6 +192,7 @@ CLIENT_EVENTS = [
     ClientEvent("mark_as_read", schemas.MarkUpTo, ReadAck),
     ClientEvent("typing_start", schemas.ConversationRef, Done),
     ClientEvent("typing_stop", schemas.ConversationRef, Done),
+    ClientEvent("search_messages", schemas.SearchMessages, SearchAck),
 ]
 
 
@@ -344,6 +345,19 @@ ENDPOINTS = [
         "/api/conversations/{id}/history",
         "A conversation as it was at a moment or log position",
         {200: History, 403: ErrorBody, 404: ErrorBody, 422: ErrorBody},
+    ),
+    Endpoint(
+        "POST",
+        "/api/uploads",
+        "Upload a file (multipart/form-data, one field `file`) to attach to a message within 24 hours",
+        {201: UploadBody, 401: ErrorBody, 413: ErrorBody, 422: ErrorBody},
+    ),
+    Endpoint(
+        "GET",
+        "/api/search",
+        "Search the messages the caller can see, newest first",
+        {200: SearchBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 422: ErrorBody},
+        query=schemas.MessageSearch,
     ),
     Endpoint("GET", "/healthz", "The process runs", {200: Status}, authenticated=False),
     Endpoint(

@@ -5,7 +5,18 @@ from projections.ports import SqlCursor
 
 LIVE_PREFIX = "rm_"
 
-TABLES = ("users", "connections", "conversations", "members", "messages", "message_edits", "reactions", "position")
+TABLES = (
+    "users",
+    "connections",
+    "conversations",
+    "members",
+    "messages",
+    "message_edits",
+    "reactions",
+    "attachments",
+    "search",  # the engine's own (FTS5 on SQLite, tsvector on PostgreSQL): projections/ports.py SearchIndex
+    "position",
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS {p}users (
@@ -32,6 +43,10 @@ CREATE TABLE IF NOT EXISTS {p}message_edits (
 CREATE TABLE IF NOT EXISTS {p}reactions (
     message_id TEXT NOT NULL, emoji TEXT NOT NULL, user_id TEXT NOT NULL,
     emoji_position BIGINT NOT NULL, position BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS {p}attachments (
+    id TEXT PRIMARY KEY, uploader_id TEXT NOT NULL, filename TEXT NOT NULL, content_type TEXT NOT NULL,
+    size BIGINT NOT NULL, sha256 TEXT NOT NULL, width BIGINT, height BIGINT, thumbnail_sha256 TEXT,
+    created_at TEXT NOT NULL, conversation_id TEXT, message_id TEXT, position BIGINT);
 CREATE TABLE IF NOT EXISTS {p}position (
     projection TEXT PRIMARY KEY, notification_id BIGINT NOT NULL);
 """
@@ -52,6 +67,9 @@ CREATE INDEX IF NOT EXISTS {p}connections_addressee{s} ON {p}connections (addres
 CREATE INDEX IF NOT EXISTS {p}members_by_user{s} ON {p}members (user_id, activity_at, conversation_id);
 CREATE UNIQUE INDEX IF NOT EXISTS {p}message_edits_by_message{s} ON {p}message_edits (message_id, version);
 CREATE UNIQUE INDEX IF NOT EXISTS {p}reactions_by_message{s} ON {p}reactions (message_id, emoji, user_id);
+CREATE INDEX IF NOT EXISTS {p}attachments_by_message{s} ON {p}attachments (message_id, position);
+CREATE INDEX IF NOT EXISTS {p}attachments_by_sha256{s} ON {p}attachments (sha256);
+CREATE INDEX IF NOT EXISTS {p}attachments_by_thumbnail{s} ON {p}attachments (thumbnail_sha256);
 """
 
 
@@ -62,12 +80,16 @@ def statements(sql: str, prefix: str, suffix: str = "") -> list[str]:
 def create_tables(cur: SqlCursor, prefix: str = LIVE_PREFIX, indexes: bool = True) -> None:
     for statement in statements(_SCHEMA, prefix):
         cur.execute(statement)
+    for statement in cur.search.schema(prefix):
+        cur.execute(statement)
     if indexes:
         create_indexes(cur, prefix)
 
 
 def create_indexes(cur: SqlCursor, prefix: str, suffix: str = "") -> None:
     for statement in statements(_INDEXES, prefix, suffix):
+        cur.execute(statement)
+    for statement in cur.search.indexes(prefix, suffix):
         cur.execute(statement)
 
 
