@@ -16,8 +16,8 @@ log = logging.getLogger("parley.blobs")
 SWEEP_EVERY_SECONDS = 600.0
 
 
-def _attachable_since() -> str:
-    return iso(datetime.now(UTC) - UNATTACHED_LIFETIME)
+def _attachable_since(now: datetime | None = None) -> str:
+    return iso((now or datetime.now(UTC)) - UNATTACHED_LIFETIME)
 
 
 class BlobCollector:
@@ -34,10 +34,10 @@ class BlobCollector:
                 removed += 1
         return removed
 
-    def sweep(self) -> int:
+    def sweep(self, now: datetime | None = None) -> int:
         """Remove every blob no longer needed (uploads unattached for a day, deleted messages' files
-        whose removal was missed, stray temporary files); the number removed."""
-        live = self.queries.live_blobs(_attachable_since())
+        whose removal was missed, stray temporary files); the number removed. `now`: for tests."""
+        live = self.queries.live_blobs(_attachable_since(now))
         removed = 0
         for digest in self.blobs.digests():
             if digest not in live:

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, NotRequired
 from uuid import UUID
 
-from pydantic import AfterValidator, ConfigDict, WithJsonSchema, with_config
+from pydantic import AfterValidator, ConfigDict, Strict, WithJsonSchema, with_config
 from typing_extensions import TypedDict  # pydantic needs this one below Python 3.12
 
 Row = dict[str, Any]
@@ -41,6 +41,7 @@ Timestamp = Annotated[str, AfterValidator(_utc), WithJsonSchema({"type": "string
 Uuid = Annotated[str, AfterValidator(_uuid), WithJsonSchema({"type": "string", "format": "uuid"})]
 MessageStatus = Literal["sent", "delivered", "read"]
 Role = Literal["owner", "admin", "member"]
+Span = Annotated[tuple[int, int], Strict(False)]  # [start, end): a JSON array of two (a list, not a tuple)
 
 STRICT = ConfigDict(extra="forbid", strict=True)
 
@@ -159,7 +160,7 @@ class MessageVersion(TypedDict):
 class SearchResult(TypedDict):
     message: Message
     conversation_id: Uuid
-    highlights: list[tuple[int, int]]  # [start, end) code-point offsets into message.body
+    highlights: list[Span]  # [start, end) code-point offsets into message.body
 
 
 # -- the payloads of the server events the read side emits --------------------------------------------
