@@ -61,8 +61,8 @@ class BlobStore(Protocol):
         """Remove the bytes (no error when they are not there)."""
         ...
 
-    def digests(self) -> list[str]:
-        """Every stored blob (for the sweep)."""
+    def digests(self, older_than: float = 0.0) -> list[str]:
+        """Every stored blob written at least `older_than` seconds ago (for the sweep)."""
         ...
 
 

@@ -118,8 +118,14 @@ class FilesystemBlobStore:
     def remove(self, sha256: str) -> None:
         self.path_of(sha256).unlink(missing_ok=True)
 
-    def digests(self) -> list[str]:
-        return [p.name for p in self.root.glob("??/??/*") if SHA256.match(p.name)]
+    def digests(self, older_than: float = 0.0) -> list[str]:
+        cutoff = time.time() - older_than
+        found = []
+        for path in self.root.glob("??/??/*"):
+            with contextlib.suppress(FileNotFoundError):
+                if SHA256.match(path.name) and path.stat().st_mtime <= cutoff:
+                    found.append(path.name)
+        return found
 
     def remove_stray_temporaries(self, older_than: float = STRAY_TEMPORARY_SECONDS) -> int:
         """Temporary files a crashed upload left behind (an upload in progress is younger)."""

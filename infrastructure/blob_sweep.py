@@ -14,6 +14,9 @@ from projections.shapes import iso
 
 log = logging.getLogger("parley.blobs")
 SWEEP_EVERY_SECONDS = 600.0
+# The sweep leaves blobs younger than this: an upload's bytes are filed a moment before its event is
+# projected, and the sweep must not take them in between.
+SWEEP_GRACE_SECONDS = 3600.0
 
 
 def _attachable_since(now: datetime | None = None) -> str:
@@ -39,7 +42,8 @@ class BlobCollector:
         whose removal was missed, stray temporary files); the number removed. `now`: for tests."""
         live = self.queries.live_blobs(_attachable_since(now))
         removed = 0
-        for digest in self.blobs.digests():
+        grace = SWEEP_GRACE_SECONDS if now is None else SWEEP_GRACE_SECONDS - (now - datetime.now(UTC)).total_seconds()
+        for digest in self.blobs.digests(older_than=grace):
             if digest not in live:
                 self.blobs.remove(digest)
                 removed += 1
