@@ -151,6 +151,35 @@ describe('ChatClient attachments', () => {
   });
 });
 
+describe('expired attachment URLs', () => {
+  it('an image that fails to load fetches its message again for fresh URLs, at most once a minute', async () => {
+    const { socket, client, conversation } = await setup();
+    const c = conversation.id;
+    const old = message(c, 5, bob, { body: 'photo', attachments: [attachment('i', 'old.png', 'image/png')] });
+    client.store.dispatch({ type: 'messagesLoaded', conversationId: c, mode: 'initial', hasMore: false, messages: [old] });
+    const fresh = { ...attachment('i', 'old.png', 'image/png'), url: '/api/blobs/i?sig=new', thumbnail_url: '/api/blobs/i/thumbnail?sig=new' };
+    socket.responders.get_messages = () => ({ ok: true, messages: [{ ...old, attachments: [fresh] }], has_more: true });
+    withClient(client, <ChatWindow conversationId={c} />);
+    const image = within(screen.getByRole('log', { name: 'Messages' })).getByRole('img', { name: 'old.png' });
+    const before = socket.sent('get_messages').length;
+    await act(async () => {
+      fireEvent.error(image);
+      await flush();
+    });
+    expect(socket.sent('get_messages').slice(before)).toEqual([{ conversation_id: c, after_seq: 4, limit: 1 }]);
+    expect(within(screen.getByRole('log', { name: 'Messages' })).getByRole('img', { name: 'old.png' }).getAttribute('src')).toBe(
+      '/api/blobs/i/thumbnail?sig=new',
+    );
+    // bytes gone for good fail again: no loop
+    await act(async () => {
+      fireEvent.error(within(screen.getByRole('log', { name: 'Messages' })).getByRole('img', { name: 'old.png' }));
+      await flush();
+    });
+    expect(socket.sent('get_messages').slice(before)).toHaveLength(1);
+    client.stop();
+  });
+});
+
 describe('ChatClient search', () => {
   it('asks search_messages for a page and passes the cursor back as before', async () => {
     const { socket, client, conversation } = await setup();

@@ -14,6 +14,8 @@ import { newUuid } from '../util/uuid';
 import { deliveredCandidate, readCandidate } from './receipts';
 
 export const TYPING_THROTTLE_MS = 2000;
+/** A message is fetched again for fresh attachment URLs at most this often. */
+export const REFRESH_MESSAGE_MS = 60_000;
 
 export interface ChatClientOptions {
   token: string;
@@ -55,6 +57,7 @@ export class ChatClient {
   private readonly requestedDelivered = new Map<string, number>();
   private readonly typingSince = new Map<string, number>();
   private readonly uploading = new Map<string, AbortController>();
+  private readonly refreshedAt = new Map<string, number>();
   private readonly upload: typeof uploadFile;
   private unsubscribe: (() => void) | null = null;
 
@@ -212,6 +215,26 @@ export class ChatClient {
     this.uploading.get(localId)?.abort();
     this.uploading.delete(localId);
     this.store.dispatch({ type: 'uploadRemoved', conversationId, localId });
+  }
+
+  /**
+   * Fetches a stored message again, for fresh signed attachment URLs (they expire an hour after the
+   * copy was made): called when an image fails to load. At most once a minute per message, so bytes
+   * that are gone for good (404) cause no loop.
+   */
+  async refreshMessage(conversationId: string, messageId: string): Promise<void> {
+    const now = Date.now();
+    const last = this.refreshedAt.get(messageId);
+    if (last !== undefined && now - last < REFRESH_MESSAGE_MS) return;
+    this.refreshedAt.set(messageId, now);
+    const stored = this.store.getState().messages[conversationId]?.items.find((m) => m.id === messageId);
+    if (!stored) return;
+    const ack = await this.socket.request('get_messages', { conversation_id: conversationId, after_seq: stored.seq - 1, limit: 1 });
+    if (!ack.ok) return;
+    const fresh = ack.messages.filter((m) => m.id === messageId);
+    if (fresh.length > 0) {
+      this.store.dispatch({ type: 'messagesLoaded', conversationId, messages: fresh, mode: 'newer', hasMore: false });
+    }
   }
 
   // ---- search ----

@@ -206,6 +206,7 @@ export function ChatWindow({ conversationId }: { conversationId: string }) {
       },
       onReact: (item, emoji) => item.id && void client.toggleReaction(conversationId, item.id, emoji),
       onJump: (quote, origin) => void jumpTo(quote, origin),
+      onBrokenAttachment: (item) => item.id && void client.refreshMessage(conversationId, item.id),
     };
   }, [meId, client, kind, role, people, nameOf, conversationId, jumpTo]);
 

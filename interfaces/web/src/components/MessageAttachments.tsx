@@ -10,7 +10,14 @@ const INLINE_BOX = 240;
  * A message's files: images inline (their thumbnail; alt text = the filename) that open full size,
  * other files as cards whose link is named by the filename.
  */
-export function MessageAttachments({ attachments }: { attachments: readonly Attachment[] }) {
+export function MessageAttachments({
+  attachments,
+  onBroken,
+}: {
+  attachments: readonly Attachment[];
+  /** An image did not load (its signed URL may have expired): fetch the message again. */
+  onBroken?: () => void;
+}) {
   const [open, setOpen] = useState<Attachment | null>(null);
   if (attachments.length === 0) return null;
   const images = attachments.filter(isInlineImage);
@@ -41,6 +48,7 @@ export function MessageAttachments({ attachments }: { attachments: readonly Atta
                   height={size?.height}
                   loading="lazy"
                   decoding="async"
+                  onError={onBroken}
                 />
               </a>
             );

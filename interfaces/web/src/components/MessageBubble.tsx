@@ -23,6 +23,8 @@ export interface MessageContext {
   onEdit: (item: TimelineItem) => void;
   onDelete: (item: TimelineItem) => void;
   onReact: (item: TimelineItem, emoji: string) => void;
+  /** An image of the message did not load (an expired signed URL): fetch the message again. */
+  onBrokenAttachment: (item: TimelineItem) => void;
   /** Shows the original of a reply; `origin` is the clicked quote (inside the log). */
   onJump: (quote: Quote, origin: HTMLElement) => void;
 }
@@ -71,7 +73,7 @@ export const MessageBubble = memo(function MessageBubble({ item, senderName, ctx
             <p className="msg-body msg-tombstone">This message was deleted</p>
           ) : (
             <>
-              <MessageAttachments attachments={item.attachments} />
+              <MessageAttachments attachments={item.attachments} onBroken={stored ? () => ctx.onBrokenAttachment(item) : undefined} />
               {(item.body !== '' || item.attachments.length === 0) && (
                 <MessageText
                   body={item.body}
