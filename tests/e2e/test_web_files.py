@@ -97,6 +97,8 @@ def test_files_picked_upload_with_progress_and_show_inline_or_as_links_on_both_p
     slow_uploads(ada, 200_000)
     attach_files(ada, big)
     expect(upload_progress(ada, "card deck.bin")).to_be_visible()
+    # The bar follows the bytes sent: part of the file, not none and not all.
+    expect(upload_progress(ada, "card deck.bin")).to_have_attribute("value", re.compile(r"^([1-9]|[1-9]\d)$"))
     composer(ada).fill("Plans attached")
     expect(send_button(ada)).to_be_disabled()
     # Removing it takes it off the message.
