@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
@@ -25,7 +26,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Recording
 
 from application.ports import MessageTexts, PasswordHasher
-from application.results import MessageChanged, MessageRecorded, Recorded
+from application.results import MessageChanged, MessageRecorded, Recorded, UploadRecorded
 from application.unit_of_work import POSITION_OF_SAVE, Command, GroupCommit, UnitOfWork, with_position
 from domain.blocks import Block
 from domain.connections import ACTIVE, Connection
@@ -43,6 +44,7 @@ from domain.errors import (
 from domain.mentions import mentions_in
 from domain.messages import ClientMessageKey, message_id_for, normalize_body
 from domain.reactions import check_emoji
+from domain.uploads import Upload, UploadNotFound, normalize_filename
 from domain.users import User, Username, normalize_display_name, normalize_username
 
 log = logging.getLogger("parley.commands")
@@ -189,12 +191,14 @@ class Parley(Application[UUID]):
         client_message_id: UUID,
         body: str,
         reply_to: UUID | None = None,
+        attachment_ids: tuple[UUID, ...] = (),
     ) -> MessageRecorded:
         """Append a message with the next seq; a retried client_message_id returns the original."""
         if self.shared_store:
             self._check_still_connected(conversation_id, sender_id)
         return self._conversation_command(
-            conversation_id, self._send_command(conversation_id, sender_id, client_message_id, body, reply_to)
+            conversation_id,
+            self._send_command(conversation_id, sender_id, client_message_id, body, reply_to, attachment_ids),
         )
 
     @property
@@ -210,6 +214,7 @@ class Parley(Application[UUID]):
         client_message_id: UUID,
         body: str,
         reply_to: UUID | None = None,
+        attachment_ids: tuple[UUID, ...] = (),
     ) -> "Future[MessageRecorded]":
         """`send_message` queued for the next group commit without blocking the caller (an event loop):
         the future settles when the message is durable, or with the error that refused it."""
@@ -217,13 +222,19 @@ class Parley(Application[UUID]):
             raise RuntimeError("submit_message needs group commit and a store this process writes alone")
         assert self.group_commit is not None
         return self.group_commit.submit(
-            self._send_command(conversation_id, sender_id, client_message_id, body, reply_to)
+            self._send_command(conversation_id, sender_id, client_message_id, body, reply_to, attachment_ids)
         )
 
     def _send_command(
-        self, conversation_id: UUID, sender_id: UUID, client_message_id: UUID, body: str, reply_to: UUID | None
+        self,
+        conversation_id: UUID,
+        sender_id: UUID,
+        client_message_id: UUID,
+        body: str,
+        reply_to: UUID | None,
+        attachment_ids: tuple[UUID, ...] = (),
     ) -> Command[MessageRecorded]:
-        body = normalize_body(body, self.max_message_chars)
+        body = normalize_body(body, self.max_message_chars, allow_empty=bool(attachment_ids))
         message_id = message_id_for(sender_id, client_message_id)
 
         def original(key: ClientMessageKey) -> MessageRecorded:
@@ -247,14 +258,18 @@ class Parley(Application[UUID]):
             conversation.check_member(sender_id)
             if conversation.kind == DIRECT and not self._are_connected(*conversation.pair, unit=unit):
                 raise NotConnected("You are no longer connected; the history stays readable.")
-            if reply_to is not None:
-                try:
+            try:
+                if reply_to is not None:
                     conversation.check_reply(reply_to, unit.find(ClientMessageKey, reply_to), sender_id)
-                except DomainError:  # a retry is recognised before its reply_to is checked
-                    if (key := unit.find(ClientMessageKey, message_id)) is not None:
-                        return original(key)
-                    raise
+                uploads = self._attachable(unit, sender_id, attachment_ids)
+            except DomainError:  # a retry is recognised before its reply_to and attachments are checked
+                if (key := unit.find(ClientMessageKey, message_id)) is not None:
+                    return original(key)
+                raise
             mentions = self._mentions(unit, conversation, sender_id, body)
+            for position, upload in enumerate(uploads):  # before the message in the log (projections/updates.py)
+                upload.attach(conversation.id, message_id, position)
+            unit.stage(*uploads)
             seq = conversation.send(sender_id, message_id, body, client_message_id, reply_to, mentions)
             sent_at = conversation.pending_events[-1].timestamp
             unit.stage(conversation, ClientMessageKey(sender_id, client_message_id, conversation.id, seq))
@@ -269,9 +284,61 @@ class Parley(Application[UUID]):
                 POSITION_OF_SAVE,
                 reply_to,
                 tuple(mentions),
+                tuple(attachment_ids),
             )
 
         return command
+
+    def _attachable(self, unit: UnitOfWork, sender_id: UUID, attachment_ids: tuple[UUID, ...]) -> list[Upload]:
+        """The sender's own uploads, each unattached and younger than a day (else UploadNotFound)."""
+        now = datetime.now(UTC)
+        uploads = []
+        for upload_id in attachment_ids:
+            upload = unit.refresh(Upload, upload_id) if self.shared_store else unit.find(Upload, upload_id)
+            if upload is None:
+                raise UploadNotFound(f"No upload {upload_id} of yours is waiting to be attached.")
+            upload.check_attachable(sender_id, now)
+            uploads.append(upload)
+        return uploads
+
+    # -- uploads ------------------------------------------------------------------------------------
+    def store_upload(
+        self,
+        uploader_id: UUID,
+        filename: str,
+        content_type: str,
+        size: int,
+        sha256: str,
+        width: int | None,
+        height: int | None,
+        thumbnail_sha256: str | None,
+    ) -> UploadRecorded:
+        """Record an upload whose bytes are already in the blob store (metadata only in the event)."""
+        upload = Upload(
+            uploader_id=uploader_id,
+            filename=normalize_filename(filename),
+            content_type=content_type,
+            size=size,
+            sha256=sha256,
+            width=width,
+            height=height,
+            thumbnail_sha256=thumbnail_sha256,
+        )
+        recordings = self.save(upload)
+        created = upload.created_on
+        return UploadRecorded(
+            upload.id,
+            uploader_id,
+            normalize_filename(filename),
+            content_type,
+            size,
+            sha256,
+            width,
+            height,
+            thumbnail_sha256,
+            created,
+            _position(recordings),
+        )
 
     def _mentions(self, unit: UnitOfWork, conversation: Conversation, sender_id: UUID, body: str) -> list[UUID]:
         """Whom `body` mentions: the members' usernames are read only when it holds an `@`."""

@@ -20,3 +20,57 @@ class MessageTexts(Protocol):
     read models reached it), so the aggregate need not keep any text."""
 
     def current_body(self, message_id: UUID) -> str | None: ...
+
+
+class BlobWriter(Protocol):
+    """A blob being written: bytes go aside as they come; `commit` files them under their SHA-256."""
+
+    def write(self, chunk: bytes) -> None: ...
+
+    @property
+    def size(self) -> int: ...
+
+    def head(self) -> bytes:
+        """The first bytes written (up to 64 KiB), to sniff the content type from."""
+        ...
+
+    def commit(self) -> str:
+        """Durably file the bytes under their SHA-256 (lower-case hex), which it returns."""
+        ...
+
+    def abort(self) -> None: ...
+
+
+class BlobStore(Protocol):
+    """Attachment bytes, content-addressed (the key is the SHA-256 of the bytes). Blocking calls: the
+    event loop calls them in a worker thread."""
+
+    def writer(self) -> BlobWriter: ...
+
+    def put(self, data: bytes) -> str:
+        """Store small bytes whole (a thumbnail); their SHA-256."""
+        ...
+
+    def read(self, sha256: str) -> bytes | None:
+        """The whole blob (for an image's inspection), or None when it is not there."""
+        ...
+
+    def chunks(self, sha256: str, chunk_size: int = 65536) -> "BlobReader | None": ...
+
+    def remove(self, sha256: str) -> None:
+        """Remove the bytes (no error when they are not there)."""
+        ...
+
+    def digests(self, older_than: float = 0.0) -> list[str]:
+        """Every stored blob written at least `older_than` seconds ago (for the sweep)."""
+        ...
+
+
+class BlobReader(Protocol):
+    size: int
+
+    def read_chunk(self) -> bytes:
+        """The next chunk, b"" at the end."""
+        ...
+
+    def close(self) -> None: ...

@@ -23,6 +23,7 @@ class MessageRecorded:
     position: int | None
     reply_to: UUID | None = None
     mentions: tuple[UUID, ...] = ()
+    attachment_ids: tuple[UUID, ...] = ()
 
     @property
     def is_retry(self) -> bool:
@@ -38,3 +39,20 @@ class MessageChanged:
     changed: bool
     position: int | None
     reactions: tuple[tuple[str, tuple[str, ...]], ...] = ()  # after a reaction: (emoji, user ids), in order
+
+
+@dataclass(frozen=True)
+class UploadRecorded:
+    """A stored upload's metadata, as its `UploadStored` event holds it."""
+
+    id: UUID
+    uploader_id: UUID
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    width: int | None
+    height: int | None
+    thumbnail_sha256: str | None
+    created_at: datetime
+    position: int | None

@@ -18,6 +18,7 @@ from domain.blocks import Block
 from domain.connections import Connection
 from domain.conversations import Conversation
 from domain.messages import ClientMessageKey
+from domain.uploads import Upload
 from domain.users import User, Username
 
 COMMAND = "python -m domain.catalog > docs/events.md"
@@ -116,6 +117,19 @@ CATALOG = (
         {
             ClientMessageKey.ClientMessageKeyClaimed: "The sender's `client_message_id` was recorded as "
             "message `seq` of `conversation_id`; saved in one transaction with its `MessageSent`.",
+        },
+    ),
+    AggregateEntry(
+        Upload,
+        "`uuid4`, drawn when the bytes are stored.",
+        {
+            Upload.UploadStored: "`uploader_id` uploaded a file: its `filename` (the client's, less any path, "
+            "normalised), the `content_type` sniffed from its bytes, `size` in bytes, the `sha256` that "
+            "addresses its bytes in the blob store, `width` and `height` for images (else null) and the "
+            "digest of their thumbnail. Metadata only: the bytes are never in the log.",
+            Upload.UploadAttached: "The upload was attached to message `message_id` of `conversation_id`, at "
+            "`position` among its attachments; saved in one transaction with that `MessageSent` (before it in "
+            "the log), and at most once (a second attaching conflicts in the store).",
         },
     ),
 )

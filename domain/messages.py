@@ -19,12 +19,13 @@ def check_text(raw: str) -> str:
     return raw
 
 
-def normalize_body(raw: str, max_chars: int) -> str:
-    """NFC, control characters (Cc) other than newline and tab removed, surrounding whitespace trimmed."""
+def normalize_body(raw: str, max_chars: int, allow_empty: bool = False) -> str:
+    """NFC, control characters (Cc) other than newline and tab removed, surrounding whitespace trimmed.
+    `allow_empty`: a message with attachments needs no text."""
     text = unicodedata.normalize("NFC", check_text(raw))
     text = "".join(c for c in text if c in KEPT_CONTROL_CHARACTERS or unicodedata.category(c) != "Cc")
     text = text.strip()
-    if not text:
+    if not text and not allow_empty:
         raise InvalidInput("A message body cannot be empty.")
     if len(text) > max_chars:
         raise InvalidInput(f"A message body is at most {max_chars} characters.")

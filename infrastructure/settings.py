@@ -24,6 +24,8 @@ class Settings:
     send_rate_per_second: float = 10.0
     send_burst: int = 20
     max_message_chars: int = 4000
+    max_upload_bytes: int = 25 * 1024 * 1024  # PARLEY_MAX_UPLOAD_BYTES (contract section 9)
+    blob_dir: str | None = None  # PARLEY_BLOB_DIR; unset: see `blob_path`
     # Operational knobs (documented in docs/operations.md), not part of the wire contract.
     worker_threads: int = 32
     read_your_writes_timeout: float = 5.0
@@ -40,6 +42,16 @@ class Settings:
     def sqlite_path(self) -> str:
         """`sqlite:///./parley.db` -> `./parley.db`; `sqlite:////abs/x.db` -> `/abs/x.db`."""
         return self.database_url[len("sqlite:///") :]
+
+    @property
+    def blob_path(self) -> Path:
+        """Where attachment bytes live: PARLEY_BLOB_DIR, else `parley-blobs` next to the SQLite database,
+        else (PostgreSQL) `./parley-blobs` in the working directory. Every server process must see it."""
+        if self.blob_dir:
+            return Path(self.blob_dir)
+        if self.is_sqlite:
+            return Path(self.sqlite_path).parent / "parley-blobs"
+        return Path("parley-blobs")
 
     def with_jwt_secret(self) -> "Settings":
         """Settings whose jwt_secret is set: from the environment, or (SQLite only) a kept dev secret."""
@@ -86,6 +98,8 @@ def load_settings(env_file: str | None = ".env", environ: dict[str, str] | None 
             send_rate_per_second=config("PARLEY_SEND_RATE_PER_SECOND", cast=float, default=10.0),
             send_burst=config("PARLEY_SEND_BURST", cast=int, default=Settings.send_burst),
             max_message_chars=config("PARLEY_MAX_MESSAGE_CHARS", cast=int, default=Settings.max_message_chars),
+            max_upload_bytes=config("PARLEY_MAX_UPLOAD_BYTES", cast=int, default=Settings.max_upload_bytes),
+            blob_dir=config("PARLEY_BLOB_DIR", default=None) or None,
             worker_threads=config("PARLEY_WORKER_THREADS", cast=int, default=Settings.worker_threads),
             presence_ttl_seconds=config(
                 "PARLEY_PRESENCE_TTL_SECONDS", cast=float, default=Settings.presence_ttl_seconds
@@ -119,6 +133,8 @@ def validate(settings: Settings) -> None:
         raise SettingsError("PARLEY_SEND_RATE_PER_SECOND must be >= 0 and PARLEY_SEND_BURST >= 1")
     if settings.max_message_chars < 1:
         raise SettingsError("PARLEY_MAX_MESSAGE_CHARS must be at least 1")
+    if settings.max_upload_bytes < 1:
+        raise SettingsError("PARLEY_MAX_UPLOAD_BYTES must be at least 1")
     if settings.worker_threads < 2:
         raise SettingsError("PARLEY_WORKER_THREADS must be at least 2")
     if settings.redis_url and urlsplit(settings.redis_url).scheme not in ("redis", "rediss", "unix"):

@@ -13,10 +13,16 @@ from typing import Any
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore
 
+from infrastructure.search_postgres import PostgresSearch
+from infrastructure.search_sqlite import SqliteSearch
+
 # Page cache of a connection that writes the read models. SQLite's default (2 MiB) is smaller than the
 # index pages a busy projector touches; with it, every message insert into the (conversation_id, seq)
 # index misses the cache: a rebuild spent most of its time there. Pages are cached only as used.
 SQLITE_WRITER_CACHE_KIB = 64 * 1024
+
+
+POSTGRES_SEARCH, SQLITE_SEARCH = PostgresSearch(), SqliteSearch()
 
 
 class SqlCursor:
@@ -24,6 +30,7 @@ class SqlCursor:
         self._raw = raw
         self.engine = engine
         self._to_engine_sql = _postgres_sql if engine == "postgres" else _same
+        self.search: PostgresSearch | SqliteSearch = POSTGRES_SEARCH if engine == "postgres" else SQLITE_SEARCH
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> "SqlCursor":
         self._raw.execute(self._to_engine_sql(sql), params)

@@ -18,10 +18,11 @@ from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from infrastructure.blob_sweep import SWEEP_EVERY_SECONDS
 from interfaces.bootstrap import Container
 from interfaces.drain import Drain
 from interfaces.errors import EXPECTED_ERRORS, NotFound
-from interfaces.http import accounts, blocks, connections, conversations, documents, health
+from interfaces.http import accounts, blocks, connections, conversations, documents, files, health
 from interfaces.http.common import HttpServices, error_response
 from interfaces.http.health import Readiness
 from interfaces.http.middleware import Deadline, RequestIds
@@ -52,7 +53,14 @@ def create_app(container: Container, sio: socketio.AsyncServer, emitter: LoopEmi
         submits=container.app.submits_without_blocking,
     )
     sockets = SocketApi(
-        sio, run, container.app, container.queries, container.tokens, container.presence, container.limits
+        sio,
+        run,
+        container.app,
+        container.queries,
+        container.tokens,
+        container.presence,
+        container.limits,
+        container.collector,
     )
     sockets.register()
     gate = EventGate()
@@ -64,9 +72,11 @@ def create_app(container: Container, sio: socketio.AsyncServer, emitter: LoopEmi
         emitter.start()
         await to_thread.run_sync(container.start)
         sockets.start()
+        sweeping = asyncio.create_task(sweep_blobs(run, container.collector.sweep))
         try:
             yield
         finally:
+            sweeping.cancel()
             # By now the drain ran and the sockets are closed (graceful_server.py): what is left is
             # stopped within a bound, each step whatever the one before did.
             try:
@@ -87,6 +97,7 @@ def create_app(container: Container, sio: socketio.AsyncServer, emitter: LoopEmi
         *connections.routes,
         *blocks.routes,
         *conversations.routes,
+        *files.routes,
         *health.routes,
         *documents.routes,
     ]
@@ -103,7 +114,15 @@ def create_app(container: Container, sio: socketio.AsyncServer, emitter: LoopEmi
         },
     )
     http.state.services = HttpServices(
-        run, container.app, container.queries, container.tokens, container.limits, container.positions
+        run,
+        container.app,
+        container.queries,
+        container.tokens,
+        container.limits,
+        container.positions,
+        container.blobs,
+        container.urls,
+        container.settings.max_upload_bytes,
     )
     http.state.readiness = Readiness(
         container.projector,
@@ -159,6 +178,17 @@ async def http_error(request: Request, error: Exception) -> Response:
     if error.status_code == 404:
         return await error_response(request, NotFound(f"No endpoint {request.method} {request.url.path}."))
     return await error_response(request, error)
+
+
+async def sweep_blobs(run: Runner, sweep: Callable[[], int]) -> None:
+    """Every SWEEP_EVERY_SECONDS, in a worker thread: remove the bytes of uploads left unattached for a
+    day (and any a deletion missed). Each process sweeps; the sweep is idempotent."""
+    while True:
+        await asyncio.sleep(SWEEP_EVERY_SECONDS)
+        try:
+            await run.call(sweep)
+        except Exception:
+            log.exception("the blob sweep failed; it runs again later")
 
 
 def web_client_routes() -> list[Route | Mount]:

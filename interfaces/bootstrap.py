@@ -10,6 +10,9 @@ from eventsourcing.postgres import PostgresDatastore
 from application.commands import Parley
 from application.ports import PasswordHasher
 from infrastructure import metrics
+from infrastructure.blob_store import FilesystemBlobStore
+from infrastructure.blob_sweep import BlobCollector
+from infrastructure.blob_urls import BlobUrls
 from infrastructure.event_log import EventPositions
 from infrastructure.event_store import persistence_env
 from infrastructure.passwords import Argon2Passwords
@@ -43,6 +46,9 @@ class Container:
     limits: Limits
     positions: EventPositions
     position: Projector | RecordedPosition  # what read-your-writes waits on
+    blobs: FilesystemBlobStore
+    urls: BlobUrls
+    collector: BlobCollector
     redis: RedisClients | None = None
     broadcaster: Broadcaster | None = None
     broadcast_thread: BroadcastThread | None = None
@@ -104,12 +110,30 @@ def bootstrap(settings: Settings, *, passwords: PasswordHasher | None = None, pr
     presence: Presence = RedisPresence(redis, settings.presence_ttl_seconds) if redis else LocalPresence()
     limits = Limits(settings.send_rate_per_second, settings.send_burst, redis_buckets(redis) if redis else LocalBuckets)
     position = projector if projecting else RecordedPosition(db, projector)
-    reads = ReadModelReads(LIVE_PREFIX)
+    urls = BlobUrls(settings.jwt_secret or "")
+    reads = ReadModelReads(LIVE_PREFIX, urls)
     queries = Queries(db, reads, position, app.passwords, presence, settings.read_your_writes_timeout)
     app.texts = queries  # an edit to the text a message has now writes nothing
     tokens = Tokens(settings.jwt_secret or "", settings.token_ttl_seconds)
     positions = EventPositions(db, app.recorder.events_table_name)  # type: ignore[attr-defined]
-    return Container(settings, app, db, projector, queries, tokens, presence, limits, positions, position, redis)
+    blobs = FilesystemBlobStore(settings.blob_path)
+    collector = BlobCollector(blobs, queries)
+    return Container(
+        settings,
+        app,
+        db,
+        projector,
+        queries,
+        tokens,
+        presence,
+        limits,
+        positions,
+        position,
+        blobs,
+        urls,
+        collector,
+        redis,
+    )
 
 
 def observe(app: Parley, projector: Projector, projecting: bool) -> None:

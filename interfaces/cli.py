@@ -58,6 +58,13 @@ def main(argv: list[str] | None = None) -> int:
     status_parser = projections.add_parser("status", help="each projection's position and lag")
     status_parser.set_defaults(handler=with_container(status))
     audit_cli.add_commands(commands, with_container)
+    uploads = commands.add_parser("uploads", help="attachment bytes in the blob store").add_subparsers(
+        dest="uploads_command", required=True
+    )
+    sweep_parser = uploads.add_parser(
+        "sweep", help="remove the bytes of uploads unattached for 24 hours and of deleted messages (serve does it too)"
+    )
+    sweep_parser.set_defaults(handler=with_container(sweep_uploads))
 
     args = parser.parse_args(argv)
     configure_logging(logging.INFO)
@@ -199,6 +206,13 @@ def verify(container: Container, args: argparse.Namespace) -> int:
         "run `parley projections rebuild` to repair them."
     )
     return 1
+
+
+def sweep_uploads(container: Container, args: argparse.Namespace) -> int:
+    container.start()  # the read models caught up: they say which bytes are still needed
+    removed = container.collector.sweep()
+    print(f"Removed {removed} blobs no longer needed from {container.settings.blob_path}.")
+    return 0
 
 
 def status(container: Container, args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ from interfaces import schemas
 from projections.shapes import (
     SHAPES,
     STRICT,
+    Attachment,
     Connection,
     ConversationSummary,
     Message,
@@ -27,6 +28,7 @@ from projections.shapes import (
     Presence,
     Reaction,
     ReactionsUpdated,
+    SearchResult,
     User,
     Uuid,
 )
@@ -126,6 +128,15 @@ class ReactionsAck(TypedDict):
     reactions: list[Reaction]
 
 
+@with_config(STRICT)
+class SearchAck(TypedDict):
+    """`search_messages`: newest first; pass `next_cursor` back as `before` (null at the end)."""
+
+    ok: Literal[True]
+    results: list[SearchResult]
+    next_cursor: str | None
+
+
 # -- server events ----------------------------------------------------------------------------------
 @with_config(STRICT)
 class Typing(TypedDict):
@@ -188,6 +199,7 @@ CLIENT_EVENTS = [
     ClientEvent("rename_conversation", schemas.RenameConversation, ConversationAck),
     ClientEvent("set_member_role", schemas.SetMemberRole, ConversationAck),
     ClientEvent("mute_conversation", schemas.MuteConversation, ConversationAck),
+    ClientEvent("search_messages", schemas.SearchMessages, SearchAck),
 ]
 
 
@@ -247,6 +259,18 @@ class UnreadBody(TypedDict):
 
     unread_count: int
     mention_count: int
+
+
+class UploadBody(TypedDict):
+    """`POST /api/uploads` (multipart/form-data, one field `file`): the stored upload, not attached yet."""
+
+    upload: Attachment
+
+
+@with_config(STRICT)
+class SearchBody(TypedDict):
+    results: list[SearchResult]
+    next_cursor: str | None
 
 
 @with_config(ConfigDict(extra="allow"))
@@ -362,6 +386,19 @@ ENDPOINTS = [
         "A conversation as it was at a moment or log position",
         {200: History, 403: ErrorBody, 404: ErrorBody, 422: ErrorBody},
     ),
+    Endpoint(
+        "POST",
+        "/api/uploads",
+        "Upload a file (multipart/form-data, one field `file`) to attach to a message within 24 hours",
+        {201: UploadBody, 401: ErrorBody, 413: ErrorBody, 422: ErrorBody},
+    ),
+    Endpoint(
+        "GET",
+        "/api/search",
+        "Search the messages the caller can see, newest first",
+        {200: SearchBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 422: ErrorBody},
+        query=schemas.MessageSearch,
+    ),
     Endpoint("GET", "/healthz", "The process runs", {200: Status}, authenticated=False),
     Endpoint(
         "GET",
@@ -398,6 +435,7 @@ ALL_SHAPES: tuple[Any, ...] = (
     ReadAck,
     EditsAck,
     ReactionsAck,
+    SearchAck,
     UserBody,
     SignedIn,
     UsersBody,
@@ -407,6 +445,8 @@ ALL_SHAPES: tuple[Any, ...] = (
     MessagesBody,
     BlockedBody,
     UnreadBody,
+    UploadBody,
+    SearchBody,
     Status,
     History,
 )

@@ -8,6 +8,7 @@ from pydantic import ValidationError
 
 from application.unit_of_work import CommandTimedOut, ShuttingDown
 from domain import errors as domain
+from domain.uploads import UploadNotFound
 from infrastructure import metrics
 from infrastructure.rate_limit import RateLimited
 from interfaces.contract import ErrorCode, ErrorDetail
@@ -23,6 +24,18 @@ class Unauthorized(Exception):
 
 class NotFound(Exception):
     """An HTTP path or socket event that does not exist."""
+
+
+class TooLarge(Exception):
+    """An upload over PARLEY_MAX_UPLOAD_BYTES (found while it streams in)."""
+
+
+class BlobForbidden(Exception):
+    """A download path whose signature is forged or expired."""
+
+
+class BlobGone(Exception):
+    """A download path whose bytes were removed (message deleted, upload swept)."""
 
 
 _CODES: list[tuple[type[BaseException], int, ErrorCode]] = [
@@ -44,6 +57,10 @@ _CODES: list[tuple[type[BaseException], int, ErrorCode]] = [
     (Unauthorized, 401, "unauthorized"),
     (RateLimited, 429, "rate_limited"),
     (NotFound, 404, "not_found"),
+    (UploadNotFound, 404, "not_found"),
+    (TooLarge, 413, "too_large"),
+    (BlobForbidden, 403, "forbidden"),
+    (BlobGone, 404, "not_found"),
 ]
 
 EXPECTED_ERRORS = tuple(kind for kind, _, _ in _CODES)

@@ -23,6 +23,7 @@ Cursor = Annotated[StrictStr, Field(max_length=200)]
 Title = Annotated[StrictStr, Field(max_length=1000)]
 Body = Annotated[StrictStr, Field(max_length=100_000)]  # the domain's own limit is checked after normalising
 Emoji = Annotated[StrictStr, Field(min_length=1, max_length=64)]
+SearchText = Annotated[StrictStr, Field(max_length=200)]  # code points; "no word in it" is the search's to judge
 
 
 # -- HTTP bodies and query strings ----------------------------------------------------------------
@@ -39,6 +40,16 @@ class Login(Payload):
 
 class RequestConnection(Payload):
     username: Name
+
+
+class MessageSearch(Payload):
+    """`GET /api/search` (contract section 10); the words are judged by the search itself (at least one
+    word, at most 200 code points), so this bound only keeps absurd inputs out."""
+
+    q: SearchText
+    conversation_id: UUID | None = None
+    limit: Annotated[int, Field(ge=1, le=50)] = 20
+    before: Cursor | None = None
 
 
 class UserSearch(Payload):
@@ -81,6 +92,14 @@ class SendMessage(Payload):
     client_message_id: UUID
     body: Body
     reply_to: UUID | None = None  # a message of the same conversation (contract section 6)
+    # The caller's own unattached uploads (contract section 9): at most 10, distinct, kept in this order.
+    attachment_ids: Annotated[list[UUID], Field(max_length=10)] = []
+
+    @model_validator(mode="after")
+    def distinct_attachments(self) -> "SendMessage":
+        if len(set(self.attachment_ids)) != len(self.attachment_ids):
+            raise ValueError("attachment_ids must be distinct")
+        return self
 
 
 class MessageRef(Payload):
@@ -111,6 +130,15 @@ class GetMessages(OneDirection):
     before_seq: Seq | None = None
     after_seq: Seq | None = None
     limit: Annotated[StrictInt, Field(ge=1, le=200)] = 50
+
+
+class SearchMessages(Payload):
+    """`search_messages` (contract section 10): the socket twin of `GET /api/search`."""
+
+    query: SearchText
+    conversation_id: UUID | None = None
+    limit: Annotated[StrictInt, Field(ge=1, le=50)] = 20
+    before: Cursor | None = None
 
 
 class MarkUpTo(Payload):

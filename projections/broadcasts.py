@@ -52,17 +52,23 @@ class Broadcaster:
 
     def publish(self, changes: list[Change]) -> None:
         # Messages and receipts carry their whole payload: out first, before the read that the
-        # summaries and connections need (a reply's Quote is read first: the quoted message as it is now).
+        # summaries and connections need (a reply's Quote is read first: the quoted message as it is now;
+        # so are attachments, each signed afresh).
         replies = [c.reply_to for c in changes if isinstance(c, MessageAdded) and c.reply_to]
+        with_files = [c.message["id"] for c in changes if isinstance(c, MessageAdded) and c.attachments]
         quotes: dict[str, shapes.Quote] = {}
-        if replies:
+        attachments: dict[str, list[shapes.Attachment]] = {}
+        if replies or with_files:
             with self.db.transaction(commit=False) as cur:
                 quotes = self.reads.quotes(cur, list(dict.fromkeys(replies)))
+                attachments = self.reads.attachments(cur, with_files)
         for change in changes:
             if isinstance(change, MessageAdded):
                 message = change.message
                 if change.reply_to:
                     message = {**message, "reply_to": quotes.get(change.reply_to)}
+                if change.attachments:
+                    message = {**message, "attachments": attachments.get(message["id"], [])}
                 self.emitter.emit("message_new", message, conversation_room(message["conversation_id"]))
             elif isinstance(change, MarkerMoved):
                 self.emitter.emit(change.event, change.payload, conversation_room(change.payload["conversation_id"]))

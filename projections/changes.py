@@ -23,6 +23,7 @@ class ConversationChanged:
 class MessageAdded:
     message: Message  # as first sent (its `reply_to` Quote is read when it is published)
     reply_to: str | None = None  # the quoted message's id
+    attachments: bool = False  # it has some: read them (as projected) when it is published
 
 
 @dataclass(frozen=True)

@@ -139,6 +139,7 @@ class FoldedWrites:
                     mentioned[(conversation, user_id)] = mentioned.get((conversation, user_id), 0) + 1
         if rows:
             cur.insert_many(f"{self.p}messages", MessageRow._fields, rows)
+            cur.search.add(cur, self.p, [(r.id, r.conversation_id, r.sent_at, r.body) for r in rows])
             cur.execute_values(
                 self._touch_conversations,
                 ("bigint", "text", "text", "text"),

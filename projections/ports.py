@@ -15,6 +15,11 @@ class SqlCursor(Protocol):
 
     engine: str
 
+    @property
+    def search(self) -> "SearchIndex":
+        """The engine's search read model (infrastructure/search_*.py)."""
+        ...
+
     def execute(self, sql: str, params: Sequence[Any] = ()) -> "SqlCursor": ...
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
@@ -75,3 +80,49 @@ class ReadModelPosition(Protocol):
     def wait(self, position: int, timeout: float) -> bool: ...
 
     def failing_for(self) -> float: ...
+
+
+class SearchIndex(Protocol):
+    """The search read model (`<prefix>search`), one adapter per engine: SQLite FTS5
+    (infrastructure/search_sqlite.py) and PostgreSQL full-text search (infrastructure/search_postgres.py).
+    Kept by the projector with the messages; queried in the semantics of projections/search.py."""
+
+    def schema(self, prefix: str) -> list[str]:
+        """Statements creating the set's search table (and what it needs), idempotent."""
+        ...
+
+    def indexes(self, prefix: str, suffix: str) -> list[str]:
+        """Statements creating its indexes (built once after a bare load, like the others)."""
+        ...
+
+    def add(self, cur: "SqlCursor", prefix: str, rows: Sequence[tuple[str, str, str, str]]) -> None:
+        """Index new messages: (message id, conversation id, sent_at, body)."""
+        ...
+
+    def replace(self, cur: "SqlCursor", prefix: str, message_id: str, body: str) -> None:
+        """An edited message's text."""
+        ...
+
+    def remove(self, cur: "SqlCursor", prefix: str, message_id: str) -> None:
+        """A deleted message leaves the index."""
+        ...
+
+    def find(
+        self,
+        cur: "SqlCursor",
+        prefix: str,
+        terms: Any,
+        user_id: str,
+        conversation_id: str | None,
+        before: tuple[str, str] | None,
+        limit: int,
+    ) -> list[tuple[str, str]]:
+        """(message id, sent_at) of the matching messages the user can see, newest first (sent_at, then
+        id, descending), after the cursor `before` (sent_at, id). `terms`: projections.search.SearchTerms."""
+        ...
+
+
+class AttachmentUrls(Protocol):
+    """Signed, expiring download paths of an upload's bytes and thumbnail (infrastructure/blob_urls.py)."""
+
+    def url(self, upload_id: str, thumbnail: bool) -> str: ...

@@ -12,9 +12,20 @@ from uuid import UUID
 from application.ports import PasswordHasher, Presence
 from domain.errors import ConversationNotFound, InvalidCredentials, InvalidInput, MessageNotFound, NotAMember
 from domain.users import normalize_username
+from projections import search
 from projections.ports import ReadModelPosition, SqlCursor, SqlDatabase
 from projections.reads import ReadModelReads
-from projections.shapes import Connection, ConversationSummary, Message, MessageVersion, User, iso
+from projections.shapes import (
+    Attachment,
+    Connection,
+    ConversationSummary,
+    Message,
+    MessageVersion,
+    Row,
+    SearchResult,
+    User,
+    iso,
+)
 
 T = TypeVar("T")
 
@@ -162,6 +173,92 @@ class Queries:
             self._check_access(cur, conversation_id, user_id)
             summary = self.reads.summaries(cur, [str(conversation_id)], self.is_online)[str(conversation_id)]
             return summary[str(user_id)], self.reads.period_start(cur, str(conversation_id), str(user_id))
+
+        return self._read(read)
+
+    # -- search (contract section 10) ------------------------------------------------------------------
+    def search(
+        self, user_id: UUID, query: str, conversation_id: UUID | None, limit: int, before: str | None
+    ) -> tuple[list[SearchResult], str | None]:
+        """Messages the user can see whose current text matches, newest first; the next page's cursor."""
+        terms = search.parse(query)
+        after = search.decode_cursor(before) if before else None
+
+        def read(cur: SqlCursor) -> tuple[list[SearchResult], str | None]:
+            if conversation_id is not None:
+                self._check_access(cur, conversation_id, user_id)
+            found = cur.search.find(
+                cur,
+                self.reads.p,
+                terms,
+                str(user_id),
+                str(conversation_id) if conversation_id else None,
+                after,
+                limit + 1,
+            )
+            page = found[:limit]
+            messages = self.reads.messages_by_id(cur, [message_id for message_id, _ in page])
+            results: list[SearchResult] = []
+            for message_id, _ in page:
+                message = messages.get(message_id)
+                if message is None or message["deleted"]:
+                    continue
+                results.append(
+                    {
+                        "message": message,
+                        "conversation_id": message["conversation_id"],
+                        "highlights": search.highlights(message["body"], terms),
+                    }
+                )
+            last = page[-1] if len(found) > limit else None
+            return results, search.encode_cursor(last[1], last[0]) if last else None
+
+        return self._read(read)
+
+    # -- uploads (contract section 9) --------------------------------------------------------------------
+    def upload(self, upload_id: UUID) -> Row | None:
+        """An upload's row (metadata, its message if attached), for serving its bytes."""
+        return self._read(lambda cur: self.reads.upload(cur, str(upload_id)))
+
+    def attachment(self, upload_id: UUID) -> Attachment | None:
+        """An upload as the contract shows it (with freshly signed paths)."""
+        row = self.upload(upload_id)
+        return self.reads.attachment(row) if row else None
+
+    def message_blobs(self, message_id: UUID) -> list[str]:
+        """The digests (bytes and thumbnails) of a message's attachments."""
+
+        def read(cur: SqlCursor) -> list[str]:
+            rows = cur.execute(
+                f"SELECT sha256, thumbnail_sha256 FROM {self.reads.p}attachments WHERE message_id = ?",
+                (str(message_id),),
+            ).fetchall()
+            return [d for r in rows for d in (r["sha256"], r["thumbnail_sha256"]) if d]
+
+        return self._read(read)
+
+    def live_blobs(self, unattached_since: str) -> set[str]:
+        """Every digest still needed: of attachments of messages not deleted, and of uploads not attached
+        made since `unattached_since` (an ISO timestamp; older ones are swept)."""
+
+        def read(cur: SqlCursor) -> set[str]:
+            rows = cur.execute(
+                f"SELECT sha256, thumbnail_sha256 FROM {self.reads.p}attachments "
+                "WHERE message_id IS NOT NULL OR created_at >= ?",
+                (unattached_since,),
+            ).fetchall()
+            return {d for r in rows for d in (r["sha256"], r["thumbnail_sha256"]) if d}
+
+        return self._read(read)
+
+    def blob_in_use(self, digest: str, unattached_since: str) -> bool:
+        def read(cur: SqlCursor) -> bool:
+            row = cur.execute(
+                f"SELECT 1 AS found FROM {self.reads.p}attachments WHERE (sha256 = ? OR thumbnail_sha256 = ?) "
+                "AND (message_id IS NOT NULL OR created_at >= ?) LIMIT 1",
+                (digest, digest, unattached_since),
+            ).fetchone()
+            return row is not None
 
         return self._read(read)
 

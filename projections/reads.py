@@ -6,8 +6,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from projections import shapes
-from projections.ports import SqlCursor
-from projections.shapes import Connection, ConversationSummary, Message, MessageVersion, Quote, Reaction, Row, User
+from projections.ports import AttachmentUrls, SqlCursor
+from projections.shapes import (
+    Attachment,
+    Connection,
+    ConversationSummary,
+    Message,
+    MessageVersion,
+    Quote,
+    Reaction,
+    Row,
+    User,
+)
 
 IsOnline = Callable[[list[str]], set[str]]
 
@@ -16,9 +26,13 @@ class InvalidCursor(ValueError):
     pass
 
 
+Decorations = tuple[dict[str, Quote], dict[str, list[Reaction]], dict[str, list[Attachment]]]
+
+
 class ReadModelReads:
-    def __init__(self, prefix: str) -> None:
+    def __init__(self, prefix: str, urls: AttachmentUrls | None = None) -> None:
         self.p = prefix
+        self.urls = urls  # signs attachment paths; without it (a rebuild's reads) messages show none
         p = prefix
         self._connection_select = (
             f"SELECT c.id, c.status, c.created_at, c.updated_at, "
@@ -383,19 +397,41 @@ class ReadModelReads:
             its[-1]["user_ids"].append(row["user_id"])
         return found
 
-    def _decorations(self, cur: SqlCursor, rows: list[Row]) -> tuple[dict[str, Quote], dict[str, list[Reaction]]]:
-        """What a page of message rows shows beside their own columns: quotes and reactions."""
+    def attachments(self, cur: SqlCursor, message_ids: list[str]) -> dict[str, list[Attachment]]:
+        """Each message's attachments in the order they were given, with freshly signed paths."""
+        if not message_ids or self.urls is None:
+            return {}
+        marks = ", ".join("?" for _ in message_ids)
+        rows = cur.execute(
+            f"SELECT * FROM {self.p}attachments WHERE message_id IN ({marks}) ORDER BY message_id, position",
+            message_ids,
+        ).fetchall()
+        found: dict[str, list[Attachment]] = {}
+        for row in rows:
+            found.setdefault(row["message_id"], []).append(self.attachment(row))
+        return found
+
+    def attachment(self, row: Row) -> Attachment:
+        assert self.urls is not None
+        thumbnail = self.urls.url(row["id"], True) if row["thumbnail_sha256"] else None
+        return shapes.attachment(row, self.urls.url(row["id"], False), thumbnail)
+
+    def upload(self, cur: SqlCursor, upload_id: str) -> Row | None:
+        found: Row | None = cur.execute(f"SELECT * FROM {self.p}attachments WHERE id = ?", (upload_id,)).fetchone()
+        return found
+
+    def _decorations(self, cur: SqlCursor, rows: list[Row]) -> Decorations:
+        """What a page of message rows shows beside their own columns: quotes, reactions, attachments."""
         live = [r for r in rows if not r["deleted"]]
         quoted = list(dict.fromkeys(r["reply_to"] for r in live if r["reply_to"]))
-        return self.quotes(cur, quoted), self.reactions(cur, [r["id"] for r in live])
+        ids = [r["id"] for r in live]
+        return self.quotes(cur, quoted), self.reactions(cur, ids), self.attachments(cur, ids)
 
     @staticmethod
-    def _message(
-        row: Row, status: shapes.MessageStatus, decorations: tuple[dict[str, Quote], dict[str, list[Reaction]]]
-    ) -> Message:
-        quotes, reactions = decorations
+    def _message(row: Row, status: shapes.MessageStatus, decorations: Decorations) -> Message:
+        quotes, reactions, attachments = decorations
         quote = quotes.get(row["reply_to"]) if row["reply_to"] else None
-        return shapes.message(row, status, quote, reactions.get(row["id"]))
+        return shapes.message(row, status, quote, reactions.get(row["id"]), attachments.get(row["id"]))
 
     def _with_status(self, cur: SqlCursor, conversation_id: str, rows: list[Row]) -> list[Message]:
         if not rows:

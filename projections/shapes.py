@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, ConfigDict, WithJsonSchema, with_config
+from pydantic import AfterValidator, ConfigDict, Strict, WithJsonSchema, with_config
 from typing_extensions import TypedDict  # pydantic needs this one below Python 3.12
 
 Row = dict[str, Any]
@@ -40,6 +40,7 @@ Timestamp = Annotated[str, AfterValidator(_utc), WithJsonSchema({"type": "string
 Uuid = Annotated[str, AfterValidator(_uuid), WithJsonSchema({"type": "string", "format": "uuid"})]
 MessageStatus = Literal["sent", "delivered", "read"]
 Role = Literal["owner", "admin", "member"]
+Span = Annotated[tuple[int, int], Strict(False)]  # [start, end): a JSON array of two (a list, not a tuple)
 
 STRICT = ConfigDict(extra="forbid", strict=True)
 
@@ -158,7 +159,7 @@ class MessageVersion(TypedDict):
 class SearchResult(TypedDict):
     message: Message
     conversation_id: Uuid
-    highlights: list[tuple[int, int]]  # [start, end) code-point offsets into message.body
+    highlights: list[Span]  # [start, end) code-point offsets into message.body
 
 
 # -- the payloads of the server events the read side emits --------------------------------------------
@@ -242,7 +243,11 @@ QUOTE_CHARS = 200  # a Quote shows the first 200 code points of the quoted messa
 
 
 def message(
-    row: Row, status: MessageStatus, quote: "Quote | None" = None, reactions: "list[Reaction] | None" = None
+    row: Row,
+    status: MessageStatus,
+    quote: "Quote | None" = None,
+    reactions: "list[Reaction] | None" = None,
+    attachments: "list[Attachment] | None" = None,
 ) -> Message:
     """From a `messages` row (or anything with its columns: id, conversation_id, seq, sender_id, body,
     client_message_id, sent_at, and optionally mentions (ids, space-separated), edited_at, deleted, kind,
@@ -283,7 +288,7 @@ def message(
         "reply_to": quote,
         "mentions": mentions.split(" ") if mentions else [],
         "reactions": reactions or [],
-        "attachments": [],
+        "attachments": attachments or [],
         "system": None,
         "status": status,
     }
@@ -312,6 +317,21 @@ def system_message(row: Row, system: SystemChange, status: MessageStatus = "sent
         "attachments": [],
         "system": system,
         "status": status,
+    }
+
+
+def attachment(row: Row, url: str, thumbnail_url: str | None) -> Attachment:
+    """From an `attachments` row and its signed paths."""
+    return {
+        "id": row["id"],
+        "filename": row["filename"],
+        "content_type": row["content_type"],
+        "size": row["size"],
+        "sha256": row["sha256"],
+        "width": row["width"],
+        "height": row["height"],
+        "url": url,
+        "thumbnail_url": thumbnail_url,
     }
 
 

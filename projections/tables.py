@@ -15,6 +15,11 @@ TABLES = (
     "message_edits",
     "reactions",
     "blocks",
+    "messages",
+    "message_edits",
+    "reactions",
+    "attachments",
+    "search",  # the engine's own (FTS5 on SQLite, tsvector on PostgreSQL): projections/ports.py SearchIndex
     "position",
 )
 
@@ -50,6 +55,10 @@ CREATE TABLE IF NOT EXISTS {p}reactions (
 CREATE TABLE IF NOT EXISTS {p}blocks (
     blocker_id TEXT NOT NULL, blocked_id TEXT NOT NULL, blocked_at TEXT NOT NULL, position BIGINT NOT NULL,
     PRIMARY KEY (blocker_id, blocked_id));
+CREATE TABLE IF NOT EXISTS {p}attachments (
+    id TEXT PRIMARY KEY, uploader_id TEXT NOT NULL, filename TEXT NOT NULL, content_type TEXT NOT NULL,
+    size BIGINT NOT NULL, sha256 TEXT NOT NULL, width BIGINT, height BIGINT, thumbnail_sha256 TEXT,
+    created_at TEXT NOT NULL, conversation_id TEXT, message_id TEXT, position BIGINT);
 CREATE TABLE IF NOT EXISTS {p}position (
     projection TEXT PRIMARY KEY, notification_id BIGINT NOT NULL);
 """
@@ -72,6 +81,9 @@ CREATE INDEX IF NOT EXISTS {p}blocks_by_blocked{s} ON {p}blocks (blocked_id);
 CREATE INDEX IF NOT EXISTS {p}member_periods_by_member{s} ON {p}member_periods (conversation_id, user_id);
 CREATE UNIQUE INDEX IF NOT EXISTS {p}message_edits_by_message{s} ON {p}message_edits (message_id, version);
 CREATE UNIQUE INDEX IF NOT EXISTS {p}reactions_by_message{s} ON {p}reactions (message_id, emoji, user_id);
+CREATE INDEX IF NOT EXISTS {p}attachments_by_message{s} ON {p}attachments (message_id, position);
+CREATE INDEX IF NOT EXISTS {p}attachments_by_sha256{s} ON {p}attachments (sha256);
+CREATE INDEX IF NOT EXISTS {p}attachments_by_thumbnail{s} ON {p}attachments (thumbnail_sha256);
 """
 
 
@@ -118,12 +130,16 @@ def statements(sql: str, prefix: str, suffix: str = "") -> list[str]:
 def create_tables(cur: SqlCursor, prefix: str = LIVE_PREFIX, indexes: bool = True) -> None:
     for statement in statements(_SCHEMA, prefix):
         cur.execute(statement)
+    for statement in cur.search.schema(prefix):
+        cur.execute(statement)
     if indexes:
         create_indexes(cur, prefix)
 
 
 def create_indexes(cur: SqlCursor, prefix: str, suffix: str = "") -> None:
     for statement in statements(_INDEXES, prefix, suffix):
+        cur.execute(statement)
+    for statement in cur.search.indexes(prefix, suffix):
         cur.execute(statement)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from domain.blocks import Block
 from domain.connections import CONNECTED, DECLINED, PENDING, REMOVED, Connection
 from domain.conversations import GROUP, Conversation
+from domain.uploads import Upload
 from domain.users import User
 from projections import shapes
 from projections.changes import (
@@ -40,6 +41,8 @@ class ReadModelUpdates:
         # Edits, deletions and reactions of a set loaded bare (no index on message ids yet: tables.py) wait for its
         # indexes (apply_deferred), then apply in log order before the counts are recounted.
         self.deferred: list[Any] = []
+        # Messages whose uploads were attached (UploadAttached comes before its MessageSent in the log).
+        self.attached: set[str] = set()
 
     @classmethod
     def topics(cls) -> list[str]:
@@ -162,9 +165,43 @@ class ReadModelUpdates:
     @_apply.register
     def _message_sent(self, row: MessageRow, cur: SqlCursor) -> list[Change]:
         self.writes.message(row)
+        attachments = row.id in self.attached
+        self.attached.discard(row.id)
         if not self.report:
             return []
-        return [MessageAdded(message(row._asdict(), "sent"), row.reply_to), ConversationChanged(row.conversation_id)]
+        return [
+            MessageAdded(message(row._asdict(), "sent"), row.reply_to, attachments),
+            ConversationChanged(row.conversation_id),
+        ]
+
+    @_apply.register
+    def _upload_stored(self, event: Upload.UploadStored, cur: SqlCursor) -> list[Change]:
+        cur.execute(
+            f"INSERT INTO {self.p}attachments (id, uploader_id, filename, content_type, size, sha256, width, height, "
+            "thumbnail_sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                str(event.originator_id),
+                str(event.uploader_id),
+                event.filename,
+                event.content_type,
+                event.size,
+                event.sha256,
+                event.width,
+                event.height,
+                event.thumbnail_sha256,
+                iso(event.timestamp),
+            ),
+        )
+        return []
+
+    @_apply.register
+    def _upload_attached(self, event: Upload.UploadAttached, cur: SqlCursor) -> list[Change]:
+        cur.execute(
+            f"UPDATE {self.p}attachments SET conversation_id = ?, message_id = ?, position = ? WHERE id = ?",
+            (str(event.conversation_id), str(event.message_id), event.position, str(event.originator_id)),
+        )
+        self.attached.add(str(event.message_id))
+        return []
 
     @_apply.register
     def _receipt(self, row: ReceiptRow, cur: SqlCursor) -> list[Change]:
@@ -246,6 +283,7 @@ class ReadModelUpdates:
             f"UPDATE {self.p}messages SET body = ?, edited_at = ?, mentions = ? WHERE id = ?",
             (event.body, iso(event.timestamp), " ".join(mentions), row["id"]),
         )
+        cur.search.replace(cur, self.p, row["id"], event.body)
         before = set(row["mentions"].split()) if row["mentions"] else set()
         unread = self._unread_members(cur, row)
         gained = [u for u in unread if u in mentions and u not in before]
@@ -270,6 +308,8 @@ class ReadModelUpdates:
         )
         cur.execute(f"DELETE FROM {self.p}message_edits WHERE message_id = ?", (row["id"],))
         cur.execute(f"DELETE FROM {self.p}reactions WHERE message_id = ?", (row["id"],))
+        cur.execute(f"DELETE FROM {self.p}attachments WHERE message_id = ?", (row["id"],))  # bytes: the sweep
+        cur.search.remove(cur, self.p, row["id"])
         unread = self._unread_members(cur, row)
         mentioned = [u for u in unread if u in (row["mentions"] or "").split()]
         self._count(cur, "unread_count", row["conversation_id"], unread, -1)

@@ -9,7 +9,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from application.commands import Parley
+from application.ports import BlobStore
 from domain.errors import InvalidInput
+from infrastructure.blob_urls import BlobUrls
 from infrastructure.rate_limit import Limits
 from infrastructure.tokens import Tokens
 from interfaces.auth import NO_SUCH_USER, token_user
@@ -32,6 +34,9 @@ class HttpServices:
     tokens: Tokens
     limits: Limits
     positions: Positions
+    blobs: BlobStore
+    urls: BlobUrls
+    max_upload_bytes: int
 
 
 def services(request: Request) -> HttpServices:

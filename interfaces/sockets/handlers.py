@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from application.commands import Parley
 from infrastructure import metrics
+from infrastructure.blob_sweep import BlobCollector
 from infrastructure.logs import context_id
 from infrastructure.rate_limit import Limits
 from interfaces.contract import (
@@ -26,6 +27,7 @@ from interfaces.contract import (
     ReactionsAck,
     ReadAck,
     Refused,
+    SearchAck,
 )
 from interfaces.errors import NotFound, Unauthorized, describe
 from interfaces.runner import Interrupted, RequestTimedOut, Runner
@@ -41,6 +43,7 @@ from interfaces.schemas import (
     MuteConversation,
     React,
     RenameConversation,
+    SearchMessages,
     SendMessage,
     SetMemberRole,
     StartConversation,
@@ -67,6 +70,7 @@ class SocketEvents:
         limits: Limits,
         sessions: Sessions,
         typing: TypingTracker,
+        collector: BlobCollector | None = None,
     ) -> None:
         self.sio = sio
         self.run = run
@@ -75,6 +79,7 @@ class SocketEvents:
         self.sessions = sessions  # filled by the handshake
         self.typing = typing
         self.limits = limits
+        self.collector = collector  # removes a deleted message's attachment bytes
         self.deadline = run.deadline + 2  # past the runner's, so its more precise answer comes first
 
     def register(self) -> None:
@@ -143,19 +148,26 @@ class SocketEvents:
 
     async def send_message(self, user_id: UUID, sid: str, data: SendMessage) -> MessageAck:
         await self.limits.send.spend(str(user_id))
+        attachments = tuple(data.attachment_ids)
         if self.run.submits:  # queued from the loop: no worker thread, no hand-offs
             sent = await self.run.submitted(
                 self.app.submit_message(
-                    data.conversation_id, user_id, data.client_message_id, data.body, data.reply_to
+                    data.conversation_id, user_id, data.client_message_id, data.body, data.reply_to, attachments
                 ),
                 user_id,
             )
         else:
             sent = await self.run.command(
-                self.app.send_message, data.conversation_id, user_id, data.client_message_id, data.body, data.reply_to
+                self.app.send_message,
+                data.conversation_id,
+                user_id,
+                data.client_message_id,
+                data.body,
+                data.reply_to,
+                attachments,
             )
         await self.typing.stop(user_id, data.conversation_id)
-        if sent.is_retry or sent.reply_to is not None:  # a reply shows its Quote: read it as projected
+        if sent.is_retry or sent.reply_to is not None or sent.attachment_ids:  # read it as projected (Quote, files)
             found = await self.run.query(user_id, self.queries.message, sent.message_id)
             if found is None:  # the original is stored, not yet projected past the read-your-writes bound
                 raise RequestTimedOut("The original of this retried message is not readable yet.")
@@ -181,8 +193,17 @@ class SocketEvents:
         return {"ok": True, "message": await self._message_now(data.message_id)}
 
     async def delete_message(self, user_id: UUID, sid: str, data: MessageRef) -> MessageAck:
+        blobs = await self.run.call(self.queries.message_blobs, data.message_id)
         await self.run.command(self.app.delete_message, data.conversation_id, user_id, data.message_id)
+        if blobs and self.collector is not None:  # the read models dropped its attachments: the bytes go
+            await self.run.call(self.collector.collect, blobs)
         return {"ok": True, "message": await self._message_now(data.message_id)}
+
+    async def search_messages(self, user_id: UUID, sid: str, data: SearchMessages) -> SearchAck:
+        results, next_cursor = await self.run.query(
+            user_id, self.queries.search, user_id, data.query, data.conversation_id, data.limit, data.before
+        )
+        return {"ok": True, "results": results, "next_cursor": next_cursor}
 
     async def get_message_edits(self, user_id: UUID, sid: str, data: MessageRef) -> EditsAck:
         versions = await self.run.query(

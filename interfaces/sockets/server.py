@@ -12,6 +12,7 @@ import socketio
 
 from application.commands import Parley
 from infrastructure import metrics
+from infrastructure.blob_sweep import BlobCollector
 from infrastructure.logs import context_id
 from infrastructure.presence import Presence
 from infrastructure.rate_limit import Limits
@@ -77,6 +78,7 @@ class SocketApi:
         tokens: Tokens,
         presence: Presence,
         limits: Limits,
+        collector: BlobCollector | None = None,
     ) -> None:
         self.sio = sio
         self.run = run
@@ -86,7 +88,7 @@ class SocketApi:
         self.sessions = Sessions()
         metrics.count_sockets(self.sessions.__len__)
         self.typing = TypingTracker(self.announce_typing)
-        self.events = SocketEvents(sio, run, commands, queries, limits, self.sessions, self.typing)
+        self.events = SocketEvents(sio, run, commands, queries, limits, self.sessions, self.typing, collector)
         self._heartbeat: asyncio.Task[None] | None = None
 
     def register(self) -> None:

@@ -20,5 +20,7 @@ export default defineConfig({
     environment: 'jsdom',
     include: ['test/**/*.test.{ts,tsx}'],
     restoreMocks: true,
+    // jsdom renders are slow on a busy machine (2 shared cores): 5 s timed out there, never hung
+    testTimeout: 20_000,
   },
 });

@@ -7,7 +7,9 @@ technology actually get.
 
 import asyncio
 import re
+import struct
 import threading
+import zlib
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -291,3 +293,74 @@ def open_settings(page: Page) -> Locator:
     page.get_by_role("button", name="Settings", exact=True).click()
     expect(page.get_by_role("heading", name="Settings", exact=True)).to_be_visible()
     return page.get_by_role("list", name="Blocked users", exact=True)
+
+
+# -- attachments and search (contract sections 5, 9 and 10) ----------------------------------------
+
+
+def png(width: int, height: int, seed: int = 0) -> bytes:
+    """A real PNG (an RGB gradient) of this size, made without an imaging library."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    rows = b"".join(
+        b"\x00"
+        + bytes(
+            value
+            for x in range(width)
+            for value in (x * 255 // max(1, width - 1), y * 255 // max(1, height - 1), (seed * 7) % 256)
+        )
+        for y in range(height)
+    )
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+def attach_files(page: Page, *paths: Path) -> None:
+    """Clicks `Attach file` and picks these files in the file dialog."""
+    with page.expect_file_chooser() as chooser:
+        page.get_by_role("button", name="Attach file", exact=True).click()
+    chooser.value.set_files([str(path) for path in paths])
+
+
+def upload_progress(page: Page, filename: str) -> Locator:
+    """The progress bar of a file being uploaded for the next message."""
+    return page.get_by_role("progressbar", name=f"Uploading {filename}", exact=True)
+
+
+def remove_upload(page: Page, filename: str) -> Locator:
+    return page.get_by_role("button", name=f"Remove {filename}", exact=True)
+
+
+def inline_image(target: Page | Locator, filename: str) -> Locator:
+    """An image shown in a message (alt text = the filename)."""
+    return target.get_by_role("img", name=filename, exact=True)
+
+
+def file_link(target: Page | Locator, filename: str) -> Locator:
+    """The link of a file that is not shown inline, named by its filename."""
+    return target.get_by_role("link", name=filename, exact=True)
+
+
+def with_attachment(page: Page, filename: str) -> Locator:
+    """The log entries that carry the attachment `filename` (an image or a file link)."""
+    return (
+        log_items(page)
+        .filter(has=page.get_by_role("img", name=filename, exact=True))
+        .or_(log_items(page).filter(has=page.get_by_role("link", name=filename, exact=True)))
+    )
+
+
+def image_loaded(image: Locator) -> bool:
+    """Whether the browser fetched and decoded the image (its bytes were served and are an image)."""
+    return bool(image.evaluate("img => img.complete && img.naturalWidth > 0"))
+
+
+def search_field(page: Page) -> Locator:
+    return page.get_by_label("Search messages", exact=True)
+
+
+def search_results(page: Page) -> Locator:
+    """The items of the list `Search results`."""
+    return page.get_by_role("list", name="Search results", exact=True).get_by_role("listitem")

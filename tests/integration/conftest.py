@@ -16,12 +16,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 @pytest.fixture
-def make_container(database_url: str) -> Iterator[Callable[[], Container]]:
+def make_container(database_url: str, tmp_path: Path) -> Iterator[Callable[[], Container]]:
     """Open containers on the test's database (several act like several processes)."""
     opened: list[Container] = []
 
     def make() -> Container:
-        container = bootstrap(Settings(database_url=database_url, jwt_secret="s" * 40), passwords=PlainPasswords())
+        settings = Settings(database_url=database_url, jwt_secret="s" * 40, blob_dir=str(tmp_path / "blobs"))
+        container = bootstrap(settings, passwords=PlainPasswords())
         opened.append(container)
         return container
 

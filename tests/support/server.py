@@ -55,8 +55,10 @@ class ServerProcess(ParleyProcess):
             "PARLEY_DATABASE_URL": database_url,
             "PARLEY_JWT_SECRET": "test-secret-" + "x" * 32,
             "PARLEY_SEND_RATE_PER_SECOND": "0",
+            "PARLEY_BLOB_DIR": tempfile.mkdtemp(prefix="parley-blobs-"),  # one per server, kept across restarts
             **(env or {}),
         }
+        self.blob_dir = Path(self.env["PARLEY_BLOB_DIR"])
         self.process: subprocess.Popen[bytes] | None = None
         # The server's log goes to a file: a pipe nobody reads would fill up and block the server.
         self.log_path = Path(tempfile.mkstemp(prefix=f"parley-{self.port}-", suffix=".log")[1])

@@ -1,6 +1,7 @@
 import { api as defaultApi, ApiError, type Api } from '../api/http';
-import type { Connection, ConversationSummary, Message, Quote, User } from '../api/types';
-import type { AddMembers, MessageVersion, StartConversation } from '../api/contract.gen';
+import { uploadFile } from '../api/upload';
+import type { Attachment, Connection, ConversationSummary, Message, Quote, SearchResult, User } from '../api/types';
+import type { AddMembers, MessageVersion, SendMessage, StartConversation } from '../api/contract.gen';
 import type { ClientEventName, PayloadOf } from '../socket/events';
 import { MUTE_FOREVER } from '../state/groups';
 import { createSocket as defaultCreateSocket } from '../socket/createSocket';
@@ -8,11 +9,15 @@ import { SocketService } from '../socket/socketService';
 import type { SocketFactory } from '../socket/socketLike';
 import { hasReacted, withPending } from '../state/lifecycle';
 import { createChatStore, type ChatStore } from '../state/store';
+import { SEARCH_PAGE } from '../state/search';
 import type { PendingChange } from '../state/types';
+import { draftUpload, MAX_ATTACHMENTS, readyAttachments, uploadsBusy } from '../state/uploads';
 import { newUuid } from '../util/uuid';
 import { deliveredCandidate, readCandidate } from './receipts';
 
 export const TYPING_THROTTLE_MS = 2000;
+/** A message is fetched again for fresh attachment URLs at most this often. */
+export const REFRESH_MESSAGE_MS = 60_000;
 
 export interface ChatClientOptions {
   token: string;
@@ -22,7 +27,23 @@ export interface ChatClientOptions {
   api?: Api;
   isVisible?: () => boolean;
   ackTimeoutMs?: number;
+  /** `POST /api/uploads`; injectable so tests can pass a fake. */
+  upload?: typeof uploadFile;
 }
+
+/** A file to upload, with the name it goes under. */
+export interface PickedFile {
+  file: Blob;
+  name: string;
+}
+
+/** `attachment_ids` (the schema's `maxItems: 10` makes it a union of tuples: the store keeps at most 10). */
+function attachmentIds(attachments: readonly Attachment[]): NonNullable<SendMessage['attachment_ids']> {
+  return attachments.slice(0, MAX_ATTACHMENTS).map((a) => a.id) as NonNullable<SendMessage['attachment_ids']>;
+}
+
+/** A page of search results, or why there is none. */
+export type SearchOutcome = { ok: true; results: SearchResult[]; nextCursor: string | null } | { ok: false; error: string };
 
 /**
  * What the UI talks to once signed in: the store, the socket service and the HTTP calls, plus
@@ -37,11 +58,15 @@ export class ChatClient {
   private readonly requestedRead = new Map<string, number>();
   private readonly requestedDelivered = new Map<string, number>();
   private readonly typingSince = new Map<string, number>();
+  private readonly uploading = new Map<string, AbortController>();
+  private readonly refreshedAt = new Map<string, number>();
+  private readonly upload: typeof uploadFile;
   private unsubscribe: (() => void) | null = null;
 
   constructor(opts: ChatClientOptions) {
     this.opts = opts;
     this.api = opts.api ?? defaultApi;
+    this.upload = opts.upload ?? uploadFile;
     this.isVisible = opts.isVisible ?? (() => document.visibilityState === 'visible');
     this.store = createChatStore(opts.me);
     this.socket = new SocketService({
@@ -76,6 +101,8 @@ export class ChatClient {
     this.unsubscribe = null;
     document.removeEventListener('visibilitychange', this.onVisibility);
     this.socket.stop();
+    for (const controller of this.uploading.values()) controller.abort();
+    this.uploading.clear();
   }
 
   private readonly onVisibility = () => this.evaluateReceipts();
@@ -93,9 +120,16 @@ export class ChatClient {
     return this.socket.loadOlder(conversationId);
   }
 
-  /** Sends `body`, as a reply to `replyTo` when given (its quote is shown until the ack). */
+  /**
+   * Sends `body` with the files uploaded for this conversation's next message, as a reply to
+   * `replyTo` when given (its quote and the files are shown until the ack). Nothing goes while a
+   * file is still uploading, nor without text or a file.
+   */
   async sendMessage(conversationId: string, body: string, replyTo: Quote | null = null): Promise<void> {
-    if (body.trim() === '') return;
+    const draft = this.store.getState().uploads[conversationId];
+    if (uploadsBusy(draft)) return;
+    const attachments = readyAttachments(draft);
+    if (body.trim() === '' && attachments.length === 0) return;
     const clientMessageId = newUuid();
     this.store.dispatch({
       type: 'outgoingQueued',
@@ -108,10 +142,14 @@ export class ChatClient {
         state: 'sending',
         error: null,
         reply_to: replyTo,
+        attachments,
       },
     });
+    if (attachments.length > 0) {
+      this.store.dispatch({ type: 'uploadsSent', conversationId, attachmentIds: attachments.map((a) => a.id) });
+    }
     this.stopTyping(conversationId);
-    await this.deliver(conversationId, clientMessageId, body, replyTo);
+    await this.deliver(conversationId, clientMessageId, body, replyTo, attachments);
   }
 
   /** Sends a failed message again with the same client_message_id, so it is never duplicated. */
@@ -119,21 +157,110 @@ export class ChatClient {
     const outgoing = this.store.getState().outbox[conversationId]?.find((o) => o.client_message_id === clientMessageId);
     if (!outgoing || outgoing.state !== 'failed') return;
     this.store.dispatch({ type: 'outgoingRetried', conversationId, clientMessageId });
-    await this.deliver(conversationId, clientMessageId, outgoing.body, outgoing.reply_to ?? null);
+    await this.deliver(conversationId, clientMessageId, outgoing.body, outgoing.reply_to ?? null, outgoing.attachments ?? []);
   }
 
-  private async deliver(conversationId: string, clientMessageId: string, body: string, replyTo: Quote | null): Promise<void> {
+  private async deliver(
+    conversationId: string,
+    clientMessageId: string,
+    body: string,
+    replyTo: Quote | null,
+    attachments: readonly Attachment[],
+  ): Promise<void> {
     const ack = await this.socket.request('send_message', {
       conversation_id: conversationId,
       client_message_id: clientMessageId,
       body,
       ...(replyTo ? { reply_to: replyTo.id } : {}),
+      ...(attachments.length > 0 ? { attachment_ids: attachmentIds(attachments) } : {}),
     });
     if (ack.ok) {
       this.store.dispatch({ type: 'messageReceived', message: ack.message });
     } else {
       this.store.dispatch({ type: 'outgoingFailed', conversationId, clientMessageId, error: ack.error.message });
     }
+  }
+
+  // ---- attachments: files picked, dropped or pasted upload at once, and go with the next message ----
+
+  /** Uploads `files` for the next message of the conversation (at most 10 per message). */
+  attachFiles(conversationId: string, files: readonly PickedFile[]): Promise<void> {
+    const drafts = files.map((f) => ({ ...f, draft: draftUpload(newUuid(), f.name, f.file.size) }));
+    this.store.dispatch({ type: 'uploadsAdded', conversationId, uploads: drafts.map((d) => d.draft) });
+    const kept = new Set((this.store.getState().uploads[conversationId] ?? []).map((u) => u.localId));
+    return Promise.all(
+      drafts.filter((d) => kept.has(d.draft.localId)).map((d) => this.uploadOne(conversationId, d.draft.localId, d.file, d.name)),
+    ).then(() => undefined);
+  }
+
+  private async uploadOne(conversationId: string, localId: string, file: Blob, name: string): Promise<void> {
+    const controller = new AbortController();
+    this.uploading.set(localId, controller);
+    try {
+      const attachment = await this.upload({
+        token: this.opts.token,
+        file,
+        filename: name,
+        signal: controller.signal,
+        onProgress: (loaded) => this.store.dispatch({ type: 'uploadProgress', conversationId, localId, loaded }),
+      });
+      this.store.dispatch({ type: 'uploadDone', conversationId, localId, attachment });
+    } catch (err) {
+      if (controller.signal.aborted) return; // removed by the user: nothing to report
+      if (err instanceof ApiError && err.status === 401) this.opts.onUnauthorized(err.message);
+      const reason = err instanceof Error ? err.message : 'The upload failed.';
+      this.store.dispatch({ type: 'uploadFailed', conversationId, localId, error: reason });
+    } finally {
+      this.uploading.delete(localId);
+    }
+  }
+
+  /** Takes a file off the next message (stopping its upload if still running). */
+  removeUpload(conversationId: string, localId: string): void {
+    this.uploading.get(localId)?.abort();
+    this.uploading.delete(localId);
+    this.store.dispatch({ type: 'uploadRemoved', conversationId, localId });
+  }
+
+  /**
+   * Fetches a stored message again, for fresh signed attachment URLs (they expire an hour after the
+   * copy was made): called when an image fails to load. At most once a minute per message, so bytes
+   * that are gone for good (404) cause no loop.
+   */
+  async refreshMessage(conversationId: string, messageId: string): Promise<void> {
+    const now = Date.now();
+    const last = this.refreshedAt.get(messageId);
+    if (last !== undefined && now - last < REFRESH_MESSAGE_MS) return;
+    this.refreshedAt.set(messageId, now);
+    const stored = this.store.getState().messages[conversationId]?.items.find((m) => m.id === messageId);
+    if (!stored) return;
+    const ack = await this.socket.request('get_messages', { conversation_id: conversationId, after_seq: stored.seq - 1, limit: 1 });
+    if (!ack.ok) return;
+    const fresh = ack.messages.filter((m) => m.id === messageId);
+    if (fresh.length > 0) {
+      this.store.dispatch({ type: 'messagesLoaded', conversationId, messages: fresh, mode: 'newer', hasMore: false });
+    }
+  }
+
+  // ---- search ----
+
+  /** One page of messages matching `query` (newest first), across conversations or in one. */
+  async searchMessages(query: string, before: string | null = null, conversationId: string | null = null): Promise<SearchOutcome> {
+    const ack = await this.socket.request('search_messages', {
+      query,
+      limit: SEARCH_PAGE,
+      ...(before ? { before } : {}),
+      ...(conversationId ? { conversation_id: conversationId } : {}),
+    });
+    return ack.ok ? { ok: true, results: ack.results, nextCursor: ack.next_cursor } : { ok: false, error: ack.error.message };
+  }
+
+  /** Opens the conversation of `message` and brings it into view (loading older pages as needed). */
+  showMessage(message: Pick<Message, 'conversation_id' | 'id' | 'seq'>): void {
+    this.store.dispatch({
+      type: 'jumpRequested',
+      target: { conversationId: message.conversation_id, messageId: message.id, seq: message.seq },
+    });
   }
 
   // ---- a sent message's life: edit, delete, react (optimistic, rolled back when refused) ----

@@ -11,6 +11,7 @@ import { ConnectionsPanel } from './ConnectionsPanel';
 import { ConversationList } from './ConversationList';
 import { NewGroupDialog } from './NewGroupDialog';
 import { SettingsPage } from './SettingsPage';
+import { SearchPanel } from './SearchPanel';
 
 interface Props {
   session: Session;
@@ -100,6 +101,7 @@ function Shell({ session, onSignOut }: Props) {
         </header>
         <Notice />
         <div className="sidebar-scroll">
+          <SearchPanel />
           <div className="section-head">
             <h2 className="section-title">Chats</h2>
             <button type="button" className="secondary small" onClick={() => setGroupOpen(true)}>

@@ -1,4 +1,4 @@
-import { Fragment, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type UIEvent } from 'react';
+import { Fragment, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type DragEvent, type UIEvent } from 'react';
 import type { Quote } from '../api/types';
 import { useChat, useChatState } from '../app/context';
 import { openConversationRoute } from '../app/route';
@@ -6,6 +6,7 @@ import { isMuted, myRole } from '../state/groups';
 import { quoteText } from '../state/lifecycle';
 import { conversationTitle, knownUsers, otherMembers, timeline, typingNames, type TimelineItem } from '../state/selectors';
 import type { ConversationMessages, OutgoingMessage } from '../state/types';
+import { dragHasFiles, pickedFiles } from '../util/files';
 import { handleOf } from '../util/handle';
 import { Avatar } from './Avatar';
 import { Composer, type ComposerMode } from './Composer';
@@ -19,7 +20,7 @@ const NEAR_BOTTOM_PX = 80;
 const noOutgoing: OutgoingMessage[] = [];
 const FLASH_MS = 1600;
 
-/** Brings a message into view and marks it briefly (a reply's original, once clicked). */
+/** Brings a message into view and marks it briefly (a reply's original, a search result, once clicked). */
 function showMessage(log: HTMLElement, messageId: string): boolean {
   const el = log.querySelector<HTMLElement>(`[data-message-id="${CSS.escape(messageId)}"]`);
   if (!el) return false;
@@ -152,6 +153,57 @@ export function ChatWindow({ conversationId }: { conversationId: string }) {
     [client, conversationId],
   );
 
+  // A search result picked: once this conversation shows its first page, load back to the message and show it.
+  const jump = useChatState((s) => (s.jump?.conversationId === conversationId ? s.jump : null));
+  const loaded = entry?.loaded ?? false;
+  useEffect(() => {
+    if (!jump || !loaded) return;
+    let cancelled = false;
+    const run = async () => {
+      const shown = () => !!logRef.current && showMessage(logRef.current, jump.messageId);
+      if (!shown() && (await client.loadThrough(conversationId, jump.seq))) {
+        // the page just loaded is rendered on a coming frame
+        for (let frame = 0; frame < 30 && !cancelled; frame += 1) {
+          await new Promise((resolve) => requestAnimationFrame(resolve));
+          if (shown()) break;
+        }
+      }
+      if (!cancelled) client.store.dispatch({ type: 'jumpDone' });
+    };
+    void run();
+    return () => {
+      cancelled = true;
+    };
+  }, [jump, loaded, client, conversationId]);
+
+  // Files dragged over the conversation are attached to the next message when dropped.
+  const [dragging, setDragging] = useState(false);
+  const dragDepth = useRef(0);
+  const onDragEnter = (e: DragEvent) => {
+    if (!dragHasFiles(e.dataTransfer)) return;
+    e.preventDefault();
+    dragDepth.current += 1;
+    setDragging(true);
+  };
+  const onDragOver = (e: DragEvent) => {
+    if (!dragHasFiles(e.dataTransfer)) return;
+    e.preventDefault();
+    e.dataTransfer.dropEffect = 'copy';
+  };
+  const onDragLeave = (e: DragEvent) => {
+    if (!dragHasFiles(e.dataTransfer)) return;
+    dragDepth.current = Math.max(0, dragDepth.current - 1);
+    if (dragDepth.current === 0) setDragging(false);
+  };
+  const onDrop = (e: DragEvent) => {
+    if (!dragHasFiles(e.dataTransfer)) return;
+    e.preventDefault();
+    dragDepth.current = 0;
+    setDragging(false);
+    const files = pickedFiles(e.dataTransfer.files);
+    if (files.length > 0) void client.attachFiles(conversationId, files);
+  };
+
   const kind = summary?.kind;
   // the caller's role: the summary's own, else the one on their member entry (none once left)
   const role = myRole(summary, meId);
@@ -191,11 +243,24 @@ export function ChatWindow({ conversationId }: { conversationId: string }) {
       onReact: (item, emoji) => item.id && void client.toggleReaction(conversationId, item.id, emoji),
       onJump: (quote, origin) => void jumpTo(quote, origin),
       loadEdits: (messageId) => client.messageEdits(conversationId, messageId),
+      onBrokenAttachment: (item) => item.id && void client.refreshMessage(conversationId, item.id),
     };
   }, [meId, client, kind, role, readOnly, people, nameOf, conversationId, jumpTo]);
 
   return (
-    <section className="chat" aria-labelledby="chat-title">
+    <section
+      className={`chat${dragging ? ' chat-dragging' : ''}`}
+      aria-labelledby="chat-title"
+      onDragEnter={onDragEnter}
+      onDragOver={onDragOver}
+      onDragLeave={onDragLeave}
+      onDrop={onDrop}
+    >
+      {dragging && (
+        <div className="drop-overlay" aria-hidden="true">
+          Drop files to attach them
+        </div>
+      )}
       <header className="chat-header">
         <button type="button" className="back-button" onClick={() => openConversationRoute(null)}>
           <span aria-hidden="true">‹ </span>Back

@@ -1,7 +1,20 @@
-import { useEffect, useId, useLayoutEffect, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import {
+  useEffect,
+  useId,
+  useLayoutEffect,
+  useMemo,
+  useRef,
+  useState,
+  type ClipboardEvent,
+  type FormEvent,
+  type KeyboardEvent,
+} from 'react';
 import type { ConversationSummary, Quote } from '../api/types';
-import { useChat } from '../app/context';
+import { useChat, useChatState } from '../app/context';
 import { insertMention, mentionCandidates, mentionQuery } from '../state/mentions';
+import { canSend, MAX_ATTACHMENTS } from '../state/uploads';
+import { pastedFiles, pickedFiles } from '../util/files';
+import { UploadTray } from './UploadTray';
 
 /** Unsent text per conversation, kept while switching between conversations. */
 const drafts = new Map<string, string>();
@@ -36,6 +49,8 @@ export function Composer({ conversationId, summary, mode, onModeDone, onEditLast
   const [active, setActive] = useState(0);
   const [dismissedAt, setDismissedAt] = useState<number | null>(null);
   const inputRef = useRef<HTMLTextAreaElement>(null);
+  const fileRef = useRef<HTMLInputElement>(null);
+  const uploads = useChatState((s) => s.uploads[conversationId]);
   const nextCaret = useRef<number | null>(null);
   const listId = useId();
 
@@ -84,8 +99,10 @@ export function Composer({ conversationId, summary, mode, onModeDone, onEditLast
     update(next.text, next.caret);
   };
 
+  const sendable = editing ? text.trim() !== '' : canSend(text, uploads);
+
   const send = () => {
-    if (text.trim() === '') return;
+    if (!sendable) return;
     if (editing) {
       void client.editMessage(conversationId, editing.messageId, text);
       onModeDone();
@@ -97,6 +114,15 @@ export function Composer({ conversationId, summary, mode, onModeDone, onEditLast
     setCaret(0);
     drafts.delete(conversationId);
     inputRef.current?.focus();
+  };
+
+  /** A pasted image (a screenshot) is attached; pasted text goes in the field as usual. */
+  const onPaste = (e: ClipboardEvent<HTMLTextAreaElement>) => {
+    if (editing) return;
+    const files = pastedFiles(e.clipboardData);
+    if (files.length === 0) return;
+    e.preventDefault();
+    void client.attachFiles(conversationId, files);
   };
 
   const onSubmit = (e: FormEvent) => {
@@ -179,7 +205,43 @@ export function Composer({ conversationId, summary, mode, onModeDone, onEditLast
           ))}
         </ul>
       )}
+      {!editing && uploads && (
+        <UploadTray uploads={uploads} onRemove={(localId) => client.removeUpload(conversationId, localId)} />
+      )}
       <div className="composer-row">
+        {!editing && (
+          <>
+            <input
+              ref={fileRef}
+              type="file"
+              multiple
+              hidden
+              tabIndex={-1}
+              onChange={(e) => {
+                const files = pickedFiles(e.currentTarget.files);
+                e.currentTarget.value = '';
+                if (files.length > 0) void client.attachFiles(conversationId, files);
+              }}
+            />
+            <button
+              type="button"
+              className="attach-button"
+              title={`Attach file (up to ${MAX_ATTACHMENTS} per message)`}
+              aria-label="Attach file"
+              onClick={() => fileRef.current?.click()}
+            >
+              <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
+                <path
+                  d="M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5"
+                  fill="none"
+                  stroke="currentColor"
+                  strokeWidth="1.8"
+                  strokeLinecap="round"
+                />
+              </svg>
+            </button>
+          </>
+        )}
         <label htmlFor="composer-input" className="sr-only">
           Message
         </label>
@@ -195,9 +257,10 @@ export function Composer({ conversationId, summary, mode, onModeDone, onEditLast
           onChange={(e) => update(e.target.value, e.target.selectionStart ?? e.target.value.length)}
           onSelect={(e) => setCaret(e.currentTarget.selectionStart ?? 0)}
           onKeyDown={onKeyDown}
+          onPaste={onPaste}
           onBlur={() => client.stopTyping(conversationId)}
         />
-        <button type="submit" className="send-button" disabled={text.trim() === ''}>
+        <button type="submit" className="send-button" disabled={!sendable}>
           Send
         </button>
       </div>

@@ -5,6 +5,7 @@ import { isMuted } from '../state/groups';
 import { conversationTitle, knownUsers, sortConversations } from '../state/selectors';
 import type { ConversationSummary, SystemChange } from '../api/types';
 import { systemText } from './SystemNote';
+import { attachmentsSummary } from '../state/uploads';
 import { formatShort } from '../util/time';
 import { Avatar } from './Avatar';
 
@@ -59,7 +60,7 @@ export function ConversationList({ activeId }: { activeId: string | null }) {
                             ) : last.kind === 'system' ? (
                               <span className="conv-last conv-system">{systemPreview(c, last.system, meId, client.me.display_name)}</span>
                             ) : (
-                              <span className="conv-last">{last.body}</span>
+                              <span className="conv-last">{last.body || attachmentsSummary(last.attachments ?? [])}</span>
                             )}
                           </>
                         ) : (

@@ -4,6 +4,7 @@ import type { Quote } from '../api/types';
 import type { TimelineItem } from '../state/selectors';
 import { formatFull, formatTime } from '../util/time';
 import { EditHistory } from './EditHistory';
+import { MessageAttachments } from './MessageAttachments';
 import { MessageMenu } from './MessageMenu';
 import { MessageText } from './MessageText';
 import { QuoteBlock } from './QuoteBlock';
@@ -26,6 +27,8 @@ export interface MessageContext {
   onEdit: (item: TimelineItem) => void;
   onDelete: (item: TimelineItem) => void;
   onReact: (item: TimelineItem, emoji: string) => void;
+  /** An image of the message did not load (an expired signed URL): fetch the message again. */
+  onBrokenAttachment: (item: TimelineItem) => void;
   /** Shows the original of a reply; `origin` is the clicked quote (inside the log). */
   onJump: (quote: Quote, origin: HTMLElement) => void;
   /** Every version of the message's text (the original first). */
@@ -58,6 +61,7 @@ export const MessageBubble = memo(function MessageBubble({ item, senderName, ctx
     item.deleted ? 'msg-deleted' : '',
     mentionsMe && !item.deleted ? 'msg-mentions-me' : '',
     item.changing ? 'msg-changing' : '',
+    item.attachments.length > 0 && !item.deleted ? 'msg-has-attachments' : '',
   ].filter(Boolean);
   return (
     <li className={classes.join(' ')} data-seq={item.seq ?? undefined} data-message-id={item.id ?? undefined} tabIndex={-1}>
@@ -74,13 +78,18 @@ export const MessageBubble = memo(function MessageBubble({ item, senderName, ctx
           {item.deleted ? (
             <p className="msg-body msg-tombstone">This message was deleted</p>
           ) : (
-            <MessageText
-              body={item.body}
-              usernames={ctx.usernames}
-              meUsername={ctx.meUsername}
-              mentionsMe={mentionsMe}
-              group={ctx.group}
-            />
+            <>
+              <MessageAttachments attachments={item.attachments} onBroken={stored ? () => ctx.onBrokenAttachment(item) : undefined} />
+              {(item.body !== '' || item.attachments.length === 0) && (
+                <MessageText
+                  body={item.body}
+                  usernames={ctx.usernames}
+                  meUsername={ctx.meUsername}
+                  mentionsMe={mentionsMe}
+                  group={ctx.group}
+                />
+              )}
+            </>
           )}
           <div className="msg-meta">
             <time dateTime={item.sentAt} title={formatFull(item.sentAt)}>

@@ -28,6 +28,8 @@ import type {
   ReactionsUpdated,
   ReadAck,
   RenameConversation,
+  SearchAck,
+  SearchMessages,
   SendMessage,
   SetMemberRole,
   StartConversation,
@@ -67,6 +69,7 @@ export interface ClientEvents {
   rename_conversation: { payload: RenameConversation; ack: ConversationAck };
   set_member_role: { payload: SetMemberRole; ack: ConversationAck };
   mute_conversation: { payload: MuteConversation; ack: ConversationAck };
+  search_messages: { payload: SearchMessages; ack: SearchAck };
 }
 
 export type ClientEventName = keyof ClientEvents;

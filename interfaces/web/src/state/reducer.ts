@@ -2,6 +2,7 @@ import type { ConversationSummary, Member, Message, Reaction } from '../api/type
 import { refreshQuotes, supersedes } from './lifecycle';
 import { mergeMessages } from './messages';
 import type { ChatAction, ChatState, ConversationMessages, OutgoingMessage, PendingChange } from './types';
+import { addUploads, changeUpload, MAX_ATTACHMENTS, uploaded, uploadFailed, withProgress, type DraftUpload } from './uploads';
 
 export function initialState(me: ChatState['me'] = null): ChatState {
   return {
@@ -20,6 +21,8 @@ export function initialState(me: ChatState['me'] = null): ChatState {
     blocked: null,
     unreadTotal: null,
     listLoaded: false,
+    uploads: {},
+    jump: null,
   };
 }
 
@@ -183,6 +186,19 @@ function setTyping(state: ChatState, conversationId: string, userId: string, isT
   return { ...state, typing: { ...state.typing, [conversationId]: next } };
 }
 
+function setUploads(state: ChatState, conversationId: string, list: DraftUpload[]): ChatState {
+  if (list === state.uploads[conversationId]) return state;
+  const uploads = { ...state.uploads };
+  if (list.length === 0) delete uploads[conversationId];
+  else uploads[conversationId] = list;
+  return { ...state, uploads };
+}
+
+function changeDraft(state: ChatState, conversationId: string, localId: string, change: (u: DraftUpload) => DraftUpload): ChatState {
+  const list = state.uploads[conversationId];
+  return list ? setUploads(state, conversationId, changeUpload(list, localId, change)) : state;
+}
+
 export function reducer(state: ChatState, action: ChatAction): ChatState {
   switch (action.type) {
     case 'reset':
@@ -289,5 +305,33 @@ export function reducer(state: ChatState, action: ChatAction): ChatState {
       return state.unreadTotal === action.unread ? state : { ...state, unreadTotal: action.unread };
     case 'listLoaded':
       return state.listLoaded === action.loaded ? state : { ...state, listLoaded: action.loaded };
+    case 'uploadsAdded': {
+      const { list, refused } = addUploads(state.uploads[action.conversationId] ?? [], action.uploads);
+      const next = setUploads(state, action.conversationId, list);
+      return refused.length === 0 ? next : withNotice(next, `A message can carry at most ${MAX_ATTACHMENTS} files.`);
+    }
+    case 'uploadProgress':
+      return changeDraft(state, action.conversationId, action.localId, (u) => withProgress(u, action.loaded));
+    case 'uploadDone':
+      return changeDraft(state, action.conversationId, action.localId, (u) => uploaded(u, action.attachment));
+    case 'uploadFailed': {
+      const next = changeDraft(state, action.conversationId, action.localId, (u) => uploadFailed(u, action.error));
+      const failed = next.uploads[action.conversationId]?.find((u) => u.localId === action.localId);
+      return next === state || !failed ? state : withNotice(next, `${failed.filename}: ${action.error}`);
+    }
+    case 'uploadRemoved': {
+      const list = state.uploads[action.conversationId];
+      return list ? setUploads(state, action.conversationId, list.filter((u) => u.localId !== action.localId)) : state;
+    }
+    case 'uploadsSent': {
+      const list = state.uploads[action.conversationId];
+      if (!list) return state;
+      const sent = new Set(action.attachmentIds);
+      return setUploads(state, action.conversationId, list.filter((u) => !(u.attachment && sent.has(u.attachment.id))));
+    }
+    case 'jumpRequested':
+      return { ...state, jump: action.target };
+    case 'jumpDone':
+      return state.jump === null ? state : { ...state, jump: null };
   }
 }

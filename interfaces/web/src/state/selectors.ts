@@ -1,4 +1,4 @@
-import type { ConversationSummary, Member, Message, MessageStatus, Quote, Reaction, SystemChange, User } from '../api/types';
+import type { Attachment, ConversationSummary, Member, Message, MessageStatus, Quote, Reaction, SystemChange, User } from '../api/types';
 import { withPending } from './lifecycle';
 import type { ChatState, OutgoingMessage, PendingChange } from './types';
 
@@ -77,6 +77,7 @@ export interface TimelineItem {
   deleted: boolean;
   replyTo: Quote | null;
   reactions: Reaction[];
+  attachments: Attachment[];
   mentions: string[];
   system: SystemChange | null;
   /** Some change of the user's to it awaits the server's ack. */
@@ -103,6 +104,7 @@ function fromOutgoing(o: OutgoingMessage): TimelineItem {
     deleted: false,
     replyTo: o.reply_to ?? null,
     reactions: [],
+    attachments: o.attachments ?? [],
     mentions: [],
     system: null,
     changing: false,
@@ -140,6 +142,7 @@ export function timeline(
       deleted: m.deleted,
       replyTo: m.reply_to,
       reactions: m.reactions,
+      attachments: m.attachments ?? [],
       mentions: m.mentions ?? [],
       system: m.system,
       changing: (pending[stored.id]?.length ?? 0) > 0,

@@ -1,5 +1,6 @@
 import type { Presence } from '../api/contract.gen';
-import type { Connection, ConversationSummary, Message, Quote, Reaction, User } from '../api/types';
+import type { Attachment, Connection, ConversationSummary, Message, Quote, Reaction, User } from '../api/types';
+import type { DraftUpload } from './uploads';
 
 export type ConnectionState = 'connecting' | 'online' | 'reconnecting' | 'offline';
 
@@ -16,6 +17,15 @@ export interface OutgoingMessage {
   error: string | null;
   /** The message this one answers, as shown while sending (its id goes out as `reply_to`). */
   reply_to?: Quote | null;
+  /** The uploaded files it carries (their ids go out as `attachment_ids`). */
+  attachments?: Attachment[];
+}
+
+/** A message to bring into view once its conversation shows it (a search result picked). */
+export interface JumpTarget {
+  conversationId: string;
+  messageId: string;
+  seq: number;
 }
 
 /**
@@ -60,6 +70,9 @@ export interface ChatState {
   unreadTotal: number | null;
   /** Every page of the conversation list arrived (after each (re)connect): totals come from it. */
   listLoaded: boolean;
+  /** conversation id -> the files picked for its next message (uploading, uploaded or failed). */
+  uploads: Record<string, DraftUpload[]>;
+  jump: JumpTarget | null;
 }
 
 export type MessagesMode = 'initial' | 'older' | 'newer';
@@ -94,4 +107,13 @@ export type ChatAction =
   | { type: 'changeRefused'; messageId: string; changeId: string; error: string }
   | { type: 'blockedLoaded'; blocked: User[] }
   | { type: 'unreadLoaded'; unread: number }
-  | { type: 'listLoaded'; loaded: boolean };
+  | { type: 'listLoaded'; loaded: boolean }
+  | { type: 'uploadsAdded'; conversationId: string; uploads: DraftUpload[] }
+  | { type: 'uploadProgress'; conversationId: string; localId: string; loaded: number }
+  | { type: 'uploadDone'; conversationId: string; localId: string; attachment: Attachment }
+  | { type: 'uploadFailed'; conversationId: string; localId: string; error: string }
+  | { type: 'uploadRemoved'; conversationId: string; localId: string }
+  /** The uploaded files went with a message: they leave the draft. */
+  | { type: 'uploadsSent'; conversationId: string; attachmentIds: string[] }
+  | { type: 'jumpRequested'; target: JumpTarget }
+  | { type: 'jumpDone' };
