@@ -3,6 +3,7 @@
 Used alike by `parley serve`, the `parley` CLI and the tests.
 """
 
+import logging
 from dataclasses import dataclass
 
 from eventsourcing.postgres import PostgresDatastore
@@ -30,8 +31,11 @@ from projections.broadcasts import Broadcaster, Emitter
 from projections.projector import Projector
 from projections.queries import Queries
 from projections.reads import ReadModelReads
+from projections.rebuild import rebuild
 from projections.recorded_position import RecordedPosition
 from projections.tables import LIVE_PREFIX
+
+log = logging.getLogger("parley.bootstrap")
 
 
 @dataclass
@@ -68,10 +72,24 @@ class Container:
         """Catch the read models up with the log, then follow it in the background; or, when another
         process projects, follow the position it records."""
         if self.projecting:
+            self.bring_read_models_up_to_date()
             self.projector.catch_up()
             self.projector.start()
         else:
             self.position.start()
+
+    def bring_read_models_up_to_date(self) -> None:
+        """Read models an earlier release built (a table or column of this release missing) are rebuilt
+        from the events beside the live ones and swapped in (projections/rebuild.py), once, before this
+        process projects: nothing is altered in place, and every new read model (membership periods,
+        search, ...) holds what the log says."""
+        if not self.projector.outdated:
+            return
+        log.warning("read models %s* are an earlier release's: rebuilding them from the events", LIVE_PREFIX)
+        rebuilt = rebuild(self.app, self.db)
+        self.projector.load_position()
+        self.projector.outdated = False
+        log.warning("read models rebuilt up to position %d", rebuilt.position)
 
     def close(self) -> None:
         """Stop in the order data flows: the writer settles what is queued, then the projector stops,

@@ -180,6 +180,7 @@ def run_projections(container: Container, args: argparse.Namespace) -> int:
     if container.redis:
         container.attach_emitter(RedisEmitter(container.redis.url, container.redis.channel))
     container.projector.batch_size = max(1, args.batch_size)
+    container.bring_read_models_up_to_date()
     listener = LogListener.start_for(container.app.recorder, container.projector.wake)
     tune_for_serving()
     container.projector.start(idle_poll_seconds=0.5 if listener else 0.05)

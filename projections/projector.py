@@ -24,7 +24,7 @@ from projections.changes import Change
 from projections.event_rows import EventRows
 from projections.log_reader import Batch, ReaderProcess, read_batch
 from projections.ports import SqlCursor, SqlDatabase
-from projections.tables import LIVE_PREFIX, create_indexes, create_tables, upgrade_tables
+from projections.tables import LIVE_PREFIX, create_indexes, create_tables, outdated
 from projections.updates import ReadModelUpdates
 
 log = logging.getLogger("parley.projector")
@@ -64,6 +64,7 @@ class Projector:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self.failure: BaseException | None = None
+        self.outdated = False  # the tables lack what this release's read models hold (see setup)
         self._failing_since: float | None = None
 
     # -- set-up and position -----------------------------------------------------------------------
@@ -83,8 +84,7 @@ class Projector:
             row = None
         if row is not None:
             self._position = int(row["notification_id"])
-            if upgrade_tables(self.db, self.prefix):  # built by an earlier release (once, at the upgrade)
-                log.info("read models %s* upgraded in place to this release's tables", self.prefix)
+            self.outdated = outdated(self.db, self.prefix)  # built by an earlier release: to rebuild
             return
         with self.db.transaction(commit=True) as cur:
             create_tables(cur, self.prefix, indexes)

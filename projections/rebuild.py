@@ -55,7 +55,14 @@ def _swap(db: SqlDatabase, fresh: Projector) -> int:
                 if db.engine == "postgres":
                     # All live tables at once, or none: waiting for one while holding another could
                     # deadlock with a reader that holds the first and wants the second.
-                    tables = ", ".join(f"{LIVE_PREFIX}{table}" for table in TABLES)
+                    # (Those that exist: an earlier release's set lacks the newer ones.)
+                    live = [f"{LIVE_PREFIX}{table}" for table in TABLES]
+                    found = cur.execute(
+                        "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename = ANY(?)",
+                        (live,),
+                    ).fetchall()
+                    existing = {row["tablename"] for row in found}
+                    tables = ", ".join(name for name in live if name in existing)
                     cur.execute(f"LOCK TABLE {tables} IN ACCESS EXCLUSIVE MODE NOWAIT")
                 applied = fresh.catch_up_within(cur)
                 drop_tables(cur, LIVE_PREFIX)

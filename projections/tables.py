@@ -1,6 +1,8 @@
 """The read-model tables. Portable SQL for SQLite and PostgreSQL; every name carries a prefix so a
 second set can be built beside the live one."""
 
+import secrets
+
 from projections.ports import SqlCursor, SqlDatabase
 
 LIVE_PREFIX = "rm_"
@@ -15,9 +17,6 @@ TABLES = (
     "message_edits",
     "reactions",
     "blocks",
-    "messages",
-    "message_edits",
-    "reactions",
     "attachments",
     "search",  # the engine's own (FTS5 on SQLite, tsvector on PostgreSQL): projections/ports.py SearchIndex
     "position",
@@ -87,40 +86,34 @@ CREATE INDEX IF NOT EXISTS {p}attachments_by_thumbnail{s} ON {p}attachments (thu
 """
 
 
-# What issue 15 (message edits, deletion, replies, reactions, mentions) added to the tables of earlier
-# releases: each column's default is its value for every row those releases wrote (no reply, no
-# mentions, never edited, not deleted, no mention counted), so the upgrade adds them and nothing more.
-ADDED_COLUMNS = (
-    ("messages", "reply_to", "TEXT"),
-    ("messages", "mentions", "TEXT NOT NULL DEFAULT ''"),
-    ("messages", "edited_at", "TEXT"),
-    ("messages", "deleted", "BIGINT NOT NULL DEFAULT 0"),
-    ("members", "mention_count", "BIGINT NOT NULL DEFAULT 0"),
-)
-
-
-def missing_columns(db: SqlDatabase, prefix: str) -> list[tuple[str, str, str]]:
-    """The columns of ADDED_COLUMNS that the set under `prefix` lacks (a set built by an earlier release)."""
-    missing = []
-    for table, column, kind in ADDED_COLUMNS:
-        try:
-            with db.transaction(commit=False) as cur:  # one each: a failed statement ends a PostgreSQL transaction
-                cur.execute(f"SELECT {column} FROM {prefix}{table} LIMIT 1")
-        except Exception:
-            missing.append((table, column, kind))
-    return missing
-
-
-def upgrade_tables(db: SqlDatabase, prefix: str) -> bool:
-    """Bring a set built by an earlier release up to today's tables, in place; whether it had to."""
-    missing = missing_columns(db, prefix)
-    if not missing:
-        return False
+def outdated(db: SqlDatabase, prefix: str) -> bool:
+    """Whether the set under `prefix` lacks a table or a column of this release's schema: a set an
+    earlier release built (before edits and reactions, groups, or search). Compared with this release's
+    tables created empty under a probe prefix of their own (never DDL on the live set), then dropped."""
+    probe = f"rs{secrets.token_hex(3)}_"
     with db.transaction(commit=True) as cur:
-        for table, column, kind in missing:
-            cur.execute(f"ALTER TABLE {prefix}{table} ADD COLUMN {column} {kind}")
-        create_tables(cur, prefix)  # the new tables and their indexes (IF NOT EXISTS)
-    return True
+        create_tables(cur, probe, indexes=False)
+        try:
+            for table in TABLES:
+                have = set(column_names(cur, db.engine, f"{prefix}{table}"))
+                if not set(column_names(cur, db.engine, f"{probe}{table}")) <= have:
+                    return True
+            return False
+        finally:
+            drop_tables(cur, probe)
+
+
+def column_names(cur: SqlCursor, engine: str, table: str) -> list[str]:
+    """A table's columns in their order ([] when there is no such table)."""
+    if engine == "postgres":
+        rows = cur.execute(
+            "SELECT column_name AS name FROM information_schema.columns "
+            "WHERE table_name = ? AND table_schema = current_schema() ORDER BY ordinal_position",
+            (table,),
+        ).fetchall()
+    else:
+        rows = cur.execute("SELECT name FROM pragma_table_info(?) ORDER BY cid", (table,)).fetchall()
+    return [row["name"] for row in rows]
 
 
 def statements(sql: str, prefix: str, suffix: str = "") -> list[str]:

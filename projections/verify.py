@@ -7,7 +7,7 @@ from eventsourcing.application import Application
 
 from projections.ports import SqlDatabase
 from projections.projector import Projector
-from projections.tables import LIVE_PREFIX, TABLES, drop_tables
+from projections.tables import LIVE_PREFIX, TABLES, column_names, drop_tables
 
 SCRATCH_PREFIX = "rv_"
 ATTEMPTS = 10
@@ -75,15 +75,3 @@ def compare(cur: Any, show: int, engine: str) -> list[Difference]:
         if difference.only_in_live or difference.only_in_rebuilt:
             differences.append(difference)
     return differences
-
-
-def column_names(cur: Any, engine: str, table: str) -> list[str]:
-    if engine == "postgres":
-        rows = cur.execute(
-            "SELECT column_name AS name FROM information_schema.columns "
-            "WHERE table_name = ? AND table_schema = current_schema() ORDER BY ordinal_position",
-            (table,),
-        ).fetchall()
-    else:
-        rows = cur.execute("SELECT name FROM pragma_table_info(?) ORDER BY cid", (table,)).fetchall()
-    return [row["name"] for row in rows]

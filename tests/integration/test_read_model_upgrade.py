@@ -1,17 +1,26 @@
-"""Read models built by the release before message edits, deletion, replies, reactions and mentions are
-upgraded in place when a server of this release starts on them: the columns they lack are added with
-the values that hold for every row written before (no reply, no mentions, not edited, not deleted), the
-new tables created, and from then on they equal a rebuild."""
+"""Read models built by an earlier release (before message edits and reactions, groups' membership
+periods, attachments and search) are rebuilt from the events when a server of this release starts on
+them, beside the live ones and swapped in: every new read model then holds what the log says (members
+see their history, search finds what was sent before), and from then on they equal a rebuild."""
 
 from collections.abc import Callable
 from uuid import uuid4
 
 from interfaces.bootstrap import Container
-from projections.tables import ADDED_COLUMNS, LIVE_PREFIX, missing_columns
+from projections.tables import LIVE_PREFIX, outdated
 from projections.verify import verify
 
+EARLIER_LACKED = (
+    ("messages", "reply_to"),
+    ("messages", "mentions"),
+    ("messages", "edited_at"),
+    ("messages", "deleted"),
+    ("members", "mention_count"),
+    ("members", "role"),
+)
 
-def test_read_models_of_the_earlier_release_are_upgraded_in_place(make_container: Callable[[], Container]) -> None:
+
+def test_read_models_of_an_earlier_release_are_rebuilt_at_start(make_container: Callable[[], Container]) -> None:
     before = make_container()
     app = before.app
     alice = app.register_user("alice", "password").id
@@ -20,16 +29,24 @@ def test_read_models_of_the_earlier_release_are_upgraded_in_place(make_container
     conversation = app.start_conversation(alice, [bob], None).id
     old = [app.send_message(conversation, alice, uuid4(), f"before the upgrade {n}") for n in range(3)]
     before.projector.catch_up()
-    with before.db.transaction(commit=True) as cur:  # as the earlier release left them
-        for table, column, _ in ADDED_COLUMNS:
+    with before.db.transaction(commit=True) as cur:  # as the release before issue 15 left them
+        for table, column in EARLIER_LACKED:
             cur.execute(f"ALTER TABLE {LIVE_PREFIX}{table} DROP COLUMN {column}")
-        cur.execute(f"DROP TABLE {LIVE_PREFIX}message_edits")
-        cur.execute(f"DROP TABLE {LIVE_PREFIX}reactions")
-    assert len(missing_columns(before.db, LIVE_PREFIX)) == len(ADDED_COLUMNS)
+        for table in ("message_edits", "reactions", "member_periods", "blocks", "attachments", "search"):
+            cur.execute(f"DROP TABLE {LIVE_PREFIX}{table}")
+    assert outdated(before.db, LIVE_PREFIX)
     before.close()
 
     after = make_container()  # a server of this release starting on them
-    assert missing_columns(after.db, LIVE_PREFIX) == []
+    assert after.projector.outdated
+    after.bring_read_models_up_to_date()
+    assert not outdated(after.db, LIVE_PREFIX) and not after.projector.outdated
+    assert [m["body"] for m in after.queries.messages(conversation, bob, None, None, 10)[0]] == [
+        f"before the upgrade {n}" for n in range(3)
+    ]  # bob's membership period covers them: rebuilt from the events, not left empty
+    assert next(r["message"]["body"] for r in after.queries.search(bob, "upgrade", None, 10, None)[0]).startswith(
+        "before the upgrade"
+    )
     app = after.app
     app.edit_message(conversation, alice, old[0].message_id, "edited @bob")
     app.react(conversation, bob, old[1].message_id, "👍", True)
