@@ -221,10 +221,10 @@ def seed_search(aio: AsyncThread, url: str) -> None:
 
 
 def test_search_highlights_matches_and_leads_to_the_message_in_its_conversation(
-    new_page: NewPage, sqlite_server: ServerProcess, aio: AsyncThread
+    new_page: NewPage, server: ServerProcess, aio: AsyncThread
 ) -> None:
-    seed_search(aio, sqlite_server.url)
-    page = new_page(sqlite_server.url, DESKTOP)
+    seed_search(aio, server.url)
+    page = new_page(server.url, DESKTOP)
     sign_in(page, "grace")
 
     # Newest first, across conversations; the last word also matches as a prefix ("engines").

@@ -58,17 +58,17 @@ def open_group(page: Page, title: str) -> None:
 
 
 def test_an_owner_manages_a_group_and_members_see_each_change_live(
-    new_page: NewPage, sqlite_server: ServerProcess, aio: AsyncThread
+    new_page: NewPage, server: ServerProcess, aio: AsyncThread
 ) -> None:
     ada, grace, alan, charles = people(
-        sqlite_server.url,
+        server.url,
         ("ada", "Ada Lovelace"),
         ("grace", "Grace Hopper"),
         ("alan", "Alan Turing"),
         ("charles", "Charles Babbage"),
     )
     start_group(aio, ada, [grace, alan], "Analytical Engine")
-    owner, member = new_page(sqlite_server.url), new_page(sqlite_server.url)
+    owner, member = new_page(server.url), new_page(server.url)
     sign_in(owner, "ada")
     sign_in(member, "grace")
     open_group(owner, "Analytical Engine")
@@ -156,7 +156,7 @@ def test_an_owner_manages_a_group_and_members_see_each_change_live(
     expect(message(member, "Only the three of us now")).to_have_count(0)
 
     # Charles, added later, sees the group from the message that added him.
-    newcomer = new_page(sqlite_server.url)
+    newcomer = new_page(server.url)
     sign_in(newcomer, "charles")
     open_group(newcomer, "Difference Engine")
     expect(message(newcomer, "Only the three of us now")).to_be_visible()

@@ -62,9 +62,9 @@ def send(page: Page, body: str) -> None:
     expect(composer(page)).to_have_value("")
 
 
-def test_edits_deletions_and_reactions_show_live_on_both_pages(new_page: NewPage, sqlite_server: ServerProcess) -> None:
-    people(sqlite_server.url, ("ada", "Ada Lovelace"), ("grace", "Grace Hopper"))
-    ada, grace, _ = two_pages(new_page, sqlite_server.url)
+def test_edits_deletions_and_reactions_show_live_on_both_pages(new_page: NewPage, server: ServerProcess) -> None:
+    people(server.url, ("ada", "Ada Lovelace"), ("grace", "Grace Hopper"))
+    ada, grace, _ = two_pages(new_page, server.url)
     send(ada, "Lunch at noon?")
     send(grace, "Noon works")
     for page in (ada, grace):
