@@ -84,7 +84,10 @@ class Projector:
             row = None
         if row is not None:
             self._position = int(row["notification_id"])
-            self.outdated = outdated(self.db, self.prefix)  # built by an earlier release: to rebuild
+            try:
+                self.outdated = outdated(self.db, self.prefix)  # built by an earlier release: to rebuild
+            except Exception as error:  # e.g. a full disk: the set is used as it is, and checked next start
+                log.warning("could not compare the read models with this release's tables: %s", error)
             return
         with self.db.transaction(commit=True) as cur:
             create_tables(cur, self.prefix, indexes)
