@@ -52,7 +52,14 @@ def create_app(container: Container, sio: socketio.AsyncServer, emitter: LoopEmi
         submits=container.app.submits_without_blocking,
     )
     sockets = SocketApi(
-        sio, run, container.app, container.queries, container.tokens, container.presence, container.limits
+        sio,
+        run,
+        container.app,
+        container.queries,
+        container.tokens,
+        container.presence,
+        container.limits,
+        container.sessions,
     )
     sockets.register()
     gate = EventGate()
@@ -102,7 +109,14 @@ def create_app(container: Container, sio: socketio.AsyncServer, emitter: LoopEmi
         },
     )
     http.state.services = HttpServices(
-        run, container.app, container.queries, container.tokens, container.limits, container.positions
+        run,
+        container.app,
+        container.queries,
+        container.tokens,
+        container.limits,
+        container.positions,
+        container.sessions,
+        sockets.end_sessions,
     )
     http.state.readiness = Readiness(
         container.projector,

@@ -10,6 +10,7 @@ from eventsourcing.postgres import PostgresDatastore
 from application.commands import Parley
 from application.ports import PasswordHasher
 from infrastructure import metrics
+from infrastructure.auth_sessions import SessionStore
 from infrastructure.event_log import EventPositions
 from infrastructure.event_store import persistence_env
 from infrastructure.passwords import Argon2Passwords
@@ -43,6 +44,7 @@ class Container:
     limits: Limits
     positions: EventPositions
     position: Projector | RecordedPosition  # what read-your-writes waits on
+    sessions: SessionStore
     redis: RedisClients | None = None
     broadcaster: Broadcaster | None = None
     broadcast_thread: BroadcastThread | None = None
@@ -107,9 +109,13 @@ def bootstrap(settings: Settings, *, passwords: PasswordHasher | None = None, pr
     reads = ReadModelReads(LIVE_PREFIX)
     queries = Queries(db, reads, position, app.passwords, presence, settings.read_your_writes_timeout)
     app.texts = queries  # an edit to the text a message has now writes nothing
-    tokens = Tokens(settings.jwt_secret or "", settings.token_ttl_seconds)
+    tokens = Tokens(settings.jwt_secret or "", settings.token_ttl_seconds, settings.refresh_ttl_seconds)
     positions = EventPositions(db, app.recorder.events_table_name)  # type: ignore[attr-defined]
-    return Container(settings, app, db, projector, queries, tokens, presence, limits, positions, position, redis)
+    sessions = SessionStore(db, settings.refresh_ttl_seconds)  # sign-in sessions: tables of their own
+    sessions.setup()
+    return Container(
+        settings, app, db, projector, queries, tokens, presence, limits, positions, position, sessions, redis
+    )
 
 
 def observe(app: Parley, projector: Projector, projecting: bool) -> None:
