@@ -15,10 +15,16 @@ stop working (OAuth 2.1 refresh-token rotation with reuse detection).
 
 import hashlib
 import secrets
+import sqlite3
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from uuid import UUID
+
+import psycopg
+from eventsourcing.persistence import OperationalError, PersistenceError
 
 from infrastructure.sql import SqlCursor, SqlDatabase
 
@@ -63,8 +69,20 @@ class SessionStore:
         self.db = db
         self.refresh_ttl_seconds = refresh_ttl_seconds
 
+    @contextmanager
+    def _transaction(self, *, commit: bool) -> Iterator[SqlCursor]:
+        """The database's errors as the event store's (PersistenceError): answered `internal` 503, with
+        the reason when the disk is full, like every other write (interfaces/errors.py)."""
+        try:
+            with self.db.transaction(commit=commit) as cur:
+                yield cur
+        except PersistenceError:
+            raise
+        except (sqlite3.Error, psycopg.Error) as error:
+            raise OperationalError(str(error)) from error
+
     def setup(self) -> None:
-        with self.db.transaction(commit=True) as cur:
+        with self._transaction(commit=True) as cur:
             for statement in SCHEMA.split(";"):
                 if statement.strip():
                     cur.execute(statement)
@@ -72,7 +90,7 @@ class SessionStore:
     def start(self, user_id: UUID) -> Issued:
         """A new session (a sign-in), with its first refresh token."""
         session_id, now = uuid.uuid4(), int(time.time())
-        with self.db.transaction(commit=True) as cur:
+        with self._transaction(commit=True) as cur:
             self._forget_expired(cur, now)
             cur.execute(
                 "INSERT INTO auth_sessions (id, user_id, started_at) VALUES (?, ?, ?)",
@@ -85,7 +103,7 @@ class SessionStore:
         """The session's next refresh token for `refresh_token`, which stops working; `Reused` (and the
         session ended) when it had already been rotated. Raises RefreshRefused otherwise."""
         now = int(time.time())
-        with self.db.transaction(commit=True) as cur:
+        with self._transaction(commit=True) as cur:
             row = cur.execute(
                 "SELECT t.session_id, t.expires_at, t.rotated_at, s.user_id, s.ended_at FROM auth_refresh_tokens t"
                 " JOIN auth_sessions s ON s.id = t.session_id WHERE t.token_hash = ?",
@@ -108,7 +126,7 @@ class SessionStore:
     def renew(self, session_id: UUID) -> Issued:
         """A fresh refresh token for a live session; its earlier ones count as rotated (after a password change)."""
         now = int(time.time())
-        with self.db.transaction(commit=True) as cur:
+        with self._transaction(commit=True) as cur:
             row = cur.execute(
                 "SELECT user_id FROM auth_sessions WHERE id = ? AND ended_at IS NULL", (str(session_id),)
             ).fetchone()
@@ -122,12 +140,12 @@ class SessionStore:
 
     def end(self, session_id: UUID, reason: str) -> list[UUID]:
         """End one session (sign-out on this device): the ids of the sessions that ended now."""
-        with self.db.transaction(commit=True) as cur:
+        with self._transaction(commit=True) as cur:
             return self._end(cur, [session_id], reason, int(time.time()))
 
     def end_all(self, user_id: UUID, reason: str, keep: UUID | None = None) -> list[UUID]:
         """End every live session of the user, but `keep`: the ids of those that ended now."""
-        with self.db.transaction(commit=True) as cur:
+        with self._transaction(commit=True) as cur:
             rows = cur.execute(
                 "SELECT id FROM auth_sessions WHERE user_id = ? AND ended_at IS NULL", (str(user_id),)
             ).fetchall()
@@ -136,7 +154,7 @@ class SessionStore:
 
     def live(self, session_id: UUID, user_id: UUID) -> bool:
         """Whether the session is the user's and has not ended (one primary-key lookup)."""
-        with self.db.transaction(commit=False) as cur:
+        with self._transaction(commit=False) as cur:
             return self.live_in(cur, session_id, user_id)
 
     @staticmethod
