@@ -35,6 +35,7 @@ from domain.errors import (
     ConnectionNotFound,
     ConversationNotFound,
     DomainError,
+    InvalidCredentials,
     InvalidInput,
     InvalidState,
     NotConnected,
@@ -85,6 +86,20 @@ class Parley(Application[UUID]):
         except IntegrityError:
             raise UsernameTaken(f"The username {username!r} is taken.") from None
         return Recorded(user.id, _position(recordings))
+
+    def change_password(self, user_id: UUID, current_password: str, new_password: str) -> Recorded:
+        """Set a new password for a user who gives the current one (checked against the store, not a cache)."""
+
+        def attempt(_fresh: bool) -> Recorded:
+            user = self._find(User, user_id, fresh=True)
+            if user is None:
+                raise UserNotFound("No such user.")
+            if not self.passwords.verify(user.password_hash, current_password):
+                raise InvalidCredentials("The current password is wrong.")
+            user.change_password(self.passwords.hash(new_password))
+            return Recorded(user.id, _position(self.save(user)))
+
+        return self._retrying(attempt)
 
     # -- connections ------------------------------------------------------------------------------
     def request_connection(self, requester_id: UUID, addressee_username: str) -> Recorded:

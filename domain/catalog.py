@@ -38,6 +38,8 @@ CATALOG = (
         {
             User.UserRegistered: "A person opened an account: the lower-cased username, the cleaned display "
             "name and the password hash (never the password).",
+            User.PasswordChanged: "The user changed their password (knowing the current one): the new password's "
+            "hash, which replaces the earlier one for signing in.",
         },
     ),
     AggregateEntry(

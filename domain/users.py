@@ -45,6 +45,13 @@ class User(Aggregate):
         self.display_name = display_name
         self.password_hash = password_hash
 
+    class PasswordChanged(Aggregate.Event):
+        password_hash: str
+
+    @event(PasswordChanged)
+    def change_password(self, password_hash: str) -> None:
+        self.password_hash = password_hash
+
 
 class Username(Aggregate):
     """Index aggregate: its id derives from the username, so a second claim conflicts in the store."""

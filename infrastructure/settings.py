@@ -19,6 +19,7 @@ class Settings:
     database_url: str = "sqlite:///./parley.db"
     jwt_secret: str | None = None
     token_ttl_seconds: int = 3600
+    refresh_ttl_seconds: int = 30 * 24 * 3600  # a sign-in session lasts this long unused
     redis_url: str | None = None
     redis_prefix: str = "parley"  # Redis keys and the Socket.IO channel; one per deployment sharing a Redis
     send_rate_per_second: float = 10.0
@@ -93,6 +94,7 @@ def load_settings(env_file: str | None = ".env", environ: dict[str, str] | None 
             database_url=config("PARLEY_DATABASE_URL", default=Settings.database_url),
             jwt_secret=config("PARLEY_JWT_SECRET", default=None) or None,
             token_ttl_seconds=config("PARLEY_TOKEN_TTL_SECONDS", cast=int, default=Settings.token_ttl_seconds),
+            refresh_ttl_seconds=config("PARLEY_REFRESH_TTL_SECONDS", cast=int, default=Settings.refresh_ttl_seconds),
             redis_url=config("PARLEY_REDIS_URL", default=None) or None,
             redis_prefix=config("PARLEY_REDIS_PREFIX", default=Settings.redis_prefix),
             send_rate_per_second=config("PARLEY_SEND_RATE_PER_SECOND", cast=float, default=10.0),
@@ -129,6 +131,8 @@ def validate(settings: Settings) -> None:
         raise SettingsError("PARLEY_DATABASE_URL sqlite:///PATH needs a PATH")
     if settings.token_ttl_seconds <= 0:
         raise SettingsError("PARLEY_TOKEN_TTL_SECONDS must be positive")
+    if settings.refresh_ttl_seconds < settings.token_ttl_seconds:
+        raise SettingsError("PARLEY_REFRESH_TTL_SECONDS must be at least PARLEY_TOKEN_TTL_SECONDS")
     if settings.send_rate_per_second < 0 or settings.send_burst < 1:
         raise SettingsError("PARLEY_SEND_RATE_PER_SECOND must be >= 0 and PARLEY_SEND_BURST >= 1")
     if settings.max_message_chars < 1:

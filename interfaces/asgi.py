@@ -60,6 +60,7 @@ def create_app(container: Container, sio: socketio.AsyncServer, emitter: LoopEmi
         container.tokens,
         container.presence,
         container.limits,
+        container.sessions,
         container.collector,
     )
     sockets.register()
@@ -123,6 +124,8 @@ def create_app(container: Container, sio: socketio.AsyncServer, emitter: LoopEmi
         container.blobs,
         container.urls,
         container.settings.max_upload_bytes,
+        container.sessions,
+        sockets.end_sessions,
     )
     http.state.readiness = Readiness(
         container.projector,

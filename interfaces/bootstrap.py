@@ -11,6 +11,7 @@ from eventsourcing.postgres import PostgresDatastore
 from application.commands import Parley
 from application.ports import PasswordHasher
 from infrastructure import metrics
+from infrastructure.auth_sessions import SessionStore
 from infrastructure.blob_store import FilesystemBlobStore
 from infrastructure.blob_sweep import BlobCollector
 from infrastructure.blob_urls import BlobUrls
@@ -53,6 +54,7 @@ class Container:
     blobs: FilesystemBlobStore
     urls: BlobUrls
     collector: BlobCollector
+    sessions: SessionStore
     redis: RedisClients | None = None
     broadcaster: Broadcaster | None = None
     broadcast_thread: BroadcastThread | None = None
@@ -132,10 +134,12 @@ def bootstrap(settings: Settings, *, passwords: PasswordHasher | None = None, pr
     reads = ReadModelReads(LIVE_PREFIX, urls)
     queries = Queries(db, reads, position, app.passwords, presence, settings.read_your_writes_timeout)
     app.texts = queries  # an edit to the text a message has now writes nothing
-    tokens = Tokens(settings.jwt_secret or "", settings.token_ttl_seconds)
+    tokens = Tokens(settings.jwt_secret or "", settings.token_ttl_seconds, settings.refresh_ttl_seconds)
     positions = EventPositions(db, app.recorder.events_table_name)  # type: ignore[attr-defined]
     blobs = FilesystemBlobStore(settings.blob_path)
     collector = BlobCollector(blobs, queries)
+    sessions = SessionStore(db, settings.refresh_ttl_seconds)  # sign-in sessions: tables of their own
+    sessions.setup()
     return Container(
         settings,
         app,
@@ -150,6 +154,7 @@ def bootstrap(settings: Settings, *, passwords: PasswordHasher | None = None, pr
         blobs,
         urls,
         collector,
+        sessions,
         redis,
     )
 

@@ -214,9 +214,14 @@ class SignedIn(TypedDict):
     access_token: str
     token_type: Literal["bearer"]
     expires_in: int
-    refresh_token: NotRequired[str]
-    refresh_expires_in: NotRequired[int]
+    refresh_token: str
+    refresh_expires_in: int
     user: User
+
+
+@with_config(STRICT)
+class Empty(TypedDict):
+    """`{}`: done, nothing to say."""
 
 
 @with_config(STRICT)
@@ -315,6 +320,28 @@ ENDPOINTS = [
         {200: SignedIn, 401: ErrorBody, 429: ErrorBody},
         schemas.Login,
         authenticated=False,
+    ),
+    Endpoint(
+        "POST",
+        "/api/auth/refresh",
+        "Rotate a refresh token: a new access token and refresh token of the same session",
+        {200: SignedIn, 401: ErrorBody, 422: ErrorBody},
+        schemas.Refresh,
+        authenticated=False,
+    ),
+    Endpoint(
+        "POST",
+        "/api/auth/logout",
+        "End this session, or every session of the caller (`everywhere`); their sockets are disconnected",
+        {200: Empty, 401: ErrorBody, 422: ErrorBody},
+        schemas.Logout,
+    ),
+    Endpoint(
+        "POST",
+        "/api/auth/password",
+        "Change the password: fresh tokens for this session, every other session ends",
+        {200: SignedIn, 401: ErrorBody, 422: ErrorBody},
+        schemas.ChangePassword,
     ),
     Endpoint("GET", "/api/users/me", "The caller", {200: UserBody, 401: ErrorBody}),
     Endpoint(
@@ -438,6 +465,7 @@ ALL_SHAPES: tuple[Any, ...] = (
     SearchAck,
     UserBody,
     SignedIn,
+    Empty,
     UsersBody,
     ConnectionBody,
     ConnectionsBody,

@@ -38,6 +38,19 @@ class Login(Payload):
     password: GivenPassword
 
 
+class Refresh(Payload):
+    refresh_token: Annotated[StrictStr, Field(min_length=1, max_length=512)]
+
+
+class Logout(Payload):
+    everywhere: StrictBool = False
+
+
+class ChangePassword(Payload):
+    current_password: GivenPassword
+    new_password: Password
+
+
 class RequestConnection(Payload):
     username: Name
 

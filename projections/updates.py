@@ -102,6 +102,13 @@ class ReadModelUpdates:
         return []
 
     @_apply.register
+    def _password_changed(self, event: User.PasswordChanged, cur: SqlCursor) -> list[Change]:
+        cur.execute(
+            f"UPDATE {self.p}users SET password_hash = ? WHERE id = ?", (event.password_hash, str(event.originator_id))
+        )
+        return []
+
+    @_apply.register
     def _connection_requested(self, event: Connection.ConnectionRequested, cur: SqlCursor) -> list[Change]:
         at = iso(event.timestamp)
         cur.execute(

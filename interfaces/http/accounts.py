@@ -5,9 +5,12 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from domain.errors import InvalidCredentials, UserNotFound
+from infrastructure.auth_sessions import Issued, RefreshRefused, Reused
 from infrastructure.rate_limit import RateLimited
-from interfaces.http.common import body, current_user, ok, query, services
-from interfaces.schemas import Login, Register, UserSearch
+from interfaces.errors import Unauthorized
+from interfaces.http.common import HttpServices, body, current_session, current_user, ok, query, services
+from interfaces.schemas import ChangePassword, Login, Logout, Refresh, Register, UserSearch
+from projections.shapes import User
 
 
 async def register(request: Request) -> JSONResponse:
@@ -28,15 +31,71 @@ async def login(request: Request) -> JSONResponse:
     except InvalidCredentials:
         await failures.take(key)
         raise
+    issued = await http.run.call(http.sessions.start, user["id"])
+    return signed_in(http, issued, user)
+
+
+def signed_in(http: HttpServices, issued: Issued, user: User) -> JSONResponse:
+    """Login's body (also refresh's and password change's): an access token of the session, its refresh token."""
     tokens = http.tokens
     return ok(
         {
-            "access_token": tokens.issue(user["id"]),
+            "access_token": tokens.issue(issued.user_id, issued.session_id),
             "token_type": "bearer",
             "expires_in": tokens.ttl_seconds,
+            "refresh_token": issued.refresh_token,
+            "refresh_expires_in": http.sessions.refresh_ttl_seconds,
             "user": user,
         }
     )
+
+
+async def refresh(request: Request) -> JSONResponse:
+    """Rotate a refresh token. A token already rotated away ends its whole session (it leaked)."""
+    data = await body(request, Refresh)
+    http = services(request)
+    try:
+        rotated = await http.run.call(http.sessions.rotate, data.refresh_token)
+    except RefreshRefused as error:
+        raise Unauthorized(str(error)) from None
+    if isinstance(rotated, Reused):
+        await http.sessions_ended([rotated.session_id])
+        raise Unauthorized("This refresh token was already used: its session has ended; sign in again.")
+    user = await http.run.call(http.queries.user, rotated.user_id)
+    if user is None:
+        raise Unauthorized("No such user: sign in again.")
+    return signed_in(http, rotated, user)
+
+
+async def logout(request: Request) -> JSONResponse:
+    """End the caller's session, or with `everywhere` every session of theirs; their sockets are disconnected."""
+    claims = await current_session(request)
+    data = await body(request, Logout, empty=Logout())
+    http = services(request)
+    if data.everywhere:
+        ended = await http.run.call(http.sessions.end_all, claims.user_id, "logout everywhere")
+    else:
+        ended = await http.run.call(http.sessions.end, claims.session_id, "logout")
+    await http.sessions_ended(ended)
+    return ok({})
+
+
+async def change_password(request: Request) -> JSONResponse:
+    """Check the current password, set the new one, end every other session; fresh tokens for this one."""
+    claims = await current_session(request)
+    data = await body(request, ChangePassword)
+    http = services(request)
+    await http.run.command(http.commands.change_password, claims.user_id, data.current_password, data.new_password)
+    ended = await http.run.call(http.sessions.end_all, claims.user_id, "password changed", claims.session_id)
+    await http.sessions_ended(ended)
+    try:
+        issued = await http.run.call(http.sessions.renew, claims.session_id)
+    except RefreshRefused as error:  # this session ended meanwhile (a sign-out elsewhere, everywhere)
+        raise Unauthorized(str(error)) from None
+    user = await http.run.call(http.queries.user, claims.user_id)
+    if user is None:
+        raise Unauthorized("No such user: sign in again.")
+    return signed_in(http, issued, user)
 
 
 async def me(request: Request) -> JSONResponse:
@@ -58,6 +117,9 @@ async def search(request: Request) -> JSONResponse:
 routes = [
     Route("/api/auth/register", register, methods=["POST"]),
     Route("/api/auth/login", login, methods=["POST"]),
+    Route("/api/auth/refresh", refresh, methods=["POST"]),
+    Route("/api/auth/logout", logout, methods=["POST"]),
+    Route("/api/auth/password", change_password, methods=["POST"]),
     Route("/api/users/me", me, methods=["GET"]),
     Route("/api/users", search, methods=["GET"]),
 ]

@@ -17,8 +17,9 @@ before publishing); the other processes' sockets miss it, and clients catch up w
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
+from uuid import UUID
 
 import redis
 import redis.asyncio
@@ -29,6 +30,8 @@ from infrastructure.redis_clients import outage_of, redis_options
 from interfaces.sockets.fanout import DirectFanout
 
 LISTEN_RETRY_SECONDS = 1.0
+SESSIONS_ENDED = "parley_sessions_ended"  # our own message on the channel (python-socketio ignores it)
+ENDED_MARK = SESSIONS_ENDED.encode()
 log = logging.getLogger("parley.sockets")
 
 
@@ -39,6 +42,30 @@ class SocketRedisManager(socketio.AsyncRedisManager, DirectFanout):  # type: ign
         super().__init__(url, channel=channel, redis_options=redis_options(asyncio=True))
         self.outage = outage_of(url)
         self._publisher = redis.asyncio.Redis.from_url(url, **redis_options(asyncio=True))
+        # Told the sign-in sessions another process ended (their sockets here are to be disconnected).
+        self.on_sessions_ended: Callable[[list[UUID]], Awaitable[None]] | None = None
+
+    async def publish_sessions_ended(self, session_ids: list[UUID]) -> None:
+        """Every other process disconnects its sockets of these sessions (bounded like every publish)."""
+        message = {"method": SESSIONS_ENDED, "sessions": [str(s) for s in session_ids], "host_id": self.host_id}
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(2):
+                await self._publish(message)
+
+    async def _listen(self) -> AsyncIterator[Any]:
+        """What the library hears, less the sessions-ended messages, which are handled here."""
+        async for data in super()._listen():
+            if isinstance(data, bytes) and ENDED_MARK in data:  # (a cheap test first: most messages are emits)
+                with contextlib.suppress(Exception):
+                    await self._sessions_ended(self.json.loads(data))
+                    continue
+            yield data
+
+    async def _sessions_ended(self, message: dict[str, Any]) -> None:
+        if message.get("method") != SESSIONS_ENDED or message.get("host_id") == self.host_id:
+            return
+        if self.on_sessions_ended is not None:
+            await self.on_sessions_ended([UUID(s) for s in message["sessions"]])
 
     async def _publish(self, data: Any) -> None:
         if self.outage.skip():

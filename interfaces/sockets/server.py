@@ -12,6 +12,7 @@ import socketio
 
 from application.commands import Parley
 from infrastructure import metrics
+from infrastructure.auth_sessions import SessionStore
 from infrastructure.blob_sweep import BlobCollector
 from infrastructure.logs import context_id
 from infrastructure.presence import Presence
@@ -19,7 +20,7 @@ from infrastructure.rate_limit import Limits
 from infrastructure.settings import Settings
 from infrastructure.tokens import Tokens
 from interfaces import contract
-from interfaces.auth import NO_SUCH_USER, token_user
+from interfaces.auth import NO_SUCH_USER, SESSION_ENDED, token_claims
 from interfaces.errors import Unauthorized, describe
 from interfaces.runner import Runner
 from interfaces.sockets.fanout import DirectFanout
@@ -78,9 +79,11 @@ class SocketApi:
         tokens: Tokens,
         presence: Presence,
         limits: Limits,
+        auth_sessions: SessionStore,
         collector: BlobCollector | None = None,
     ) -> None:
         self.sio = sio
+        self.auth_sessions = auth_sessions
         self.run = run
         self.queries = queries
         self.tokens = tokens
@@ -90,6 +93,8 @@ class SocketApi:
         self.typing = TypingTracker(self.announce_typing)
         self.events = SocketEvents(sio, run, commands, queries, limits, self.sessions, self.typing, collector)
         self._heartbeat: asyncio.Task[None] | None = None
+        if isinstance(sio.manager, SocketRedisManager):
+            sio.manager.on_sessions_ended = self.disconnect_sessions
 
     def register(self) -> None:
         self.sio.on("connect", self.connect)
@@ -105,10 +110,17 @@ class SocketApi:
         try:
             if not token:
                 raise Unauthorized("Missing access token: connect with auth {token}.")
-            user_id = token_user(self.tokens, token)
-            start = await self.run.call(self.queries.socket_start, user_id)  # one read, one hop
-            if start is None:
-                raise Unauthorized(NO_SUCH_USER)
+            claims = token_claims(self.tokens, token)
+            user_id, session_id = claims.user_id, claims.session_id
+
+            def begin() -> tuple[list[UUID], set[UUID]] | str:  # one worker-thread call
+                if not self.auth_sessions.live(session_id, user_id):
+                    return SESSION_ENDED
+                return self.queries.socket_start(user_id) or NO_SUCH_USER
+
+            start = await self.run.call(begin)
+            if isinstance(start, str):
+                raise Unauthorized(start)
         except Unauthorized as error:
             message = str(error)
             log.info("socket refused: %s", message)
@@ -117,7 +129,7 @@ class SocketApi:
         except Exception as error:
             raise failed(error) from None
         connections, online = start
-        self.sessions.add(sid, user_id)
+        self.sessions.add(sid, user_id, session_id)
         try:
             await self.sio.enter_room(sid, user_room(user_id))
             came_online = await self.presence.join(user_id, sid)
@@ -131,6 +143,22 @@ class SocketApi:
         now = iso(datetime.now(UTC))
         for other in online:  # what this socket needs to start
             await self.sio.emit("presence", presence(other, "online", now), to=sid)
+
+    async def end_sessions(self, session_ids: list[UUID]) -> None:
+        """Sessions just ended: disconnect their sockets here, and (with Redis) ask every other server
+        process to disconnect theirs."""
+        if not session_ids:
+            return
+        await self.disconnect_sessions(session_ids)
+        manager = self.sio.manager
+        if isinstance(manager, SocketRedisManager):
+            await manager.publish_sessions_ended(session_ids)
+
+    async def disconnect_sessions(self, session_ids: list[UUID]) -> None:
+        for sid in self.sessions.of_sessions(session_ids):
+            log.info("socket of an ended session disconnected")
+            with contextlib.suppress(Exception):
+                await self.sio.disconnect(sid, ignore_queue=True)
 
     async def disconnect(self, sid: str, reason: Any = None) -> None:
         user_id = self.sessions.remove(sid)

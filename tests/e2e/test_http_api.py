@@ -21,6 +21,7 @@ from tests.support.contract import (
     bad_tokens,
     direct_conversation,
     send_ok,
+    session_of,
     token_for,
 )
 from tests.support.server import ServerProcess
@@ -147,10 +148,10 @@ async def test_users_me_refuses_missing_malformed_forged_and_expired_tokens(serv
     assert_error(api.get("/api/users/me"), 401, "unauthorized")
     for scheme_header in (f"Basic {erin.token}", erin.token, "Bearer", f"Token {erin.token}"):
         assert_error(api.get("/api/users/me", headers={"Authorization": scheme_header}), 401, "unauthorized")
-    for case, token in bad_tokens(server, erin.id).items():
+    for case, token in bad_tokens(server, erin.id, session_of(erin.token)).items():
         assert_error(api.get("/api/users/me", token), 401, "unauthorized", case)
     # A token made with the server's secret and a future expiry is accepted (the forgeries above differ only so).
-    good = token_for(erin.id, server.env["PARLEY_JWT_SECRET"])
+    good = token_for(erin.id, server.env["PARLEY_JWT_SECRET"], session_of(erin.token))
     assert api.get("/api/users/me", good).json() == {"user": erin.user}
 
 

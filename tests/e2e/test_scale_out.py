@@ -77,7 +77,9 @@ def person(server: ServerProcess, name: str) -> Person:
 
 def on(server: ServerProcess, someone: Person) -> Person:
     """The same user, talking to another server process."""
-    return Person(server.url, someone.username, token=someone.token, user=someone.user)
+    return Person(
+        server.url, someone.username, token=someone.token, user=someone.user, refresh_token=someone.refresh_token
+    )
 
 
 async def direct_conversation(starter: Socket, other: Person) -> str:
@@ -227,6 +229,20 @@ async def test_a_member_removed_through_one_process_hears_nothing_more_on_the_ot
     assert all(m["conversation_id"] != group or m["seq"] < after["message"]["seq"] for m in c.pending("message_new"))
     for s in (a, b, c):
         await s.disconnect()
+
+
+async def test_a_session_ended_through_one_process_disconnects_its_sockets_on_the_other(cluster: Cluster) -> None:
+    alice = person(cluster.a, "alice")
+    phone = alice.sign_in()
+    on_b, phone_on_b = await Socket(on(cluster.b, alice)).connect(), await Socket(on(cluster.b, phone)).connect()
+    with alice.http() as http:
+        assert http.post("/api/auth/logout", json={}).status_code == 200  # through process a
+    await until(lambda: not on_b.client.connected, "the ended session's socket on process b is disconnected")
+    with on(cluster.b, alice).http() as http:
+        assert http.get("/api/users/me").status_code == 401
+    assert phone_on_b.client.connected  # the other session's socket stays
+    assert (await phone_on_b.call("get_conversations"))["ok"] is True
+    await phone_on_b.disconnect()
 
 
 def test_a_refusal_on_a_stale_copy_is_checked_against_the_store(cluster: Cluster) -> None:

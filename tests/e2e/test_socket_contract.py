@@ -10,7 +10,15 @@ import pytest
 import socketio
 
 from tests.support.clients import Person, Socket
-from tests.support.contract import Api, assert_message, assert_summary, bad_tokens, direct_conversation, send_ok
+from tests.support.contract import (
+    Api,
+    assert_message,
+    assert_summary,
+    bad_tokens,
+    direct_conversation,
+    send_ok,
+    session_of,
+)
 from tests.support.server import ServerProcess
 
 NO_PAYLOAD = object()
@@ -169,7 +177,7 @@ async def test_handshake_refuses_missing_malformed_forged_and_expired_tokens_as_
         "header with a bad token": await connect_refused(server.url, headers={"Authorization": "Bearer garbage"}),
         "query with a bad token": await connect_refused(server.url + "?token=garbage"),
     }
-    for case, token in bad_tokens(server, alice.id).items():
+    for case, token in bad_tokens(server, alice.id, session_of(alice.token)).items():
         refusals[case] = await connect_refused(server.url, auth={"token": token})
     codes = {case: refused_code(data) for case, data in refusals.items()}
     assert codes == {case: "unauthorized" for case in refusals}

@@ -3,7 +3,7 @@
 import asyncio
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
@@ -30,6 +30,7 @@ class Person:
     display_name: str | None = None
     token: str = ""
     user: dict[str, Any] = field(default_factory=dict)
+    refresh_token: str = ""
 
     @property
     def id(self) -> str:
@@ -50,7 +51,16 @@ class Person:
             assert response.status_code == 200, response.text
         self.token = response.json()["access_token"]
         self.user = response.json()["user"]
+        self.refresh_token = response.json()["refresh_token"]
         return self
+
+    def sign_in(self) -> "Person":
+        """The same user signed in again: another session (another device), with tokens of its own."""
+        with httpx.Client(base_url=self.base_url, timeout=10) as http:
+            response = http.post("/api/auth/login", json={"username": self.username, "password": self.password})
+            assert response.status_code == 200, response.text
+        signed_in = response.json()
+        return replace(self, token=signed_in["access_token"], refresh_token=signed_in["refresh_token"])
 
     def connect_with(self, other: "Person") -> None:
         """Request and accept a connection: afterwards the two are `connected`."""

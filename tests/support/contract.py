@@ -117,22 +117,34 @@ class Api:
         return self.request("DELETE", path, as_, **kwargs)
 
 
-def token_for(user_id: str, secret: str, expires_in: int = 3600, **headers: Any) -> str:
+def token_for(user_id: str, secret: str, sid: str, expires_in: int = 3600, **headers: Any) -> str:
     now = int(time.time())
-    return jwt.encode({"sub": user_id, "iat": now, "exp": now + expires_in}, secret, algorithm="HS256", headers=headers)
+    claims = {"sub": user_id, "sid": sid, "iat": now, "exp": now + expires_in}
+    return jwt.encode(claims, secret, algorithm="HS256", headers=headers)
 
 
-def bad_tokens(server: ServerProcess, user_id: str) -> dict[str, str]:
-    """Tokens that must be refused: malformed, wrongly signed, expired, unsigned, of nobody."""
+def session_of(access_token: str) -> str:
+    """The session id (`sid`) an access token carries."""
+    return str(jwt.decode(access_token, options={"verify_signature": False})["sid"])
+
+
+def bad_tokens(server: ServerProcess, user_id: str, sid: str) -> dict[str, str]:
+    """Tokens that must be refused: malformed, wrongly signed, expired, unsigned, of nobody, of no session,
+    of another user's session (`sid`: a live session of `user_id`)."""
     secret = server.env["PARLEY_JWT_SECRET"]
     now = int(time.time())
     return {
         "garbage": "garbage",
         "three garbage segments": "abc.def.ghi",
-        "signed with another secret": token_for(user_id, "another-secret-" + "y" * 32),
-        "expired": jwt.encode({"sub": user_id, "iat": now - 7200, "exp": now - 60}, secret, algorithm="HS256"),
-        "alg none": jwt.encode({"sub": user_id, "exp": now + 3600}, None, algorithm="none"),
-        "no such user": token_for(str(uuid.uuid4()), secret),
+        "signed with another secret": token_for(user_id, "another-secret-" + "y" * 32, sid),
+        "expired": jwt.encode(
+            {"sub": user_id, "sid": sid, "iat": now - 7200, "exp": now - 60}, secret, algorithm="HS256"
+        ),
+        "alg none": jwt.encode({"sub": user_id, "sid": sid, "exp": now + 3600}, None, algorithm="none"),
+        "no such user": token_for(str(uuid.uuid4()), secret, str(uuid.uuid4())),
+        "no session": jwt.encode({"sub": user_id, "iat": now, "exp": now + 3600}, secret, algorithm="HS256"),
+        "no such session": token_for(user_id, secret, str(uuid.uuid4())),
+        "another user's session": token_for(str(uuid.uuid4()), secret, sid),
     }
 
 

@@ -11,6 +11,7 @@ from domain.errors import (
     ConnectionExists,
     ConnectionNotFound,
     ConversationNotFound,
+    InvalidCredentials,
     InvalidInput,
     NotAMember,
     NotConnected,
@@ -38,6 +39,19 @@ def test_registration_stores_a_hash_and_refuses_a_taken_name_in_any_case(app: Pa
         app.register_user("ALICE", "another password")
     with pytest.raises(InvalidInput):
         app.register_user("no", "password")
+
+
+def test_a_password_change_needs_the_current_password_and_replaces_the_hash(app: Parley) -> None:
+    user_id = register(app, "alice")
+    with pytest.raises(InvalidCredentials):
+        app.change_password(user_id, "not the password", "a new password")
+    user = app.repository.get(user_id)
+    assert isinstance(user, User) and user.password_hash == "plain$password-alice"  # a refusal changes nothing
+    app.change_password(user_id, "password-alice", "a new password")
+    user = app.repository.get(user_id)
+    assert isinstance(user, User) and user.password_hash == "plain$a new password"
+    with pytest.raises(UserNotFound):
+        app.change_password(uuid4(), "password-alice", "a new password")
 
 
 def test_a_command_reports_the_position_of_what_it_wrote(app: Parley) -> None:

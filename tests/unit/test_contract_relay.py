@@ -56,7 +56,7 @@ class Member:
 
     def __init__(self, user_id: str) -> None:
         self.user_id = user_id
-        self.token = Tokens(TEST_SECRET, 3600).issue(user_id)
+        self.token = Tokens(TEST_SECRET, 3600).issue(user_id, uuid.uuid4())  # (the relay reads the subject only)
         self.sio = socketio.AsyncClient()
         self.received: list[tuple[str, Any]] = []
         for event in ("message_new", "conversation_updated", "messages_read"):

@@ -3,7 +3,11 @@ import type {
   ConnectionBody,
   ConnectionsBody,
   ErrorBody,
+  ChangePassword,
+  Empty,
   Login,
+  Logout,
+  Refresh,
   Register,
   RequestConnection,
   SignedIn,
@@ -74,6 +78,15 @@ export const api = {
     }),
   login: (username: string, password: string) =>
     request<SignedIn>('POST', '/api/auth/login', { body: { username, password } satisfies Login }),
+  refresh: (refresh_token: string) =>
+    request<SignedIn>('POST', '/api/auth/refresh', { body: { refresh_token } satisfies Refresh }),
+  logout: (token: string, everywhere = false) =>
+    request<Empty>('POST', '/api/auth/logout', { token, body: { everywhere } satisfies Logout }),
+  changePassword: (token: string, current_password: string, new_password: string) =>
+    request<SignedIn>('POST', '/api/auth/password', {
+      token,
+      body: { current_password, new_password } satisfies ChangePassword,
+    }),
   me: (token: string) => request<UserBody>('GET', '/api/users/me', { token }),
   searchUsers: (token: string, query: string) =>
     request<UsersBody>('GET', `/api/users?query=${encodeURIComponent(query)}`, { token }),

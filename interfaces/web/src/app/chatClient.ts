@@ -19,10 +19,19 @@ export const TYPING_THROTTLE_MS = 2000;
 /** A message is fetched again for fresh attachment URLs at most this often. */
 export const REFRESH_MESSAGE_MS = 60_000;
 
+/** Where the access token comes from: the session keeper (renewing it), or one fixed token. */
+export interface TokenSource {
+  readonly token: string;
+  renew(): Promise<string | null>;
+  withToken<T>(call: (token: string) => Promise<T>): Promise<T>;
+}
+
 export interface ChatClientOptions {
   token: string;
   me: User;
   onUnauthorized: (message: string) => void;
+  /** Renews the token before it expires and after a refusal (src/app/sessionKeeper.ts). */
+  tokens?: TokenSource;
   createSocket?: SocketFactory;
   api?: Api;
   isVisible?: () => boolean;
@@ -62,9 +71,12 @@ export class ChatClient {
   private readonly refreshedAt = new Map<string, number>();
   private readonly upload: typeof uploadFile;
   private unsubscribe: (() => void) | null = null;
+  private readonly tokens: TokenSource | null;
 
   constructor(opts: ChatClientOptions) {
     this.opts = opts;
+    this.tokens = opts.tokens ?? null;
+    const tokens = this.tokens;
     this.api = opts.api ?? defaultApi;
     this.upload = opts.upload ?? uploadFile;
     this.isVisible = opts.isVisible ?? (() => document.visibilityState === 'visible');
@@ -75,6 +87,7 @@ export class ChatClient {
       createSocket: opts.createSocket ?? defaultCreateSocket,
       ackTimeoutMs: opts.ackTimeoutMs,
       onUnauthorized: opts.onUnauthorized,
+      ...(tokens ? { currentToken: () => tokens.token, renew: () => tokens.renew() } : {}),
       onSynced: () => {
         void this.loadConnections();
         this.evaluateReceipts();
@@ -462,9 +475,10 @@ export class ChatClient {
 
   // ---- connections (HTTP) ----
 
-  private async http<T>(call: () => Promise<T>): Promise<T> {
+  /** An HTTP call with the current token; after a 401 the token is renewed once and the call made again. */
+  private async http<T>(call: (token: string) => Promise<T>): Promise<T> {
     try {
-      return await call();
+      return this.tokens ? await this.tokens.withToken(call) : await call(this.opts.token);
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) this.opts.onUnauthorized(err.message);
       throw err;
@@ -473,7 +487,7 @@ export class ChatClient {
 
   async loadConnections(): Promise<void> {
     try {
-      const { connections } = await this.http(() => this.api.listConnections(this.opts.token));
+      const { connections } = await this.http((token) => this.api.listConnections(token));
       this.store.dispatch({ type: 'connectionsLoaded', connections });
     } catch (err) {
       if (err instanceof Error) this.store.dispatch({ type: 'notice', notice: err.message });
@@ -486,17 +500,17 @@ export class ChatClient {
   }
 
   async requestConnection(username: string): Promise<Connection> {
-    const { connection } = await this.http(() => this.api.requestConnection(this.opts.token, username));
+    const { connection } = await this.http((token) => this.api.requestConnection(token, username));
     return this.upsert(connection);
   }
 
   async acceptConnection(id: string): Promise<Connection> {
-    const { connection } = await this.http(() => this.api.acceptConnection(this.opts.token, id));
+    const { connection } = await this.http((token) => this.api.acceptConnection(token, id));
     return this.upsert(connection);
   }
 
   async declineConnection(id: string): Promise<Connection> {
-    const { connection } = await this.http(() => this.api.declineConnection(this.opts.token, id));
+    const { connection } = await this.http((token) => this.api.declineConnection(token, id));
     return this.upsert(connection);
   }
 
@@ -532,7 +546,7 @@ export class ChatClient {
 
   async searchUsers(query: string): Promise<User[]> {
     if (query.trim() === '') return [];
-    const { users } = await this.http(() => this.api.searchUsers(this.opts.token, query.trim()));
+    const { users } = await this.http((token) => this.api.searchUsers(token, query.trim()));
     return users;
   }
 }

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { api, ApiError } from '../api/http';
-import type { Session } from '../app/session';
+import { sessionFrom, type Session } from '../app/session';
 
 interface Props {
   onSignedIn: (session: Session) => void;
@@ -23,7 +23,7 @@ export function AuthScreen({ onSignedIn, notice }: Props) {
 
   const signIn = async () => {
     const result = await api.login(username.trim(), password);
-    onSignedIn({ token: result.access_token, user: result.user });
+    onSignedIn(sessionFrom(result));
   };
 
   const attempt = async (action: () => Promise<void>) => {

@@ -3,7 +3,7 @@ import { ChatClient } from '../app/chatClient';
 import { ChatContext, useChat, useChatState } from '../app/context';
 import { conversationFromHash, isSettingsHash, openSettingsRoute, useHash } from '../app/route';
 import { nextMuteEnd, pageTitle, totalUnread } from '../state/groups';
-import type { Session } from '../app/session';
+import type { SessionKeeper } from '../app/sessionKeeper';
 import { Avatar } from './Avatar';
 import { ChatWindow } from './ChatWindow';
 import { ConnectionStateBadge } from './ConnectionStateBadge';
@@ -14,15 +14,16 @@ import { SettingsPage } from './SettingsPage';
 import { SearchPanel } from './SearchPanel';
 
 interface Props {
-  session: Session;
+  keeper: SessionKeeper;
   onSignOut: (message?: string) => void;
 }
 
-/** The signed-in app: one ChatClient (socket + store) per session token. */
-export function ChatApp({ session, onSignOut }: Props) {
-  // App gives this component key={token}, so the client is created once per token.
+/** The signed-in app: one ChatClient (socket + store) per sign-in; its tokens renew underneath. */
+export function ChatApp({ keeper, onSignOut }: Props) {
+  // App gives this component key={keeper.key}, so the client is created once per sign-in.
   const [client] = useState(
-    () => new ChatClient({ token: session.token, me: session.user, onUnauthorized: onSignOut }),
+    () =>
+      new ChatClient({ token: keeper.token, me: keeper.current.user, onUnauthorized: onSignOut, tokens: keeper }),
   );
 
   useEffect(() => {
@@ -32,7 +33,7 @@ export function ChatApp({ session, onSignOut }: Props) {
 
   return (
     <ChatContext.Provider value={client}>
-      <Shell session={session} onSignOut={onSignOut} />
+      <Shell keeper={keeper} onSignOut={onSignOut} />
     </ChatContext.Provider>
   );
 }
@@ -52,7 +53,7 @@ function Notice() {
   );
 }
 
-function Shell({ session, onSignOut }: Props) {
+function Shell({ keeper }: Props) {
   const client = useChat();
   const hash = useHash();
   const activeId = conversationFromHash(hash);
@@ -77,7 +78,12 @@ function Shell({ session, onSignOut }: Props) {
     document.title = pageTitle(unread);
   }, [unread]);
 
-  const me = session.user;
+  const me = keeper.current.user;
+  const [signingOut, setSigningOut] = useState(false);
+  const signOut = (everywhere: boolean) => {
+    setSigningOut(true);
+    void keeper.signOut(everywhere); // then App shows the sign-in screen
+  };
   return (
     <div className={`layout${activeId || settings ? ' has-active' : ''}`}>
       <aside className="sidebar">
@@ -95,7 +101,7 @@ function Shell({ session, onSignOut }: Props) {
           >
             Settings
           </button>
-          <button type="button" className="secondary small" onClick={() => onSignOut()}>
+          <button type="button" className="secondary small" disabled={signingOut} onClick={() => signOut(false)}>
             Sign out
           </button>
         </header>
@@ -110,6 +116,12 @@ function Shell({ session, onSignOut }: Props) {
           </div>
           <ConversationList activeId={activeId} />
           <ConnectionsPanel />
+          <section className="account" aria-label="Account">
+            <h2 className="section-title">Account</h2>
+            <button type="button" className="secondary small" disabled={signingOut} onClick={() => signOut(true)}>
+              Sign out everywhere
+            </button>
+          </section>
         </div>
       </aside>
       <main className="main">

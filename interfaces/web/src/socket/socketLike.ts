@@ -24,4 +24,5 @@ export interface SocketLike {
   disconnect(): unknown;
 }
 
-export type SocketFactory = (token: string) => SocketLike;
+/** `token`: the access token now; `currentToken`, when given, is asked again at every (re)connect. */
+export type SocketFactory = (token: string, currentToken?: () => string) => SocketLike;

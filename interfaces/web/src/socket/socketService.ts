@@ -11,8 +11,13 @@ export interface SocketServiceOptions {
   /** Builds the socket; injectable so tests can pass a fake. */
   createSocket: SocketFactory;
   ackTimeoutMs?: number;
-  /** Called once when the server refuses the token (`unauthorized`). */
+  /** Called once when the server refuses the token (`unauthorized`) and renewing it did not help. */
   onUnauthorized?: (message: string) => void;
+  /** The access token now (asked at every connect attempt); default: `token`. */
+  currentToken?: () => string;
+  /** Renews the access token after a refusal: the new token, or null when the session ended (then
+   * `onUnauthorized`); rejects when the server cannot be reached (then it connects again later). */
+  renew?: () => Promise<string | null>;
   /** Called after every (re)connect, once the catch-up is done. */
   onSynced?: () => void;
 }
@@ -37,6 +42,8 @@ export class SocketService {
   /** Bumped on each connect; a resync of an older connection stops early. */
   private generation = 0;
   private syncPromise: Promise<void> = Promise.resolve();
+  /** A refusal was answered by renewing the token; a second refusal in a row signs out. */
+  private renewedAfterRefusal = false;
 
   constructor(opts: SocketServiceOptions) {
     this.opts = opts;
@@ -58,7 +65,8 @@ export class SocketService {
   start(): void {
     if (this.socket) return;
     this.stopped = false;
-    const socket = this.opts.createSocket(this.opts.token);
+    const { token, currentToken } = this.opts;
+    const socket = currentToken ? this.opts.createSocket(token, currentToken) : this.opts.createSocket(token);
     this.socket = socket;
     this.bind(socket);
     this.setState('connecting');
@@ -162,6 +170,7 @@ export class SocketService {
 
     socket.on('connect', () => {
       this.everConnected = true;
+      this.renewedAfterRefusal = false;
       this.clearRetry();
       this.retryDelay = MANUAL_RETRY_MIN_MS;
       this.generation += 1;
@@ -186,9 +195,23 @@ export class SocketService {
       const data = err?.data;
       if (data?.code === 'unauthorized') {
         const message = data.message ?? 'Your session has expired. Please sign in again.';
-        this.stop();
-        store.dispatch({ type: 'notice', notice: message });
-        this.opts.onUnauthorized?.(message);
+        if (this.opts.renew && !this.renewedAfterRefusal) {
+          this.renewedAfterRefusal = true; // once: the token may just have expired
+          this.setState(this.everConnected ? 'reconnecting' : 'connecting');
+          this.opts.renew().then(
+            (token) => {
+              if (this.stopped || this.socket !== socket) return;
+              if (token === null) this.refused(message);
+              else socket.connect();
+            },
+            () => {
+              this.renewedAfterRefusal = false;
+              this.scheduleManualConnect();
+            },
+          );
+          return;
+        }
+        this.refused(message);
         return;
       }
       this.setState(this.everConnected ? 'reconnecting' : 'connecting');
@@ -214,6 +237,12 @@ export class SocketService {
     );
     on('presence', (p) => store.dispatch({ type: 'presence', userId: p.user_id, status: p.status }));
     on('connection_updated', (c) => store.dispatch({ type: 'connectionUpserted', connection: c }));
+  }
+
+  private refused(message: string): void {
+    this.stop();
+    this.opts.store.dispatch({ type: 'notice', notice: message });
+    this.opts.onUnauthorized?.(message);
   }
 
   private scheduleManualConnect(): void {
