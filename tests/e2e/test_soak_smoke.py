@@ -21,7 +21,7 @@ def test_short_soak_loses_nothing_and_recovers_from_every_fault(tmp_path: Path) 
         "--fault-every",
         "10",
         "--rate",
-        "60",
+        "30",
         "--pairs",
         "8",
         "--group",
