@@ -61,12 +61,16 @@ class FailFastPostgresApplicationRecorder(PostgresApplicationRecorder):
         """The read side's port (projections/ports.py: WindowedRecorder)."""
         return postgres_window(self, start, stop, topics)
 
-    def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
-        """The keys of sealed fields, in the events' transaction (infrastructure/sealing.py)."""
+    def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
+        """The keys of sealed fields, in the events' transaction, once the events went in (the library
+        calls this after the pipeline's sync: a conflicting event has failed the save by then, as it
+        always did), on a cursor of their own: infrastructure/sealing.py."""
+        notification_ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         keys = new_keys_of(stored_events)
         if keys:
-            curs.executemany(INSERT_KEYS_POSTGRES, keys)
-        super()._insert_events(curs, stored_events, **kwargs)
+            with curs.connection.cursor() as keys_cursor:
+                keys_cursor.executemany(INSERT_KEYS_POSTGRES, keys)
+        return notification_ids
 
 
 class FailFastPostgresFactory(PostgresFactory):

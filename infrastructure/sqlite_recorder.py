@@ -19,10 +19,13 @@ class WindowedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         return sqlite_window(self, start, stop, topics)
 
     def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
+        """The keys of sealed fields, in the events' transaction, after the events (a conflicting event
+        fails the save first, as it always did): infrastructure/sealing.py."""
+        notification_ids = super()._insert_events(c, stored_events, **kwargs)
         keys = new_keys_of(stored_events)
         if keys:
             c.executemany(INSERT_KEYS_SQLITE, keys)
-        return super()._insert_events(c, stored_events, **kwargs)
+        return notification_ids
 
 
 class ParleySQLiteFactory(SQLiteFactory):

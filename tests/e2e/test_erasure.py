@@ -63,7 +63,9 @@ def event_rows(database_url: str) -> list[tuple[Any, ...]]:
     import psycopg
 
     with psycopg.connect(database_url) as db:
-        return list(db.execute("SELECT originator_id, originator_version, state FROM parley_events ORDER BY notification_id"))
+        return list(
+            db.execute("SELECT originator_id, originator_version, state FROM parley_events ORDER BY notification_id")
+        )
 
 
 def found(markers: list[str], text: bytes | str) -> list[str]:
@@ -75,9 +77,7 @@ def ready(server: ServerProcess) -> bool:
     return httpx.get(server.url + "/readyz", timeout=5).status_code == 200
 
 
-async def test_an_erased_account_and_a_deleted_message_leave_no_trace(
-    server: ServerProcess, database_url: str
-) -> None:
+async def test_an_erased_account_and_a_deleted_message_leave_no_trace(server: ServerProcess, database_url: str) -> None:
     name, shown, body, edited, deleted_text, filename, content = (
         marker("name"),
         marker("display"),
@@ -124,7 +124,9 @@ async def test_an_erased_account_and_a_deleted_message_leave_no_trace(
         erased = http.request("DELETE", "/api/users/me", json={"password": alice.password})
     assert erased.status_code == 200 and erased.json() == {}
     await until(lambda: not a.client.connected, "the erased account's socket is disconnected")
-    assert httpx.get(server.url + "/api/users/me", headers={"Authorization": f"Bearer {alice.token}"}).status_code == 401
+    assert (
+        httpx.get(server.url + "/api/users/me", headers={"Authorization": f"Bearer {alice.token}"}).status_code == 401
+    )
     assert await refused_handshake(alice)
     await until(lambda: ready(server), "/readyz answers 200")
 
@@ -184,7 +186,9 @@ async def test_parley_users_erase_refuses_the_tokens_and_disconnects_the_sockets
     erased = parley(server, "users", "erase", alice.username, "--yes")
     assert erased.returncode == 0, erased.stderr
     await until(lambda: not a.client.connected, "the erased account's socket is disconnected", seconds=10)
-    assert httpx.get(server.url + "/api/users/me", headers={"Authorization": f"Bearer {alice.token}"}).status_code == 401
+    assert (
+        httpx.get(server.url + "/api/users/me", headers={"Authorization": f"Bearer {alice.token}"}).status_code == 401
+    )
     with bob.http() as http:
         connections = http.get("/api/connections").json()["connections"]
     assert [c["status"] for c in connections] == ["removed"]
