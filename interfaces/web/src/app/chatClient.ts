@@ -211,7 +211,7 @@ export class ChatClient {
     this.uploading.set(localId, controller);
     try {
       const attachment = await this.upload({
-        token: this.opts.token,
+        token: this.tokens?.token ?? this.opts.token,
         file,
         filename: name,
         signal: controller.signal,
@@ -517,7 +517,7 @@ export class ChatClient {
   /** The total unread of the page title until the conversation list is loaded (`GET /api/unread`). */
   async loadUnread(): Promise<void> {
     try {
-      const { unread_count } = await this.http(() => this.api.unread(this.opts.token));
+      const { unread_count } = await this.http((token) => this.api.unread(token));
       this.store.dispatch({ type: 'unreadLoaded', unread: unread_count });
     } catch {
       // the total is then taken from the conversation list alone
@@ -526,20 +526,20 @@ export class ChatClient {
 
   /** The users this user blocked (`GET /api/blocks`); throws when they cannot be loaded. */
   async loadBlocked(): Promise<void> {
-    const { blocked } = await this.http(() => this.api.listBlocked(this.opts.token));
+    const { blocked } = await this.http((token) => this.api.listBlocked(token));
     this.store.dispatch({ type: 'blockedLoaded', blocked });
   }
 
   /** Blocks a user: the server removes any connection between the two (`connection_updated`). */
   async block(userId: string): Promise<User[]> {
-    const { blocked } = await this.http(() => this.api.block(this.opts.token, userId));
+    const { blocked } = await this.http((token) => this.api.block(token, userId));
     this.store.dispatch({ type: 'blockedLoaded', blocked });
     void this.loadConnections();
     return blocked;
   }
 
   async unblock(userId: string): Promise<User[]> {
-    const { blocked } = await this.http(() => this.api.unblock(this.opts.token, userId));
+    const { blocked } = await this.http((token) => this.api.unblock(token, userId));
     this.store.dispatch({ type: 'blockedLoaded', blocked });
     return blocked;
   }
