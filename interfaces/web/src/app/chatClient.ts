@@ -1,4 +1,4 @@
-import { api as defaultApi, ApiError, type Api } from '../api/http';
+import { api as defaultApi, isTokenRefused, type Api } from '../api/http';
 import { uploadFile } from '../api/upload';
 import type { Attachment, Connection, ConversationSummary, Message, Quote, SearchResult, User } from '../api/types';
 import type { AddMembers, MessageVersion, SendMessage, StartConversation } from '../api/contract.gen';
@@ -18,12 +18,16 @@ import { deliveredCandidate, readCandidate } from './receipts';
 export const TYPING_THROTTLE_MS = 2000;
 /** A message is fetched again for fresh attachment URLs at most this often. */
 export const REFRESH_MESSAGE_MS = 60_000;
+/** What the signed-out screen says after the user deleted their account. */
+export const ACCOUNT_DELETED = 'Your account was deleted.';
 
 /** Where the access token comes from: the session keeper (renewing it), or one fixed token. */
 export interface TokenSource {
   readonly token: string;
   renew(): Promise<string | null>;
   withToken<T>(call: (token: string) => Promise<T>): Promise<T>;
+  /** Forgets the session here and signs out (it ended on the server). */
+  end(message?: string): void;
 }
 
 export interface ChatClientOptions {
@@ -220,7 +224,7 @@ export class ChatClient {
       this.store.dispatch({ type: 'uploadDone', conversationId, localId, attachment });
     } catch (err) {
       if (controller.signal.aborted) return; // removed by the user: nothing to report
-      if (err instanceof ApiError && err.status === 401) this.opts.onUnauthorized(err.message);
+      if (isTokenRefused(err)) this.opts.onUnauthorized(err.message);
       const reason = err instanceof Error ? err.message : 'The upload failed.';
       this.store.dispatch({ type: 'uploadFailed', conversationId, localId, error: reason });
     } finally {
@@ -475,14 +479,30 @@ export class ChatClient {
 
   // ---- connections (HTTP) ----
 
-  /** An HTTP call with the current token; after a 401 the token is renewed once and the call made again. */
+  /** An HTTP call with the current token; after a refusal of the token it is renewed once and the call
+   * made again. A token still refused signs out; a wrong password (`invalid_credentials`) does not. */
   private async http<T>(call: (token: string) => Promise<T>): Promise<T> {
     try {
       return this.tokens ? await this.tokens.withToken(call) : await call(this.opts.token);
     } catch (err) {
-      if (err instanceof ApiError && err.status === 401) this.opts.onUnauthorized(err.message);
+      if (isTokenRefused(err)) this.opts.onUnauthorized(err.message);
       throw err;
     }
+  }
+
+  // ---- the account (contract section 11) ----
+
+  /**
+   * Erases the user's account (`DELETE /api/users/me` with their password), then signs out here: the
+   * socket stops first, so the disconnect the server sends is not answered by reconnecting with a
+   * token it refuses; the stored session is cleared (every tab signs out). Rejects with the server's
+   * refusal (a wrong password: `invalid_credentials`), and the user stays signed in.
+   */
+  async deleteAccount(password: string): Promise<void> {
+    await this.http((token) => this.api.deleteAccount(token, password));
+    this.stop();
+    if (this.tokens) this.tokens.end(ACCOUNT_DELETED);
+    else this.opts.onUnauthorized(ACCOUNT_DELETED);
   }
 
   async loadConnections(): Promise<void> {

@@ -1,4 +1,4 @@
-import { api as defaultApi, ApiError, type Api } from '../api/http';
+import { api as defaultApi, ApiError, isTokenRefused, type Api } from '../api/http';
 import { clearSession, loadSession, saveSession, SESSION_KEY, parseSession, sessionFrom, type Session } from './session';
 
 /** Renew this long before the access token expires: a third of its life, at most a minute. */
@@ -90,13 +90,14 @@ export class SessionKeeper {
     return this.inFlight;
   }
 
-  /** `call` with the access token; after a 401, renews once and calls again with the new token. */
+  /** `call` with the access token; after the token is refused (a 401 other than `invalid_credentials`),
+   * renews once and calls again with the new token. */
   async withToken<T>(call: (token: string) => Promise<T>): Promise<T> {
     const token = this.session.token;
     try {
       return await call(token);
     } catch (err) {
-      if (!(err instanceof ApiError) || err.status !== 401 || this.ended) throw err;
+      if (!isTokenRefused(err) || this.ended) throw err;
       let renewed: string | null;
       try {
         renewed = this.session.token !== token ? this.session.token : await this.renew();
@@ -163,7 +164,9 @@ export class SessionKeeper {
     this.schedule();
   }
 
-  private end(message?: string): void {
+  /** Forgets the session here (stops renewing, clears storage: other tabs sign out too) and signs out,
+   * without asking the server: for a session that ended there (the account was erased). */
+  end(message?: string): void {
     if (this.ended) return;
     this.stop();
     clearSession(this.storage);
