@@ -25,7 +25,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Recording
 
-from application.ports import MessageTexts, PasswordHasher
+from application.ports import AccountHoldings, MessageTexts, PasswordHasher
 from application.results import MessageChanged, MessageRecorded, Recorded, UploadRecorded
 from application.unit_of_work import POSITION_OF_SAVE, Command, GroupCommit, UnitOfWork, with_position
 from domain.blocks import Block
@@ -65,6 +65,7 @@ class Parley(Application[UUID]):
     snapshotting_intervals: ClassVar[dict[Any, int]] = {Conversation: 500}  # bounds the replay of a busy conversation
     passwords: PasswordHasher
     texts: MessageTexts | None = None  # the read models' current text (no-op edits write nothing)
+    holdings: AccountHoldings | None = None  # what an account holds (read models): for erase_user
     max_message_chars = 4000
     shared_store = False  # other processes write to this store too (see the module docstring)
 
@@ -78,11 +79,16 @@ class Parley(Application[UUID]):
     def register_user(self, username: str, password: str, display_name: str | None = None) -> Recorded:
         username = normalize_username(username)
         display_name = normalize_display_name(display_name, username)
-        if Username.create_id(username) in self.repository:
+        index = self._find(Username, Username.create_id(username), fresh=True)
+        if index is not None and index.user_id is not None:
             raise UsernameTaken(f"The username {username!r} is taken.")
         user = User(username=username, display_name=display_name, password_hash=self.passwords.hash(password))
+        if index is None:
+            index = Username(username=username, user_id=user.id)
+        else:  # released by an erased account: free to claim again
+            index.claim_again(username, user.id)
         try:
-            recordings = self.save(user, Username(username=username, user_id=user.id))
+            recordings = self.save(user, index)
         except IntegrityError:
             raise UsernameTaken(f"The username {username!r} is taken.") from None
         return Recorded(user.id, _position(recordings))
@@ -139,6 +145,48 @@ class Parley(Application[UUID]):
             return Recorded(connection.id, _position(self.save(connection)))
 
         return self._retrying(attempt)
+
+    # -- erasure (contract section 11) ------------------------------------------------------------
+    def erase_user(self, user_id: UUID) -> Recorded:
+        """Erase an account, each change its usual event: its messages deleted, its reactions removed,
+        every group left (ownership passing on), its connections removed, its blocks lifted; then the
+        account (UserErased) and its username released. The read models drop the text as they apply
+        these events and the projector destroys the keys it was sealed under (domain/personal_data.py),
+        so the text is gone once the read models reach the returned position. The caller ends the
+        account's sessions first, so that it writes nothing meanwhile. Erasing twice changes nothing."""
+        user = self._find(User, user_id, fresh=True)
+        if user is None:
+            raise UserNotFound("No such user.")
+        assert self.holdings is not None, "erase_user needs the read models' AccountHoldings"
+        held = self.holdings.holdings(user_id, self.recorder.max_notification_id())
+        positions: list[int | None] = []
+        for conversation_id in held.conversations:
+            ids = held.messages.get(conversation_id, [])
+
+            def leave(unit: UnitOfWork, conversation: Conversation, ids: list[UUID] = ids) -> bool:
+                return conversation.erase_member(user_id, ids)
+
+            positions.append(self._group_command(conversation_id, leave).position)
+        for connection_id in held.connections:
+            positions.append(self.remove_connection(connection_id, user_id).position)
+        for blocked_id in held.blocked:
+            positions.append(self.unblock_user(user_id, blocked_id).position)
+
+        def attempt(fresh: bool) -> Recorded:
+            account = self._find(User, user_id, fresh)
+            assert account is not None
+            if not account.erase():
+                return Recorded(user_id, None)
+            aggregates: list[Aggregate] = [account]
+            if user.username is not None:
+                index = self._find(Username, Username.create_id(user.username), fresh)
+                if index is not None and index.user_id == user_id:
+                    index.release()
+                    aggregates.append(index)
+            return Recorded(user_id, _position(self.save(*aggregates)))
+
+        positions.append(self._retrying(attempt).position)
+        return Recorded(user_id, max((p for p in positions if p), default=None))
 
     # -- blocks (contract section 8) ---------------------------------------------------------------
     def block_user(self, blocker_id: UUID, blocked_id: UUID) -> Recorded:
@@ -362,7 +410,7 @@ class Parley(Application[UUID]):
         names: dict[str, UUID] = {}
         for member_id in conversation.member_ids:
             user = unit.find(User, member_id)
-            if user is not None:
+            if user is not None and user.username is not None:  # (None: erased)
                 names[user.username] = member_id
         return mentions_in(body, sender_id, names, conversation.kind != DIRECT)
 
@@ -555,13 +603,17 @@ class Parley(Application[UUID]):
         for listener in self.save_listeners:
             listener()
 
+    def user_id_by_name(self, username: str) -> UUID:
+        """The id of the account with this username (UserNotFound when there is none)."""
+        return self._user_id_by_name(username)
+
     def _user_id_by_name(self, username: str) -> UUID:
         try:
             username = normalize_username(username)
         except InvalidInput:
             raise UserNotFound(f"No user named {username!r}.") from None
         index = self._find(Username, Username.create_id(username))
-        if index is None:
+        if index is None or index.user_id is None:  # (None: released by an erased account)
             raise UserNotFound(f"No user named {username!r}.")
         return index.user_id
 

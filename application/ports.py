@@ -1,5 +1,6 @@
 """What the application needs from the outside, as protocols; infrastructure/ provides them."""
 
+from dataclasses import dataclass, field
 from typing import Protocol
 from uuid import UUID
 
@@ -20,6 +21,23 @@ class MessageTexts(Protocol):
     read models reached it), so the aggregate need not keep any text."""
 
     def current_body(self, message_id: UUID) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class Holdings:
+    """What an account holds, as the read models say (the aggregates keep no senders): for an erasure."""
+
+    messages: dict[UUID, list[UUID]] = field(default_factory=dict)  # conversation -> its messages not deleted
+    conversations: list[UUID] = field(default_factory=list)  # member of (now), sent or reacted in
+    connections: list[UUID] = field(default_factory=list)  # pending or connected
+    blocked: list[UUID] = field(default_factory=list)  # users it blocks
+    blobs: list[str] = field(default_factory=list)  # digests of its uploads' bytes and thumbnails
+
+
+class AccountHoldings(Protocol):
+    def holdings(self, user_id: UUID, position: int | None) -> Holdings:
+        """Once the read models reflect `position` (the log's head when the erasure began)."""
+        ...
 
 
 class BlobWriter(Protocol):

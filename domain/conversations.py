@@ -282,6 +282,25 @@ class Conversation(Aggregate):
         if not reactions:
             del self.reactions[str(message_id)]
 
+    def erase_member(self, user_id: UUID, message_ids: list[UUID]) -> bool:
+        """An erased account's part (contract section 11): its messages (`message_ids`, from the read
+        models: the aggregate keeps no senders) deleted, its reactions removed, and a group left, its
+        ownership passing on as when an owner leaves. A direct conversation keeps them as a member.
+        False when nothing was left to change."""
+        changed = False
+        for message_id in message_ids:
+            if not self.is_deleted(message_id):
+                self._delete(message_id, user_id)
+                changed = True
+        for reacted, reactions in list(self.reactions.items()):
+            for emoji, users in list(reactions.items()):
+                if str(user_id) in users:
+                    self._remove_reaction(UUID(reacted), user_id, emoji)
+                    changed = True
+        if self.kind == GROUP and user_id in self.member_ids:
+            changed = self.leave(user_id) or changed
+        return changed
+
     def reactions_of(self, message_id: UUID) -> list[tuple[str, list[str]]]:
         """(emoji, user ids) in first-reaction order, user ids in reacting order."""
         return [(emoji, list(users)) for emoji, users in self.reactions.get(str(message_id), {}).items()]

@@ -6,9 +6,10 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, UsernameTaken
 from domain.messages import check_text
 
+DELETED_NAME = "Deleted user"  # how an erased account appears everywhere (contract section 11)
 USERNAME_PATTERN = re.compile(r"[a-z0-9_.\-]{3,32}")
 DISPLAY_NAME_MAX_CHARS = 64
 
@@ -41,9 +42,12 @@ class User(Aggregate):
 
     @event(UserRegistered)
     def __init__(self, username: str, display_name: str, password_hash: str) -> None:
-        self.username = username
-        self.display_name = display_name
-        self.password_hash = password_hash
+        # Names and hashes read back as None once erased (domain/personal_data.py: their keys destroyed).
+        self.username: str | None = username
+        self.display_name: str | None = display_name
+        self.password_hash: str | None = password_hash
+        self.credential_version = 1  # the version of the event that set the password hash in use
+        self.erased = False
 
     class PasswordChanged(Aggregate.Event):
         password_hash: str
@@ -51,10 +55,30 @@ class User(Aggregate):
     @event(PasswordChanged)
     def change_password(self, password_hash: str) -> None:
         self.password_hash = password_hash
+        self.credential_version = self.version + 1  # (the body runs before the version moves on)
+
+    class UserErased(Aggregate.Event):
+        """The account is erased (contract section 11): its names and every password hash become
+        unreadable in the log (their keys are destroyed once the read models have dropped them)."""
+
+    def erase(self) -> bool:
+        """False (nothing written) when already erased."""
+        if self.erased:
+            return False
+        self._erase()
+        return True
+
+    @event(UserErased)
+    def _erase(self) -> None:
+        self.erased = True
+        self.username = None
+        self.display_name = DELETED_NAME
+        self.password_hash = None
 
 
 class Username(Aggregate):
-    """Index aggregate: its id derives from the username, so a second claim conflicts in the store."""
+    """Index aggregate: its id derives from the username, so a second claim conflicts in the store.
+    An erased account releases its username, which a new account may then claim again."""
 
     class UsernameClaimed(Aggregate.Created):
         username: str
@@ -66,5 +90,28 @@ class Username(Aggregate):
 
     @event(UsernameClaimed)
     def __init__(self, username: str, user_id: UUID) -> None:
-        self.username = username
+        self.user_id: UUID | None = user_id
+
+    class UsernameReleased(Aggregate.Event):
+        pass
+
+    def release(self) -> None:
+        if self.user_id is not None:
+            self._release()
+
+    @event(UsernameReleased)
+    def _release(self) -> None:
+        self.user_id = None
+
+    class UsernameClaimedAgain(Aggregate.Event):
+        username: str
+        user_id: UUID
+
+    def claim_again(self, username: str, user_id: UUID) -> None:
+        if self.user_id is not None:
+            raise UsernameTaken(f"The username {username!r} is taken.")
+        self._claim_again(username, user_id)
+
+    @event(UsernameClaimedAgain)
+    def _claim_again(self, username: str, user_id: UUID) -> None:
         self.user_id = user_id

@@ -152,6 +152,19 @@ class SessionStore:
             live = [UUID(r["id"]) for r in rows if keep is None or r["id"] != str(keep)]
             return self._end(cur, live, reason, int(time.time()))
 
+    def ended_among(self, session_ids: list[UUID]) -> list[UUID]:
+        """Which of these sessions have ended (by primary key, in chunks)."""
+        ended: list[UUID] = []
+        with self._transaction(commit=False) as cur:
+            for i in range(0, len(session_ids), 500):
+                part = [str(s) for s in session_ids[i : i + 500]]
+                marks = ", ".join(["?"] * len(part))
+                rows = cur.execute(
+                    f"SELECT id FROM auth_sessions WHERE id IN ({marks}) AND ended_at IS NOT NULL", part
+                ).fetchall()
+                ended += [UUID(r["id"]) for r in rows]
+        return ended
+
     def live(self, session_id: UUID, user_id: UUID) -> bool:
         """Whether the session is the user's and has not ended (one primary-key lookup)."""
         with self._transaction(commit=False) as cur:

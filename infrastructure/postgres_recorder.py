@@ -15,10 +15,12 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from eventsourcing.persistence import InterfaceError, OperationalError
+from eventsourcing.persistence import EventStore, InterfaceError, Mapper, OperationalError, StoredEvent, Transcoder
 from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder, PostgresFactory
 
 from infrastructure.event_log import postgres_window
+from infrastructure.sealing import INSERT_KEYS_POSTGRES, SealingMapper, new_keys_of
+from infrastructure.sqlite_recorder import sealed_event_store, sealing_mapper
 from projections.ports import StoredRow
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -59,9 +61,22 @@ class FailFastPostgresApplicationRecorder(PostgresApplicationRecorder):
         """The read side's port (projections/ports.py: WindowedRecorder)."""
         return postgres_window(self, start, stop, topics)
 
+    def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        """The keys of sealed fields, in the events' transaction (infrastructure/sealing.py)."""
+        keys = new_keys_of(stored_events)
+        if keys:
+            curs.executemany(INSERT_KEYS_POSTGRES, keys)
+        super()._insert_events(curs, stored_events, **kwargs)
+
 
 class FailFastPostgresFactory(PostgresFactory):
     """`PERSISTENCE_MODULE` for PostgreSQL: the library's factory with the recorders above."""
 
     aggregate_recorder_class = FailFastPostgresAggregateRecorder
     application_recorder_class = FailFastPostgresApplicationRecorder
+
+    def mapper(self, transcoder: Transcoder | None = None, mapper_class: Any = None) -> Mapper[Any]:
+        return sealing_mapper(self, super().mapper(transcoder, mapper_class or SealingMapper))
+
+    def event_store(self, mapper: Mapper[Any] | None = None, recorder: Any = None) -> EventStore[Any]:
+        return sealed_event_store(self, mapper, recorder)

@@ -9,12 +9,16 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore
 
+from infrastructure.sealing import destroy_keys_sql
 from infrastructure.search_postgres import PostgresSearch
 from infrastructure.search_sqlite import SqliteSearch
+from infrastructure.wal import erase_sqlite_traces
+from projections.ports import SqlCursor as CursorPort
 
 # Page cache of a connection that writes the read models. SQLite's default (2 MiB) is smaller than the
 # index pages a busy projector touches; with it, every message insert into the (conversation_id, seq)
@@ -114,6 +118,21 @@ class SqlDatabase:
         with self.datastore.get_connection() as connection:  # autocommit: no transaction block
             connection.execute(f"VACUUM {', '.join(tables)}")
 
+    def destroy_keys(self, cur: CursorPort, subjects: Sequence[UUID]) -> None:
+        """(projections/ports.py) Keys of personal data, in the caller's transaction."""
+        subjects = list(dict.fromkeys(subjects))
+        for i in range(0, len(subjects), 500):
+            part = [s.bytes for s in subjects[i : i + 500]]
+            cur.execute(destroy_keys_sql(self.engine, len(part)), part)
+
+    def erase_traces(self, prefix: str, search: bool) -> bool:
+        """(projections/ports.py) PostgreSQL: nothing to do for a dump (`pg_dump` reads only live rows;
+        VACUUM reclaims the dead ones later, see docs/security.md). SQLite: infrastructure/wal.py."""
+        if self.engine != "sqlite":
+            return True
+        assert isinstance(self.datastore, SQLiteDatastore)
+        return erase_sqlite_traces(self, self.datastore, prefix, search)
+
     @contextmanager
     def _sqlite_write(self) -> Iterator[SqlCursor]:
         """A SQLite write transaction that takes the write lock at BEGIN (IMMEDIATE).
@@ -126,6 +145,9 @@ class SqlDatabase:
             raw = connection._sqlite_conn  # the pooled sqlite3 connection (autocommit mode)
             cursor = raw.cursor()
             cursor.execute(f"PRAGMA cache_size = -{SQLITE_WRITER_CACHE_KIB}")  # per connection; a no-op once set
+            # What a read-model write deletes or overwrites (a deleted message's text, an erased name,
+            # a destroyed key) is overwritten with zeros in the file, not left in free space.
+            cursor.execute("PRAGMA secure_delete = ON")
             cursor.execute("BEGIN IMMEDIATE")
             try:
                 yield SqlCursor(cursor, self.engine)

@@ -126,6 +126,7 @@ def create_app(container: Container, sio: socketio.AsyncServer, emitter: LoopEmi
         container.settings.max_upload_bytes,
         container.sessions,
         sockets.end_sessions,
+        container.collector,
     )
     http.state.readiness = Readiness(
         container.projector,

@@ -134,6 +134,7 @@ def bootstrap(settings: Settings, *, passwords: PasswordHasher | None = None, pr
     reads = ReadModelReads(LIVE_PREFIX, urls)
     queries = Queries(db, reads, position, app.passwords, presence, settings.read_your_writes_timeout)
     app.texts = queries  # an edit to the text a message has now writes nothing
+    app.holdings = queries  # what an account holds, for its erasure
     tokens = Tokens(settings.jwt_secret or "", settings.token_ttl_seconds, settings.refresh_ttl_seconds)
     positions = EventPositions(db, app.recorder.events_table_name)  # type: ignore[attr-defined]
     blobs = FilesystemBlobStore(settings.blob_path)

@@ -6,6 +6,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 from collections.abc import Callable
 
 from application.audit import ImportRefused
@@ -17,7 +18,9 @@ from infrastructure.metrics import serve_metrics
 from infrastructure.settings import Settings, SettingsError, load_settings
 from interfaces import audit_cli
 from interfaces.bootstrap import Container, bootstrap
+from interfaces.erasure import ErasureUnfinished, erase_account
 from interfaces.progress import Progress
+from interfaces.sockets.ended_sessions import SESSION_POLL_SECONDS
 from projections.rebuild import REBUILD_BATCH
 from projections.rebuild import rebuild as rebuild_read_models
 from projections.verify import verify as verify_read_models
@@ -65,6 +68,13 @@ def main(argv: list[str] | None = None) -> int:
         "sweep", help="remove the bytes of uploads unattached for 24 hours and of deleted messages (serve does it too)"
     )
     sweep_parser.set_defaults(handler=with_container(sweep_uploads))
+    users = commands.add_parser("users", help="accounts").add_subparsers(dest="users_command", required=True)
+    erase_parser = users.add_parser(
+        "erase", help="erase an account: its messages, names and files become unrecoverable (contract section 11)"
+    )
+    erase_parser.add_argument("username")
+    erase_parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    erase_parser.set_defaults(handler=with_container(erase_user))
 
     args = parser.parse_args(argv)
     configure_logging(logging.INFO)
@@ -82,7 +92,7 @@ def with_container(command: Callable[[Container, argparse.Namespace], int]) -> C
         container = open_container()
         try:
             return command(container, args)
-        except (DomainError, ImportRefused) as error:
+        except (DomainError, ImportRefused, ErasureUnfinished) as error:
             return fail(str(error))
         finally:
             container.close()
@@ -213,6 +223,25 @@ def sweep_uploads(container: Container, args: argparse.Namespace) -> int:
     container.start()  # the read models caught up: they say which bytes are still needed
     removed = container.collector.sweep()
     print(f"Removed {removed} blobs no longer needed from {container.settings.blob_path}.")
+    return 0
+
+
+def erase_user(container: Container, args: argparse.Namespace) -> int:
+    """Erase an account. Its sessions end first: every server process disconnects their sockets
+    within SESSION_POLL_SECONDS (interfaces/sockets/ended_sessions.py), before its part is erased."""
+    user_id = container.app.user_id_by_name(args.username)
+    if not args.yes:
+        answer = input(
+            f"Erase the account {args.username!r}? Its messages, names and files cannot be recovered. [y/N] "
+        )
+        if answer.strip().lower() not in ("y", "yes"):
+            print("Nothing was erased.")
+            return 1
+    container.start()  # the read models caught up: they say what the account holds
+    container.sessions.end_all(user_id, "account erased")
+    time.sleep(SESSION_POLL_SECONDS)
+    erase_account(container.app, container.queries, container.collector, user_id)
+    print(f"Erased the account {args.username!r}.")
     return 0
 
 

@@ -345,6 +345,13 @@ ENDPOINTS = [
     ),
     Endpoint("GET", "/api/users/me", "The caller", {200: UserBody, 401: ErrorBody}),
     Endpoint(
+        "DELETE",
+        "/api/users/me",
+        "Erase the caller's account (section 11): every token refused, sockets disconnected, their text unrecoverable",
+        {200: Empty, 401: ErrorBody, 422: ErrorBody},
+        schemas.DeleteAccount,
+    ),
+    Endpoint(
         "GET",
         "/api/users",
         "Find users by username prefix",

@@ -51,6 +51,10 @@ class ChangePassword(Payload):
     new_password: Password
 
 
+class DeleteAccount(Payload):
+    password: GivenPassword
+
+
 class RequestConnection(Payload):
     username: Name
 

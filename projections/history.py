@@ -10,6 +10,7 @@ from eventsourcing.application import Application
 
 from domain.conversations import Conversation
 from domain.errors import ConversationNotFound, NotAMember
+from domain.users import DELETED_NAME
 from projections import shapes
 from projections.shapes import iso, message_status
 
@@ -51,17 +52,17 @@ def conversation_at(
                 "conversation_id": str(conversation_id),
                 "seq": e.seq,
                 "sender_id": str(e.sender_id),
-                "body": e.body,
+                "body": e.body or "",
                 "client_message_id": str(e.client_message_id),
                 "sent_at": iso(e.timestamp),
                 "reply_to": str(e.reply_to) if e.reply_to else None,
                 "mentions": " ".join(str(u) for u in e.mentions),
                 "edited_at": None,
-                "deleted": 0,
+                "deleted": 0 if e.body is not None else 1,  # None: deleted or erased since (its key is gone)
             }
         elif isinstance(e, SYSTEM_EVENTS):
             messages[e.message_id] = _system_row(e, conversation_id)
-        elif isinstance(e, Conversation.MessageEdited) and e.message_id in messages:
+        elif isinstance(e, Conversation.MessageEdited) and e.message_id in messages and e.body is not None:
             row = messages[e.message_id]
             row.update(body=e.body, edited_at=iso(e.timestamp), mentions=" ".join(str(u) for u in e.mentions))
         elif isinstance(e, Conversation.MessageDeleted) and e.message_id in messages:
@@ -103,8 +104,9 @@ def conversation_at(
         shown = {
             "id": str(member_id),
             "username": user.username,
-            "display_name": user.display_name,
+            "display_name": user.display_name or DELETED_NAME,  # None: erased since (its key is gone)
             "created_at": iso(user.created_on),
+            "deleted": user.username is None,
         }
         members.append(
             {

@@ -46,7 +46,8 @@ def read_batch(
     if bound <= start:
         return Batch(start, start, [])
     stored = select_window(recorder, start, bound, topics)  # at most `limit` events: the window's size
-    return Batch(start, bound, [rows(n) for n in stored])
+    with rows.preloaded(stored):
+        return Batch(start, bound, [rows(n) for n in stored])
 
 
 # Batches cross to the projector as plain tuples with a kind byte each: pickling named tuples costs

@@ -45,6 +45,17 @@ class SqlDatabase(Protocol):
 
     def vacuum(self, tables: Sequence[str]) -> None: ...
 
+    def destroy_keys(self, cur: SqlCursor, subjects: Sequence[UUID]) -> None:
+        """Destroy the keys these subjects' personal data is sealed under in the log, in the caller's
+        transaction (infrastructure/sealing.py): no copy of it can be read again."""
+        ...
+
+    def erase_traces(self, prefix: str, search: bool) -> bool:
+        """After a transaction that removed personal data from a set of read models (`search`: text from
+        its search index too): leave no readable trace of it in the database's files (SQLite: the search
+        index's segments merged, the write-ahead log emptied). False when it could not finish now."""
+        ...
+
 
 class StoredRow(NamedTuple):
     """A stored event as the projector's readers take it (Notification's fields; the id as text)."""

@@ -65,6 +65,8 @@ class Projector:
         self._thread: threading.Thread | None = None
         self.failure: BaseException | None = None
         self.outdated = False  # the tables lack what this release's read models hold (see setup)
+        self._traces_left = False  # personal data was removed: its traces in the files are still to go
+        self._search_traces = False  # text was removed from the search index: its segments to merge
         self._failing_since: float | None = None
 
     # -- set-up and position -----------------------------------------------------------------------
@@ -151,8 +153,13 @@ class Projector:
         """Index a set loaded bare and count its unread messages: from here on it is kept like any."""
         with self.db.transaction(commit=True) as cur:
             create_indexes(cur, self.prefix, suffix=f"_{secrets.token_hex(4)}")  # see tables.py
+            self.updates.shredded = []
             self.updates.apply_deferred(cur)  # edits, deletions, reactions: by message id, now indexed
+            self.db.destroy_keys(cur, self.updates.shredded)
             self.updates.writes.recount_unread(cur)  # and counts them batch by batch from here on
+        if self._traces_left or self.updates.shredded:
+            self._traces_left = not self.db.erase_traces(self.prefix, True)
+            self._search_traces = False
 
     def _catch_up_with_reader(self, progress: Callable[[int], None] | None, stop: int | None) -> int:
         total = 0
@@ -195,6 +202,11 @@ class Projector:
         if stored != batch.start:
             self._advance(stored)
             return False
+        if self._traces_left and not self._loading:
+            # Personal data left the read models and its keys were destroyed: its traces in the files
+            # go before the position is reported (an erasure has succeeded once /readyz answers 200).
+            self._traces_left = not self.db.erase_traces(self.prefix, self._search_traces)
+            self._search_traces = self._search_traces and self._traces_left
         self._advance(batch.end)
         if self.on_batch is not None:
             self.on_batch(batch.end - batch.start)
@@ -214,7 +226,13 @@ class Projector:
 
     def _apply(self, cur: SqlCursor, batch: Batch) -> list[Change]:
         self.updates.report = self.on_changes is not None
+        self.updates.shredded = []
+        self.updates.searched_out = False
         changes = self.updates.apply_batch(batch.events, cur)
+        if self.updates.shredded:
+            self.db.destroy_keys(cur, self.updates.shredded)
+            self._traces_left = True
+            self._search_traces = self._search_traces or self.updates.searched_out
         cur.execute(
             f"UPDATE {self.prefix}position SET notification_id = ? WHERE projection = ? AND notification_id = ?",
             (batch.end, NAME, batch.start),

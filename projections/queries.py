@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import TypeVar
 from uuid import UUID
 
-from application.ports import PasswordHasher, Presence
+from application.ports import Holdings, PasswordHasher, Presence
 from domain.errors import ConversationNotFound, InvalidCredentials, InvalidInput, MessageNotFound, NotAMember
 from domain.users import normalize_username
 from projections import search
@@ -259,6 +259,48 @@ class Queries:
                 (digest, digest, unattached_since),
             ).fetchone()
             return row is not None
+
+        return self._read(read)
+
+    def holdings(self, user_id: UUID, position: int | None) -> Holdings:
+        """(application/ports.py AccountHoldings) What an account holds, once the read models reflect
+        `position`: for its erasure."""
+        self.wait_for(position)
+        p, uid = self.reads.p, str(user_id)
+
+        def read(cur: SqlCursor) -> Holdings:
+            messages: dict[UUID, list[UUID]] = {}
+            for row in cur.execute(
+                f"SELECT conversation_id, id FROM {p}messages WHERE sender_id = ? AND deleted = 0 AND kind = 'text' "
+                "ORDER BY conversation_id, seq",
+                (uid,),
+            ).fetchall():
+                messages.setdefault(UUID(row["conversation_id"]), []).append(UUID(row["id"]))
+            reacted = cur.execute(
+                f"SELECT DISTINCT m.conversation_id FROM {p}reactions r JOIN {p}messages m ON m.id = r.message_id "
+                "WHERE r.user_id = ?",
+                (uid,),
+            ).fetchall()
+            member_of = cur.execute(
+                f"SELECT conversation_id FROM {p}members WHERE user_id = ? AND visible_to IS NULL", (uid,)
+            ).fetchall()
+            conversations = [*messages, *(UUID(r["conversation_id"]) for r in [*reacted, *member_of])]
+            connections = cur.execute(
+                f"SELECT id FROM {p}connections WHERE (requester_id = ? OR addressee_id = ?) "
+                "AND status IN ('pending', 'connected')",
+                (uid, uid),
+            ).fetchall()
+            blocked = cur.execute(f"SELECT blocked_id FROM {p}blocks WHERE blocker_id = ?", (uid,)).fetchall()
+            uploads = cur.execute(
+                f"SELECT sha256, thumbnail_sha256 FROM {p}attachments WHERE uploader_id = ?", (uid,)
+            ).fetchall()
+            return Holdings(
+                messages,
+                list(dict.fromkeys(conversations)),
+                [UUID(r["id"]) for r in connections],
+                [UUID(r["blocked_id"]) for r in blocked],
+                [d for r in uploads for d in (r["sha256"], r["thumbnail_sha256"]) if d],
+            )
 
         return self._read(read)
 

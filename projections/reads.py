@@ -37,8 +37,9 @@ class ReadModelReads:
         self._connection_select = (
             f"SELECT c.id, c.status, c.created_at, c.updated_at, "
             f"r.id AS requester_id, r.username AS requester_username, r.display_name AS requester_display_name, "
-            f"r.created_at AS requester_created_at, a.id AS addressee_id, a.username AS addressee_username, "
-            f"a.display_name AS addressee_display_name, a.created_at AS addressee_created_at "
+            f"r.created_at AS requester_created_at, r.deleted AS requester_deleted, a.id AS addressee_id, "
+            f"a.username AS addressee_username, a.display_name AS addressee_display_name, "
+            f"a.created_at AS addressee_created_at, a.deleted AS addressee_deleted "
             f"FROM {p}connections c JOIN {p}users r ON r.id = c.requester_id JOIN {p}users a ON a.id = c.addressee_id"
         )
 
@@ -167,7 +168,7 @@ class ReadModelReads:
         ).fetchall()
         members = cur.execute(
             f"SELECT m.*, u.id AS user_id, u.username AS user_username, u.display_name AS user_display_name, "
-            f"u.created_at AS user_created_at FROM {self.p}members m JOIN {self.p}users u ON u.id = m.user_id "
+            f"u.created_at AS user_created_at, u.deleted AS user_deleted FROM {self.p}members m JOIN {self.p}users u ON u.id = m.user_id "
             f"WHERE m.conversation_id IN ({marks}) ORDER BY u.username",
             conversation_ids,
         ).fetchall()

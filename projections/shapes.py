@@ -224,7 +224,7 @@ def user(row: Row, prefix: str = "") -> User:
         "username": row[f"{prefix}username"],
         "display_name": row[f"{prefix}display_name"],
         "created_at": row[f"{prefix}created_at"],
-        "deleted": False,
+        "deleted": bool(row[f"{prefix}deleted"]),
     }
 
 

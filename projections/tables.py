@@ -24,8 +24,8 @@ TABLES = (
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS {p}users (
-    id TEXT PRIMARY KEY, username TEXT NOT NULL UNIQUE, display_name TEXT NOT NULL,
-    password_hash TEXT NOT NULL, created_at TEXT NOT NULL);
+    id TEXT PRIMARY KEY, username TEXT UNIQUE, display_name TEXT NOT NULL,
+    password_hash TEXT, created_at TEXT NOT NULL, deleted BIGINT NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS {p}connections (
     id TEXT PRIMARY KEY, requester_id TEXT NOT NULL, addressee_id TEXT NOT NULL,
     status TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);

@@ -4,12 +4,14 @@ import json
 from collections.abc import Callable
 from functools import singledispatchmethod
 from typing import Any
+from uuid import UUID
 
 from domain.blocks import Block
 from domain.connections import CONNECTED, DECLINED, PENDING, REMOVED, Connection
 from domain.conversations import GROUP, Conversation
+from domain.personal_data import credentials_before
 from domain.uploads import Upload
-from domain.users import User
+from domain.users import DELETED_NAME, User
 from projections import shapes
 from projections.changes import (
     Change,
@@ -43,6 +45,10 @@ class ReadModelUpdates:
         self.deferred: list[Any] = []
         # Messages whose uploads were attached (UploadAttached comes before its MessageSent in the log).
         self.attached: set[str] = set()
+        # Subjects whose personal data the batch's events removed from the read models: the projector
+        # destroys their keys in the batch's transaction (domain/personal_data.py, infrastructure/sealing.py).
+        self.shredded: list[UUID] = []
+        self.searched_out = False  # text left the search index (its engine may keep traces: ports.py)
 
     @classmethod
     def topics(cls) -> list[str]:
@@ -95,18 +101,45 @@ class ReadModelUpdates:
 
     @_apply.register
     def _user_registered(self, event: User.UserRegistered, cur: SqlCursor) -> list[Change]:
+        """(Names read back as None once the account is erased: its UserErased follows.)"""
         cur.execute(
             f"INSERT INTO {self.p}users (id, username, display_name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)",
-            (str(event.originator_id), event.username, event.display_name, event.password_hash, iso(event.timestamp)),
+            (
+                str(event.originator_id),
+                event.username,
+                event.display_name or DELETED_NAME,
+                event.password_hash,
+                iso(event.timestamp),
+            ),
         )
         return []
 
     @_apply.register
     def _password_changed(self, event: User.PasswordChanged, cur: SqlCursor) -> list[Change]:
+        """The hashes set before are no longer needed by anyone: their keys go."""
         cur.execute(
             f"UPDATE {self.p}users SET password_hash = ? WHERE id = ?", (event.password_hash, str(event.originator_id))
         )
+        self.shredded += credentials_before(event.originator_id, event.originator_version)
         return []
+
+    @_apply.register
+    def _user_erased(self, event: User.UserErased, cur: SqlCursor) -> list[Change]:
+        """The account as everyone sees it from now on (contract section 11); the keys of its names, of
+        every password hash and of its uploads go (its messages went with their MessageDeleted)."""
+        user_id = str(event.originator_id)
+        cur.execute(
+            f"UPDATE {self.p}users SET username = NULL, display_name = ?, password_hash = NULL, deleted = 1 WHERE id = ?",
+            (DELETED_NAME, user_id),
+        )
+        uploads = cur.execute(f"SELECT id FROM {self.p}attachments WHERE uploader_id = ?", (user_id,)).fetchall()
+        cur.execute(f"DELETE FROM {self.p}attachments WHERE uploader_id = ?", (user_id,))
+        self.shredded += [event.originator_id, *credentials_before(event.originator_id, event.originator_version)]
+        self.shredded += [UUID(row["id"]) for row in uploads]
+        if not self.report:
+            return []
+        rows = cur.execute(f"SELECT conversation_id FROM {self.p}members WHERE user_id = ?", (user_id,)).fetchall()
+        return [ConversationChanged(row["conversation_id"]) for row in rows]
 
     @_apply.register
     def _connection_requested(self, event: Connection.ConnectionRequested, cur: SqlCursor) -> list[Change]:
@@ -183,16 +216,17 @@ class ReadModelUpdates:
 
     @_apply.register
     def _upload_stored(self, event: Upload.UploadStored, cur: SqlCursor) -> list[Change]:
+        """(The name and digests read back as None once erased: the row goes again further on.)"""
         cur.execute(
             f"INSERT INTO {self.p}attachments (id, uploader_id, filename, content_type, size, sha256, width, height, "
             "thumbnail_sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 str(event.originator_id),
                 str(event.uploader_id),
-                event.filename,
+                event.filename or "",
                 event.content_type,
                 event.size,
-                event.sha256,
+                event.sha256 or "",
                 event.width,
                 event.height,
                 event.thumbnail_sha256,
@@ -279,7 +313,7 @@ class ReadModelUpdates:
     def _message_edited(self, event: Conversation.MessageEdited, cur: SqlCursor) -> list[Change]:
         """The text replaced; the version it replaces kept (get_message_edits); mention counts follow."""
         row = self._message_row(cur, str(event.message_id))
-        if row is None or row["deleted"]:
+        if row is None or row["deleted"] or event.body is None:  # None: deleted since (its key is gone)
             return []
         cur.execute(
             f"INSERT INTO {self.p}message_edits (message_id, version, body, at) VALUES (?, ?, ?, ?)",
@@ -304,7 +338,12 @@ class ReadModelUpdates:
     @_apply.register
     def _message_deleted(self, event: Conversation.MessageDeleted, cur: SqlCursor) -> list[Change]:
         """A tombstone: the text, its earlier versions, mentions, quote and reactions gone from the read
-        models; it stops counting as unread or as a mention."""
+        models; it stops counting as unread or as a mention. The keys of its text and of its attachments'
+        names go, so no copy in the log can be read again."""
+        attachments = cur.execute(
+            f"SELECT id FROM {self.p}attachments WHERE message_id = ?", (str(event.message_id),)
+        ).fetchall()
+        self.shredded += [event.message_id, *(UUID(a["id"]) for a in attachments)]
         row = self._message_row(cur, str(event.message_id))
         if row is None or row["deleted"]:
             return []
@@ -317,6 +356,7 @@ class ReadModelUpdates:
         cur.execute(f"DELETE FROM {self.p}reactions WHERE message_id = ?", (row["id"],))
         cur.execute(f"DELETE FROM {self.p}attachments WHERE message_id = ?", (row["id"],))  # bytes: the sweep
         cur.search.remove(cur, self.p, row["id"])
+        self.searched_out = True
         unread = self._unread_members(cur, row)
         mentioned = [u for u in unread if u in (row["mentions"] or "").split()]
         self._count(cur, "unread_count", row["conversation_id"], unread, -1)

@@ -7,9 +7,10 @@ from starlette.routing import Route
 from domain.errors import InvalidCredentials, UserNotFound
 from infrastructure.auth_sessions import Issued, RefreshRefused, Reused
 from infrastructure.rate_limit import RateLimited
+from interfaces.erasure import erase_account
 from interfaces.errors import Unauthorized
 from interfaces.http.common import HttpServices, body, current_session, current_user, ok, query, services
-from interfaces.schemas import ChangePassword, Login, Logout, Refresh, Register, UserSearch
+from interfaces.schemas import ChangePassword, DeleteAccount, Login, Logout, Refresh, Register, UserSearch
 from projections.shapes import User
 
 
@@ -107,6 +108,22 @@ async def me(request: Request) -> JSONResponse:
     return ok({"user": user})
 
 
+async def delete_me(request: Request) -> JSONResponse:
+    """Erase the caller's account (contract section 11), once they give their password: every session
+    ends first (sockets disconnected), then the erasure; answered once the text is unrecoverable."""
+    claims = await current_session(request)
+    data = await body(request, DeleteAccount)
+    http = services(request)
+    user = await http.run.call(http.queries.user, claims.user_id)
+    if user is None or user["username"] is None:
+        raise Unauthorized("No such user: sign in again.")
+    await http.run.call(http.queries.authenticate, user["username"], data.password)  # InvalidCredentials: 401
+    ended = await http.run.call(http.sessions.end_all, claims.user_id, "account erased")
+    await http.sessions_ended(ended)
+    await http.run.call(erase_account, http.commands, http.queries, http.collector, claims.user_id)
+    return ok({})
+
+
 async def search(request: Request) -> JSONResponse:
     user_id = await current_user(request)
     data = query(request, UserSearch)
@@ -121,5 +138,6 @@ routes = [
     Route("/api/auth/logout", logout, methods=["POST"]),
     Route("/api/auth/password", change_password, methods=["POST"]),
     Route("/api/users/me", me, methods=["GET"]),
+    Route("/api/users/me", delete_me, methods=["DELETE"]),
     Route("/api/users", search, methods=["GET"]),
 ]

@@ -13,6 +13,7 @@ from application.commands import Parley
 from application.ports import BlobStore
 from domain.errors import InvalidInput
 from infrastructure.auth_sessions import SessionStore
+from infrastructure.blob_sweep import BlobCollector
 from infrastructure.blob_urls import BlobUrls
 from infrastructure.rate_limit import Limits
 from infrastructure.tokens import Claims, Tokens
@@ -42,6 +43,7 @@ class HttpServices:
     sessions: SessionStore
     # Disconnects the live sockets of sessions that just ended, in every server process.
     sessions_ended: Callable[[list[UUID]], Awaitable[None]]
+    collector: BlobCollector | None = None  # removes bytes no longer needed (an erased account's uploads)
 
 
 def services(request: Request) -> HttpServices:

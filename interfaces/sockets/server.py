@@ -23,6 +23,7 @@ from interfaces import contract
 from interfaces.auth import NO_SUCH_USER, SESSION_ENDED, token_claims
 from interfaces.errors import Unauthorized, describe
 from interfaces.runner import Runner
+from interfaces.sockets.ended_sessions import watch_ended_sessions
 from interfaces.sockets.fanout import DirectFanout
 from interfaces.sockets.handlers import SocketEvents
 from interfaces.sockets.json_codec import JsonPacket, OrjsonJson
@@ -93,6 +94,7 @@ class SocketApi:
         self.typing = TypingTracker(self.announce_typing)
         self.events = SocketEvents(sio, run, commands, queries, limits, self.sessions, self.typing, collector)
         self._heartbeat: asyncio.Task[None] | None = None
+        self._watching: asyncio.Task[None] | None = None
         if isinstance(sio.manager, SocketRedisManager):
             sio.manager.on_sessions_ended = self.disconnect_sessions
 
@@ -185,12 +187,17 @@ class SocketApi:
 
     # -- presence of processes that die ----------------------------------------------------------------
     def start(self) -> None:
+        self._watching = asyncio.get_running_loop().create_task(
+            watch_ended_sessions(self.run, self.auth_sessions, self.sessions.session_ids, self.disconnect_sessions)
+        )
         if self.presence.heartbeat_seconds:
             self._heartbeat = asyncio.get_running_loop().create_task(self._beat(self.presence.heartbeat_seconds))
 
     async def stop(self) -> None:
         """Before the process ends: its sockets leave (and their users go offline where these were
         their last sockets), rather than waiting to expire."""
+        if self._watching:
+            self._watching.cancel()
         if self._heartbeat:
             self._heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):

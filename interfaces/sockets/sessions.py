@@ -36,6 +36,10 @@ class Sessions:
         wanted = set(session_ids)
         return [sid for sid, session_id in self._session_of.items() if session_id in wanted]
 
+    def session_ids(self) -> list[UUID]:
+        """The sessions of this process's live sockets."""
+        return list(set(self._session_of.values()))
+
     def sids(self) -> list[str]:
         return list(self._users)
 
