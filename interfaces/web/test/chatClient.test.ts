@@ -264,6 +264,7 @@ describe('ChatClient tokens', () => {
       renew: () => Promise.resolve('access-2'),
       withToken: <T>(call: (token: string) => Promise<T>) => call('access-2'),
       end: vi.fn(),
+      erase: vi.fn(),
     };
     const client = new ChatClient({
       token: 'access-0',

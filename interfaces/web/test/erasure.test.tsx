@@ -6,7 +6,7 @@ import type { ReactNode } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApiError, type Api } from '../src/api/http';
 import type { Connection, User } from '../src/api/types';
-import { ACCOUNT_DELETED, ChatClient, type TokenSource } from '../src/app/chatClient';
+import { ACCOUNT_DELETED, ChatClient } from '../src/app/chatClient';
 import { ChatContext } from '../src/app/context';
 import { saveSession, SESSION_KEY } from '../src/app/session';
 import { SessionKeeper } from '../src/app/sessionKeeper';
@@ -133,47 +133,97 @@ describe('Delete account (the whole app)', () => {
   });
 });
 
-describe('ChatClient.deleteAccount', () => {
+describe('ChatClient.deleteAccount with its SessionKeeper', () => {
+  const refusal = () => Object.assign(new Error('refused'), { data: { code: 'unauthorized', message: 'Not signed in.' } });
+
   function setup(deleteAccount: Api['deleteAccount']) {
     const socket = new FakeSocket();
     socket.responders.get_conversations = () => ({ ok: true, conversations: [], next_cursor: null });
     const api = { listConnections: () => Promise.resolve({ connections: [] }), deleteAccount } as unknown as Api;
+    const session = { token: 'access-0', user: me, refreshToken: 'refresh-0', expiresAt: Date.now() + 600_000, ttlMs: 600_000 };
+    saveSession(session);
+    // every session of the account ends on the server before it answers: refreshing is refused
+    const refresh = vi.fn(() => Promise.reject(new ApiError(401, 'unauthorized', 'Session ended.')));
+    const onSignedOut = vi.fn();
+    const keeper = new SessionKeeper(session, { api: { refresh, logout: vi.fn() }, locks: null, onSignedOut });
+    keeper.start();
     const onUnauthorized = vi.fn();
-    const tokens: TokenSource = {
-      token: 'access-0',
-      renew: vi.fn(() => Promise.resolve('access-1')),
-      withToken: (call) => call('access-0'),
-      end: vi.fn(),
-    };
-    const client = new ChatClient({ token: 'access-0', me, onUnauthorized, tokens, createSocket: () => socket, api, isVisible: () => false });
+    const client = new ChatClient({ token: 'access-0', me, onUnauthorized, tokens: keeper, createSocket: () => socket, api, isVisible: () => false });
     client.socket.start();
     socket.serverAccepts();
-    return { client, socket, onUnauthorized, tokens };
+    return { client, socket, onSignedOut, onUnauthorized, refresh, keeper };
   }
 
   it('a wrong password rejects and ends nothing', async () => {
-    const { client, socket, onUnauthorized, tokens } = setup(() => Promise.reject(wrongPassword()));
+    const { client, socket, onSignedOut, onUnauthorized, refresh, keeper } = setup(() => Promise.reject(wrongPassword()));
     await expect(client.deleteAccount('nope')).rejects.toMatchObject({ code: 'invalid_credentials' });
+    expect(refresh).not.toHaveBeenCalled();
+    expect(onSignedOut).not.toHaveBeenCalled();
     expect(onUnauthorized).not.toHaveBeenCalled();
-    expect(tokens.end).not.toHaveBeenCalled();
+    expect(localStorage.getItem(SESSION_KEY)).not.toBeNull();
     expect(socket.disconnectCalls).toBe(0);
     expect(client.store.getState().connection).toBe('online');
     client.stop();
+    keeper.stop();
   });
 
-  it('on success stops the socket before the server drops it, so it never reconnects; then ends the session', async () => {
+  it('the server drops the socket before it answers: one refused reconnect, then quiet; signed out once, as deleted, on the answer', async () => {
     vi.useFakeTimers();
-    const deleteAccount = vi.fn(() => Promise.resolve({}));
-    const { client, socket, tokens } = setup(deleteAccount);
-    await client.deleteAccount('right');
+    let answer: (body: object) => void = () => undefined;
+    const deleteAccount = vi.fn(() => new Promise<object>((resolve) => (answer = resolve)));
+    const { client, socket, onSignedOut, refresh } = setup(deleteAccount);
+    const deleting = client.deleteAccount('right');
     expect(deleteAccount).toHaveBeenCalledWith('access-0', 'right');
-    expect(tokens.end).toHaveBeenCalledWith(ACCOUNT_DELETED);
-    expect(socket.disconnectCalls).toBe(1);
-    const connects = socket.connectCalls;
-    socket.fire('disconnect', 'io server disconnect'); // (listeners are gone: nothing happens)
+
+    socket.connected = false;
+    socket.active = false;
+    socket.fire('disconnect', 'io server disconnect');
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(socket.connectCalls).toBe(2);
+    socket.fire('connect_error', refusal());
+    await vi.advanceTimersByTimeAsync(0);
+    expect(refresh).toHaveBeenCalledTimes(1);
+    expect(onSignedOut).not.toHaveBeenCalled(); // the answer is awaited
     await vi.advanceTimersByTimeAsync(120_000);
-    expect(socket.connectCalls).toBe(connects);
+    expect(socket.connectCalls).toBe(2); // no loop
+    expect(refresh).toHaveBeenCalledTimes(1);
+
+    answer({});
+    await deleting;
+    expect(onSignedOut).toHaveBeenCalledTimes(1);
+    expect(onSignedOut).toHaveBeenCalledWith(ACCOUNT_DELETED);
+    expect(localStorage.getItem(SESSION_KEY)).toBeNull();
     expect(client.store.getState().connection).toBe('offline');
+  });
+
+  it('on an answer before any disconnect, stops the socket first: the disconnect that follows changes nothing', async () => {
+    vi.useFakeTimers();
+    const { client, socket, onSignedOut, refresh } = setup(() => Promise.resolve({}));
+    await client.deleteAccount('right');
+    expect(onSignedOut).toHaveBeenCalledWith(ACCOUNT_DELETED);
+    expect(socket.disconnectCalls).toBe(1);
+    socket.fire('disconnect', 'io server disconnect'); // (its listeners are gone)
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(socket.connectCalls).toBe(1);
+    expect(refresh).not.toHaveBeenCalled();
+    expect(onSignedOut).toHaveBeenCalledTimes(1);
+  });
+
+  it('when the erasure fails after the sessions ended, the sign-out that waited happens with its message', async () => {
+    vi.useFakeTimers();
+    let fail: (err: Error) => void = () => undefined;
+    const { client, socket, onSignedOut } = setup(() => new Promise<object>((_resolve, reject) => (fail = reject)));
+    const deleting = client.deleteAccount('right');
+    socket.connected = false;
+    socket.fire('disconnect', 'io server disconnect');
+    await vi.advanceTimersByTimeAsync(1000);
+    socket.fire('connect_error', refusal());
+    await vi.advanceTimersByTimeAsync(0);
+    expect(onSignedOut).not.toHaveBeenCalled();
+    fail(new ApiError(500, 'internal', 'Something failed (ref 42).'));
+    await expect(deleting).rejects.toThrow('Something failed (ref 42).');
+    expect(onSignedOut).toHaveBeenCalledTimes(1);
+    expect(onSignedOut).toHaveBeenCalledWith('Session ended.');
   });
 });
 

@@ -4,6 +4,7 @@ import type {
   ConnectionsBody,
   ErrorBody,
   ChangePassword,
+  DeleteAccount,
   Empty,
   Login,
   Logout,
@@ -90,7 +91,7 @@ export const api = {
   me: (token: string) => request<UserBody>('GET', '/api/users/me', { token }),
   /** Erases the account (contract section 11): 401 `invalid_credentials` for a wrong password. */
   deleteAccount: (token: string, password: string) =>
-    request<Empty>('DELETE', '/api/users/me', { token, body: { password } }),
+    request<Empty>('DELETE', '/api/users/me', { token, body: { password } satisfies DeleteAccount }),
   searchUsers: (token: string, query: string) =>
     request<UsersBody>('GET', `/api/users?query=${encodeURIComponent(query)}`, { token }),
   listConnections: (token: string) => request<ConnectionsBody>('GET', '/api/connections', { token }),

@@ -28,6 +28,8 @@ export interface TokenSource {
   withToken<T>(call: (token: string) => Promise<T>): Promise<T>;
   /** Forgets the session here and signs out (it ended on the server). */
   end(message?: string): void;
+  /** Erases the account with `call`, then signs out with `message`; sign-outs meanwhile wait for it. */
+  erase(call: (token: string) => Promise<unknown>, message: string): Promise<void>;
 }
 
 export interface ChatClientOptions {
@@ -90,7 +92,7 @@ export class ChatClient {
       store: this.store,
       createSocket: opts.createSocket ?? defaultCreateSocket,
       ackTimeoutMs: opts.ackTimeoutMs,
-      onUnauthorized: opts.onUnauthorized,
+      onUnauthorized: (message) => this.signedOut(message),
       ...(tokens ? { currentToken: () => tokens.token, renew: () => tokens.renew() } : {}),
       onSynced: () => {
         void this.loadConnections();
@@ -224,7 +226,7 @@ export class ChatClient {
       this.store.dispatch({ type: 'uploadDone', conversationId, localId, attachment });
     } catch (err) {
       if (controller.signal.aborted) return; // removed by the user: nothing to report
-      if (isTokenRefused(err)) this.opts.onUnauthorized(err.message);
+      if (isTokenRefused(err)) this.signedOut(err.message);
       const reason = err instanceof Error ? err.message : 'The upload failed.';
       this.store.dispatch({ type: 'uploadFailed', conversationId, localId, error: reason });
     } finally {
@@ -485,24 +487,37 @@ export class ChatClient {
     try {
       return this.tokens ? await this.tokens.withToken(call) : await call(this.opts.token);
     } catch (err) {
-      if (isTokenRefused(err)) this.opts.onUnauthorized(err.message);
+      if (isTokenRefused(err)) this.signedOut(err.message);
       throw err;
     }
+  }
+
+  /** The server refused the session: signed out (through the session keeper, which forgets it). */
+  private signedOut(message: string): void {
+    if (this.tokens) this.tokens.end(message);
+    else this.opts.onUnauthorized(message);
   }
 
   // ---- the account (contract section 11) ----
 
   /**
-   * Erases the user's account (`DELETE /api/users/me` with their password), then signs out here: the
-   * socket stops first, so the disconnect the server sends is not answered by reconnecting with a
-   * token it refuses; the stored session is cleared (every tab signs out). Rejects with the server's
-   * refusal (a wrong password: `invalid_credentials`), and the user stays signed in.
+   * Erases the user's account (`DELETE /api/users/me` with their password), then signs out here with
+   * ACCOUNT_DELETED, the socket stopped first and the stored session cleared (every tab signs out).
+   * The server disconnects the sockets before it answers: the one reconnect that is refused meanwhile
+   * stops the socket, and its sign-out waits for the answer (SessionKeeper.erase). Rejects with the
+   * server's refusal (a wrong password: `invalid_credentials`), and the user stays signed in.
    */
   async deleteAccount(password: string): Promise<void> {
-    await this.http((token) => this.api.deleteAccount(token, password));
-    this.stop();
-    if (this.tokens) this.tokens.end(ACCOUNT_DELETED);
-    else this.opts.onUnauthorized(ACCOUNT_DELETED);
+    const erase = async (token: string) => {
+      await this.api.deleteAccount(token, password);
+      this.stop();
+    };
+    if (this.tokens) {
+      await this.tokens.erase(erase, ACCOUNT_DELETED);
+      return;
+    }
+    await this.http(erase);
+    this.opts.onUnauthorized(ACCOUNT_DELETED);
   }
 
   async loadConnections(): Promise<void> {

@@ -44,6 +44,10 @@ export class SessionKeeper {
   private inFlight: Promise<string | null> | null = null;
   private retryMs = RETRY_MIN_MS;
   private ended = false;
+  /** An erasure of the account is awaiting the server's answer (see erase). */
+  private erasing = false;
+  /** A sign-out that came while erasing: it happens once the answer has come. */
+  private endDeferred: { message?: string } | null = null;
 
   constructor(session: Session, opts: SessionKeeperOptions) {
     this.session = session;
@@ -77,7 +81,7 @@ export class SessionKeeper {
   /** A new access token; null when the session has ended (refused by the server: signed out);
    * rejects with the ApiError when the server could not be reached (the renewal is tried again later). */
   renew(): Promise<string | null> {
-    if (this.ended) return Promise.resolve(null);
+    if (this.ended || this.endDeferred) return Promise.resolve(null);
     if (!this.inFlight) {
       const seen = this.session.token;
       const run = () => this.renewOnce(seen);
@@ -117,6 +121,29 @@ export class SessionKeeper {
       // Signed out here all the same: the server's session then ends with its refresh token's expiry.
     }
     this.end();
+  }
+
+  /**
+   * Erases the account with `call` (`DELETE /api/users/me`), then signs out with `message`. The server
+   * ends every session of the account before it answers, and answers only once the erasure is complete
+   * (which may take a while): a sign-out meanwhile (the socket it disconnected is refused on reconnecting,
+   * a renewal is refused) waits for the answer, so that it neither comes first nor repeats. Rejects with
+   * the server's refusal (a wrong password: `invalid_credentials`); a sign-out that waited happens then.
+   */
+  async erase(call: (token: string) => Promise<unknown>, message: string): Promise<void> {
+    this.erasing = true;
+    try {
+      await this.withToken(call);
+    } catch (err) {
+      this.erasing = false;
+      const deferred = this.endDeferred;
+      this.endDeferred = null;
+      if (deferred) this.end(deferred.message);
+      throw err;
+    }
+    this.erasing = false;
+    this.endDeferred = null;
+    this.end(message);
   }
 
   /** Adopts a session answered by the server for this one (a password change). */
@@ -168,6 +195,11 @@ export class SessionKeeper {
    * without asking the server: for a session that ended there (the account was erased). */
   end(message?: string): void {
     if (this.ended) return;
+    if (this.erasing) {
+      this.endDeferred ??= { message };
+      this.clearTimer();
+      return;
+    }
     this.stop();
     clearSession(this.storage);
     this.opts.onSignedOut(message);
@@ -181,7 +213,7 @@ export class SessionKeeper {
 
   private scheduleIn(ms: number): void {
     this.clearTimer();
-    if (this.ended) return;
+    if (this.ended || this.endDeferred) return;
     this.timer = setTimeout(() => {
       this.timer = null;
       this.renew().catch(() => undefined); // (tried again by then: see renewOnce)

@@ -82,6 +82,11 @@ export function DeleteAccount() {
           <p id="delete-account-warning" className="hint">
             Enter your password to confirm. This cannot be undone.
           </p>
+          {busy && (
+            <p className="hint" role="status">
+              Deleting your account…
+            </p>
+          )}
           {error && (
             <p className="feedback feedback-error" role="alert">
               {error}
