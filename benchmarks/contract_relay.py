@@ -75,6 +75,7 @@ class Conversation:
                 "user_username": profile["username"],
                 "user_display_name": profile["display_name"],
                 "user_created_at": profile["created_at"],
+                "user_deleted": profile["deleted"],
                 "last_delivered_seq": 0,
                 "last_read_seq": 0,
                 "unread_count": 0,
@@ -129,7 +130,7 @@ class ContractRelay:
         if user_id not in self.users:
             username = "u" + hashlib.sha1(user_id.encode()).hexdigest()[:11]
             self.users[user_id] = shapes.user(
-                {"id": user_id, "username": username, "display_name": username, "created_at": now()}
+                {"id": user_id, "username": username, "display_name": username, "created_at": now(), "deleted": 0}
             )
         return self.users[user_id]
 

@@ -18,6 +18,7 @@ from domain.blocks import Block
 from domain.connections import Connection
 from domain.conversations import Conversation
 from domain.messages import ClientMessageKey
+from domain.personal_data import PERSONAL_FIELDS
 from domain.uploads import Upload
 from domain.users import User, Username
 
@@ -39,7 +40,10 @@ CATALOG = (
             User.UserRegistered: "A person opened an account: the lower-cased username, the cleaned display "
             "name and the password hash (never the password).",
             User.PasswordChanged: "The user changed their password (knowing the current one): the new password's "
-            "hash, which replaces the earlier one for signing in.",
+            "hash, which replaces the earlier one for signing in (whose key is then destroyed).",
+            User.UserErased: "The account was erased (`DELETE /api/users/me` or `parley users erase`), after its "
+            "part of every conversation, its connections and blocks were ended by their own events: from here "
+            "on it shows as `Deleted user`; the keys of its names and of every password hash are destroyed.",
         },
     ),
     AggregateEntry(
@@ -48,6 +52,9 @@ CATALOG = (
         {
             Username.UsernameClaimed: "The username now belongs to `user_id`; saved in one transaction with "
             "that user's `UserRegistered`.",
+            Username.UsernameReleased: "The account holding the username was erased: the name is free again.",
+            Username.UsernameClaimedAgain: "A new account (`user_id`) claimed a released username; saved with "
+            "its `UserRegistered`.",
         },
     ),
     AggregateEntry(
@@ -195,6 +202,9 @@ def render() -> str:
             ]
             fields = [f"`{f.name}: {type_name(f.type)}`" for f in own_fields(cls)]
             lines.append(f"- fields: {', '.join(fields)}" if fields else "- no fields of its own")
+            if cls in PERSONAL_FIELDS:
+                sealed = [f"`{p.name}` ({p.whose})" for p in PERSONAL_FIELDS[cls]]
+                lines.append(f"- sealed personal data, each under the key of: {', '.join(sealed)}")
     lines += CHANGING.replace("{command}", COMMAND).splitlines()
     return "\n".join(lines) + "\n"
 
@@ -219,6 +229,12 @@ of an aggregate is missing from the catalog.
   library finds the class again, so moving or renaming an event class, its aggregate or its module
   strands every stored event unless the old topic is registered for the new class at import time:
   `eventsourcing.utils.register_topic(old_topic, NewClass)`.
+- **Personal data is sealed** (`domain/personal_data.py`, `infrastructure/sealing.py`): the fields
+  marked "sealed" below are stored as `{"_sealed_": [subject, ciphertext]}`, AES-256-GCM under a key of
+  their subject's own, kept in the `subject_keys` table beside the log. When the data must go (a message
+  deleted for everyone, an account erased, a password replaced) the key is destroyed and the field reads
+  as null from then on, in every reader of the log; no stored event is rewritten. Events stored before
+  sealing existed keep their plain values (they read as before).
 - Each event class has a **`class_version`** (1 when not set), stored with the event when above 1. When
   a stored event's version is older than its class's, the library runs the class's static methods
   `upcast_v1_v2(state)`, `upcast_v2_v3(state)`, ... on the stored fields before building the event, so

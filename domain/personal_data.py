@@ -35,6 +35,7 @@ class PersonalField:
     name: str
     subject: Callable[[Any], UUID]
     new_subject: bool  # the event starts the subject: its key is made, not looked up
+    whose: str  # the subject, in words (docs/events.md)
 
 
 def _own(event: Any) -> UUID:
@@ -55,19 +56,19 @@ def _credential(event: Any) -> UUID:
 
 PERSONAL_FIELDS: dict[type, tuple[PersonalField, ...]] = {
     User.UserRegistered: (
-        PersonalField("username", _own, True),
-        PersonalField("display_name", _own, True),
-        PersonalField("password_hash", _credential, True),
+        PersonalField("username", _own, True, "the user"),
+        PersonalField("display_name", _own, True, "the user"),
+        PersonalField("password_hash", _credential, True, "this credential"),
     ),
-    User.PasswordChanged: (PersonalField("password_hash", _credential, True),),
+    User.PasswordChanged: (PersonalField("password_hash", _credential, True, "this credential"),),
     # saved with the claimant's UserRegistered: its key is the one made for that event
-    Username.UsernameClaimed: (PersonalField("username", _claimant, False),),
-    Username.UsernameClaimedAgain: (PersonalField("username", _claimant, False),),
-    Conversation.MessageSent: (PersonalField("body", _message, True),),
-    Conversation.MessageEdited: (PersonalField("body", _message, False),),
+    Username.UsernameClaimed: (PersonalField("username", _claimant, False, "the user `user_id`"),),
+    Username.UsernameClaimedAgain: (PersonalField("username", _claimant, False, "the user `user_id`"),),
+    Conversation.MessageSent: (PersonalField("body", _message, True, "the message"),),
+    Conversation.MessageEdited: (PersonalField("body", _message, False, "the message"),),
     Upload.UploadStored: (
-        PersonalField("filename", _own, True),
-        PersonalField("sha256", _own, True),
-        PersonalField("thumbnail_sha256", _own, True),
+        PersonalField("filename", _own, True, "the upload"),
+        PersonalField("sha256", _own, True, "the upload"),
+        PersonalField("thumbnail_sha256", _own, True, "the upload"),
     ),
 }

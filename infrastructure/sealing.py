@@ -61,8 +61,10 @@ def destroy_keys_sql(engine: str, count: int) -> str:
     return f"DELETE FROM subject_keys WHERE subject IN ({marks})"
 
 
-INSERT_KEYS_SQLITE = "INSERT OR IGNORE INTO subject_keys (subject, key) VALUES (?, ?)"
-INSERT_KEYS_POSTGRES = "INSERT INTO subject_keys (subject, key) VALUES (%s, %s) ON CONFLICT (subject) DO NOTHING"
+# A subject's key is made once, by the event that starts it: a second one for the same subject would
+# leave that event unreadable, so it fails the whole transaction instead (an IntegrityError).
+INSERT_KEYS_SQLITE = "INSERT INTO subject_keys (subject, key) VALUES (?, ?)"
+INSERT_KEYS_POSTGRES = "INSERT INTO subject_keys (subject, key) VALUES (%s, %s)"
 
 
 class KeyReader:

@@ -183,7 +183,7 @@ async def test_parley_users_erase_refuses_the_tokens_and_disconnects_the_sockets
     assert parley(server, "users", "erase", "nobody-here", "--yes").returncode == 2
     erased = parley(server, "users", "erase", alice.username, "--yes")
     assert erased.returncode == 0, erased.stderr
-    await until(lambda: not a.client.connected, "the erased account's socket is disconnected", timeout=10)
+    await until(lambda: not a.client.connected, "the erased account's socket is disconnected", seconds=10)
     assert httpx.get(server.url + "/api/users/me", headers={"Authorization": f"Bearer {alice.token}"}).status_code == 401
     with bob.http() as http:
         connections = http.get("/api/connections").json()["connections"]
