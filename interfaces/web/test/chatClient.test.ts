@@ -247,3 +247,40 @@ describe('ChatClient message changes', () => {
     expect(shown()[1].reactions).toEqual([]);
   });
 });
+
+describe('ChatClient tokens', () => {
+  it('its HTTP calls and uploads use the current (renewed) token, not the one it was signed in with', async () => {
+    const seen: string[] = [];
+    const api = {
+      listConnections: () => Promise.resolve({ connections: [] }),
+      listBlocked: (token: string) => (seen.push(`blocks ${token}`), Promise.resolve({ blocked: [] })),
+      block: (token: string) => (seen.push(`block ${token}`), Promise.resolve({ blocked: [] })),
+      unblock: (token: string) => (seen.push(`unblock ${token}`), Promise.resolve({ blocked: [] })),
+      unread: (token: string) => (seen.push(`unread ${token}`), Promise.resolve({ unread_count: 0, mention_count: 0 })),
+    } as unknown as Api;
+    const upload = vi.fn((opts: { token: string }) => (seen.push(`upload ${opts.token}`), Promise.reject(new Error('no'))));
+    const tokens = {
+      token: 'access-2',
+      renew: () => Promise.resolve('access-2'),
+      withToken: <T>(call: (token: string) => Promise<T>) => call('access-2'),
+      end: vi.fn(),
+      erase: vi.fn(),
+    };
+    const client = new ChatClient({
+      token: 'access-0',
+      me,
+      onUnauthorized: vi.fn(),
+      tokens,
+      createSocket: () => new FakeSocket(),
+      api,
+      upload,
+      isVisible: () => false,
+    });
+    await client.loadBlocked();
+    await client.block(bob.id);
+    await client.unblock(bob.id);
+    await client.loadUnread();
+    await client.attachFiles('c-1', [{ file: new Blob(['x']), name: 'x.txt' }]);
+    expect(seen).toEqual(['blocks access-2', 'block access-2', 'unblock access-2', 'unread access-2', 'upload access-2']);
+  });
+});

@@ -4,6 +4,7 @@ import type {
   ConnectionsBody,
   ErrorBody,
   ChangePassword,
+  DeleteAccount,
   Empty,
   Login,
   Logout,
@@ -88,6 +89,9 @@ export const api = {
       body: { current_password, new_password } satisfies ChangePassword,
     }),
   me: (token: string) => request<UserBody>('GET', '/api/users/me', { token }),
+  /** Erases the account (contract section 11): 401 `invalid_credentials` for a wrong password. */
+  deleteAccount: (token: string, password: string) =>
+    request<Empty>('DELETE', '/api/users/me', { token, body: { password } satisfies DeleteAccount }),
   searchUsers: (token: string, query: string) =>
     request<UsersBody>('GET', `/api/users?query=${encodeURIComponent(query)}`, { token }),
   listConnections: (token: string) => request<ConnectionsBody>('GET', '/api/connections', { token }),
@@ -108,3 +112,11 @@ export const api = {
 };
 
 export type Api = typeof api;
+
+/**
+ * Whether the server refused the access token itself (the session ended or the token expired), as
+ * opposed to a 401 about what was asked (`invalid_credentials`: a wrong password), which ends nothing.
+ */
+export function isTokenRefused(err: unknown): err is ApiError {
+  return err instanceof ApiError && err.status === 401 && err.code !== 'invalid_credentials';
+}

@@ -1,4 +1,4 @@
-import { api as defaultApi, ApiError, type Api } from '../api/http';
+import { api as defaultApi, isTokenRefused, type Api } from '../api/http';
 import { uploadFile } from '../api/upload';
 import type { Attachment, Connection, ConversationSummary, Message, Quote, SearchResult, User } from '../api/types';
 import type { AddMembers, MessageVersion, SendMessage, StartConversation } from '../api/contract.gen';
@@ -18,12 +18,18 @@ import { deliveredCandidate, readCandidate } from './receipts';
 export const TYPING_THROTTLE_MS = 2000;
 /** A message is fetched again for fresh attachment URLs at most this often. */
 export const REFRESH_MESSAGE_MS = 60_000;
+/** What the signed-out screen says after the user deleted their account. */
+export const ACCOUNT_DELETED = 'Your account was deleted.';
 
 /** Where the access token comes from: the session keeper (renewing it), or one fixed token. */
 export interface TokenSource {
   readonly token: string;
   renew(): Promise<string | null>;
   withToken<T>(call: (token: string) => Promise<T>): Promise<T>;
+  /** Forgets the session here and signs out (it ended on the server). */
+  end(message?: string): void;
+  /** Erases the account with `call`, then signs out with `message`; sign-outs meanwhile wait for it. */
+  erase(call: (token: string) => Promise<unknown>, message: string): Promise<void>;
 }
 
 export interface ChatClientOptions {
@@ -86,7 +92,7 @@ export class ChatClient {
       store: this.store,
       createSocket: opts.createSocket ?? defaultCreateSocket,
       ackTimeoutMs: opts.ackTimeoutMs,
-      onUnauthorized: opts.onUnauthorized,
+      onUnauthorized: (message) => this.signedOut(message),
       ...(tokens ? { currentToken: () => tokens.token, renew: () => tokens.renew() } : {}),
       onSynced: () => {
         void this.loadConnections();
@@ -211,7 +217,7 @@ export class ChatClient {
     this.uploading.set(localId, controller);
     try {
       const attachment = await this.upload({
-        token: this.opts.token,
+        token: this.tokens?.token ?? this.opts.token,
         file,
         filename: name,
         signal: controller.signal,
@@ -220,7 +226,7 @@ export class ChatClient {
       this.store.dispatch({ type: 'uploadDone', conversationId, localId, attachment });
     } catch (err) {
       if (controller.signal.aborted) return; // removed by the user: nothing to report
-      if (err instanceof ApiError && err.status === 401) this.opts.onUnauthorized(err.message);
+      if (isTokenRefused(err)) this.signedOut(err.message);
       const reason = err instanceof Error ? err.message : 'The upload failed.';
       this.store.dispatch({ type: 'uploadFailed', conversationId, localId, error: reason });
     } finally {
@@ -475,14 +481,43 @@ export class ChatClient {
 
   // ---- connections (HTTP) ----
 
-  /** An HTTP call with the current token; after a 401 the token is renewed once and the call made again. */
+  /** An HTTP call with the current token; after a refusal of the token it is renewed once and the call
+   * made again. A token still refused signs out; a wrong password (`invalid_credentials`) does not. */
   private async http<T>(call: (token: string) => Promise<T>): Promise<T> {
     try {
       return this.tokens ? await this.tokens.withToken(call) : await call(this.opts.token);
     } catch (err) {
-      if (err instanceof ApiError && err.status === 401) this.opts.onUnauthorized(err.message);
+      if (isTokenRefused(err)) this.signedOut(err.message);
       throw err;
     }
+  }
+
+  /** The server refused the session: signed out (through the session keeper, which forgets it). */
+  private signedOut(message: string): void {
+    if (this.tokens) this.tokens.end(message);
+    else this.opts.onUnauthorized(message);
+  }
+
+  // ---- the account (contract section 11) ----
+
+  /**
+   * Erases the user's account (`DELETE /api/users/me` with their password), then signs out here with
+   * ACCOUNT_DELETED, the socket stopped first and the stored session cleared (every tab signs out).
+   * The server disconnects the sockets before it answers: the one reconnect that is refused meanwhile
+   * stops the socket, and its sign-out waits for the answer (SessionKeeper.erase). Rejects with the
+   * server's refusal (a wrong password: `invalid_credentials`), and the user stays signed in.
+   */
+  async deleteAccount(password: string): Promise<void> {
+    const erase = async (token: string) => {
+      await this.api.deleteAccount(token, password);
+      this.stop();
+    };
+    if (this.tokens) {
+      await this.tokens.erase(erase, ACCOUNT_DELETED);
+      return;
+    }
+    await this.http(erase);
+    this.opts.onUnauthorized(ACCOUNT_DELETED);
   }
 
   async loadConnections(): Promise<void> {
@@ -517,7 +552,7 @@ export class ChatClient {
   /** The total unread of the page title until the conversation list is loaded (`GET /api/unread`). */
   async loadUnread(): Promise<void> {
     try {
-      const { unread_count } = await this.http(() => this.api.unread(this.opts.token));
+      const { unread_count } = await this.http((token) => this.api.unread(token));
       this.store.dispatch({ type: 'unreadLoaded', unread: unread_count });
     } catch {
       // the total is then taken from the conversation list alone
@@ -526,20 +561,20 @@ export class ChatClient {
 
   /** The users this user blocked (`GET /api/blocks`); throws when they cannot be loaded. */
   async loadBlocked(): Promise<void> {
-    const { blocked } = await this.http(() => this.api.listBlocked(this.opts.token));
+    const { blocked } = await this.http((token) => this.api.listBlocked(token));
     this.store.dispatch({ type: 'blockedLoaded', blocked });
   }
 
   /** Blocks a user: the server removes any connection between the two (`connection_updated`). */
   async block(userId: string): Promise<User[]> {
-    const { blocked } = await this.http(() => this.api.block(this.opts.token, userId));
+    const { blocked } = await this.http((token) => this.api.block(token, userId));
     this.store.dispatch({ type: 'blockedLoaded', blocked });
     void this.loadConnections();
     return blocked;
   }
 
   async unblock(userId: string): Promise<User[]> {
-    const { blocked } = await this.http(() => this.api.unblock(this.opts.token, userId));
+    const { blocked } = await this.http((token) => this.api.unblock(token, userId));
     this.store.dispatch({ type: 'blockedLoaded', blocked });
     return blocked;
   }

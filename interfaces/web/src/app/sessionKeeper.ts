@@ -1,4 +1,4 @@
-import { api as defaultApi, ApiError, type Api } from '../api/http';
+import { api as defaultApi, ApiError, isTokenRefused, type Api } from '../api/http';
 import { clearSession, loadSession, saveSession, SESSION_KEY, parseSession, sessionFrom, type Session } from './session';
 
 /** Renew this long before the access token expires: a third of its life, at most a minute. */
@@ -44,6 +44,10 @@ export class SessionKeeper {
   private inFlight: Promise<string | null> | null = null;
   private retryMs = RETRY_MIN_MS;
   private ended = false;
+  /** An erasure of the account is awaiting the server's answer (see erase). */
+  private erasing = false;
+  /** A sign-out that came while erasing: it happens once the answer has come. */
+  private endDeferred: { message?: string } | null = null;
 
   constructor(session: Session, opts: SessionKeeperOptions) {
     this.session = session;
@@ -77,7 +81,7 @@ export class SessionKeeper {
   /** A new access token; null when the session has ended (refused by the server: signed out);
    * rejects with the ApiError when the server could not be reached (the renewal is tried again later). */
   renew(): Promise<string | null> {
-    if (this.ended) return Promise.resolve(null);
+    if (this.ended || this.endDeferred) return Promise.resolve(null);
     if (!this.inFlight) {
       const seen = this.session.token;
       const run = () => this.renewOnce(seen);
@@ -90,13 +94,14 @@ export class SessionKeeper {
     return this.inFlight;
   }
 
-  /** `call` with the access token; after a 401, renews once and calls again with the new token. */
+  /** `call` with the access token; after the token is refused (a 401 other than `invalid_credentials`),
+   * renews once and calls again with the new token. */
   async withToken<T>(call: (token: string) => Promise<T>): Promise<T> {
     const token = this.session.token;
     try {
       return await call(token);
     } catch (err) {
-      if (!(err instanceof ApiError) || err.status !== 401 || this.ended) throw err;
+      if (!isTokenRefused(err) || this.ended) throw err;
       let renewed: string | null;
       try {
         renewed = this.session.token !== token ? this.session.token : await this.renew();
@@ -116,6 +121,29 @@ export class SessionKeeper {
       // Signed out here all the same: the server's session then ends with its refresh token's expiry.
     }
     this.end();
+  }
+
+  /**
+   * Erases the account with `call` (`DELETE /api/users/me`), then signs out with `message`. The server
+   * ends every session of the account before it answers, and answers only once the erasure is complete
+   * (which may take a while): a sign-out meanwhile (the socket it disconnected is refused on reconnecting,
+   * a renewal is refused) waits for the answer, so that it neither comes first nor repeats. Rejects with
+   * the server's refusal (a wrong password: `invalid_credentials`); a sign-out that waited happens then.
+   */
+  async erase(call: (token: string) => Promise<unknown>, message: string): Promise<void> {
+    this.erasing = true;
+    try {
+      await this.withToken(call);
+    } catch (err) {
+      this.erasing = false;
+      const deferred = this.endDeferred;
+      this.endDeferred = null;
+      if (deferred) this.end(deferred.message);
+      throw err;
+    }
+    this.erasing = false;
+    this.endDeferred = null;
+    this.end(message);
   }
 
   /** Adopts a session answered by the server for this one (a password change). */
@@ -163,8 +191,15 @@ export class SessionKeeper {
     this.schedule();
   }
 
-  private end(message?: string): void {
+  /** Forgets the session here (stops renewing, clears storage: other tabs sign out too) and signs out,
+   * without asking the server: for a session that ended there (the account was erased). */
+  end(message?: string): void {
     if (this.ended) return;
+    if (this.erasing) {
+      this.endDeferred ??= { message };
+      this.clearTimer();
+      return;
+    }
     this.stop();
     clearSession(this.storage);
     this.opts.onSignedOut(message);
@@ -178,7 +213,7 @@ export class SessionKeeper {
 
   private scheduleIn(ms: number): void {
     this.clearTimer();
-    if (this.ended) return;
+    if (this.ended || this.endDeferred) return;
     this.timer = setTimeout(() => {
       this.timer = null;
       this.renew().catch(() => undefined); // (tried again by then: see renewOnce)

@@ -120,12 +120,16 @@ export function ChatWindow({ conversationId }: { conversationId: string }) {
 
   const title = summary ? conversationTitle(summary, meId) : 'Conversation';
   const others = summary ? otherMembers(summary, meId) : [];
+  // a direct conversation with someone who deleted their account: its history stays, nobody can answer
+  const partnerDeleted = summary?.kind === 'direct' && others.length > 0 && others.every((m) => m.user.deleted);
   const subtitle =
     summary?.kind === 'group'
       ? summary.left
         ? 'No longer a member'
         : `${summary.members.length} members`
-      : others[0] && presence[others[0].user.id] === 'online'
+      : partnerDeleted
+        ? 'Account deleted'
+        : others[0] && presence[others[0].user.id] === 'online'
         ? 'Active now'
         : others[0]
           ? handleOf(others[0].user)
@@ -327,6 +331,10 @@ export function ChatWindow({ conversationId }: { conversationId: string }) {
       {readOnly ? (
         <p className="read-only-note" role="note">
           You are no longer a member of this group. Its history until then stays here.
+        </p>
+      ) : partnerDeleted ? (
+        <p className="read-only-note" role="note">
+          This account was deleted. The conversation stays here, but no one can answer.
         </p>
       ) : (
         <Composer

@@ -3,8 +3,9 @@ import { useChat, useChatState } from '../app/context';
 import { openConversationRoute } from '../app/route';
 import { handleOf } from '../util/handle';
 import { Avatar } from './Avatar';
+import { DeleteAccount } from './DeleteAccount';
 
-/** The Settings page (contract section 5): the users the user blocked, each with `Unblock`. */
+/** The Settings page (contract section 5): the users the user blocked, each with `Unblock`; `Delete account`. */
 export function SettingsPage() {
   const client = useChat();
   const blocked = useChatState((s) => s.blocked);
@@ -73,6 +74,7 @@ export function SettingsPage() {
             </p>
           )}
         </section>
+        <DeleteAccount />
       </div>
     </section>
   );
