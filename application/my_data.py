@@ -9,9 +9,9 @@ reactions they added and removed, and their uploads' metadata. Other people appe
 One JSON document (shapes: interfaces/contract.py `MyDataExport`), produced in pieces: `next_chunk`
 does a bounded amount of work (a worker thread calls it, one call at a time) and returns the next part
 of the text. Streams are read a page at a time and a conversation is read in four passes (its summary,
-what became of the person's messages, the messages, the reactions), so memory does not grow with the
-number of messages: it holds one conversation's edits, deletions and attachments of the person's
-messages, and one page of events.
+what became of the person's messages, the messages, the reactions), each decoding only the events it
+looks at, so memory does not grow with the number of messages: it holds one conversation's edits,
+deletions and attachments of the person's messages, and one page of events.
 
 Fields that erasure made unreadable come back from the store as None (username, display name, bodies,
 filenames) and are exported as null.
@@ -26,6 +26,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application
+from eventsourcing.utils import resolve_topic
 
 from domain.blocks import Block, block_id
 from domain.connections import CONNECTED, DECLINED, PENDING, REMOVED, Connection
@@ -39,6 +40,19 @@ VERSION = 1
 PAGE = 500  # events read at a time
 CHUNK_BYTES = 64 * 1024  # a chunk ends once it holds this much text...
 CHUNK_SECONDS = 0.5  # ...or once this much work is done (a long stream with nothing of the person's)
+
+MEMBERSHIP = (
+    Conversation.ConversationStarted,
+    Conversation.MembersAdded,
+    Conversation.MemberRemoved,
+    Conversation.MemberLeft,
+    Conversation.ConversationRenamed,
+    Conversation.MemberRoleChanged,
+    Conversation.MuteSet,
+    Conversation.MessagesDelivered,
+    Conversation.MessagesRead,
+)
+REACTIONS = (Conversation.ReactionAdded, Conversation.ReactionRemoved)
 
 Piece = str | None  # a part of the document, or None: work done, nothing to write yet
 Json = dict[str, Any]
@@ -127,12 +141,16 @@ class MyDataExport:
         yield from _array("reactions", self._reactions())
         yield "}"
 
-    def _events(self, aggregate_id: UUID, last: int | None = None) -> Iterator[Any]:
-        """The stream's events (up to version `last`), a page at a time; None after each page."""
+    def _events(self, aggregate_id: UUID, last: int | None = None, kinds: tuple[type, ...] = ()) -> Iterator[Any]:
+        """The stream's events (up to version `last`; only of the classes `kinds`, when given), a page at a
+        time, None after each page. Only those are decoded (`app.mapper`, which decrypts), told apart by
+        their stored topic: a pass over a long conversation decodes just what it looks at."""
         version = 0
         while True:
-            page = list(self.app.events.get(aggregate_id, gt=version, lte=last, limit=PAGE))
-            yield from page
+            page = self.app.recorder.select_events(aggregate_id, gt=version, lte=last, limit=PAGE)
+            for stored in page:
+                if not kinds or issubclass(resolve_topic(stored.topic), kinds):
+                    yield self.app.mapper.to_domain_event(stored)
             yield None
             if len(page) < PAGE:
                 return
@@ -248,7 +266,6 @@ class MyDataExport:
         mutes: list[Json] = []
         actions: list[Json] = []
         markers = {"last_delivered_seq": 0, "last_read_seq": 0}
-        version = 0
 
         def join(seq: int, at: str, role: str, added_by: UUID | None) -> None:
             periods.append(
@@ -273,11 +290,11 @@ class MyDataExport:
             users = [str(u) for u in user_ids]
             actions.append({"action": action, "seq": e.seq, "at": at, "user_ids": users, "title": title, "role": role})
 
-        for e in self._events(conversation_id):
+        last = self._last_version(conversation_id)
+        for e in self._events(conversation_id, last, MEMBERSHIP):
             if e is None:
                 yield None
                 continue
-            version = e.originator_version
             at = iso(e.timestamp)
             if isinstance(e, Conversation.ConversationStarted):
                 summary = {
@@ -321,7 +338,7 @@ class MyDataExport:
                 markers["last_delivered_seq"] = max(markers["last_delivered_seq"], e.up_to_seq)
         if summary is None or not periods:
             return
-        self._versions[conversation_id] = version
+        self._versions[conversation_id] = last
         yield {**summary, "periods": periods, "roles": roles, "mutes": mutes, "actions": actions, **markers}
 
     # -- the person's messages and reactions -----------------------------------------------------------
@@ -329,20 +346,20 @@ class MyDataExport:
         for conversation_id, last in self._versions.items():
             facts: dict[UUID, _MessageFacts] = {}
             yield from self._facts(conversation_id, last, facts)
-            for e in self._events(conversation_id, last):
+            for e in self._events(conversation_id, last, (Conversation.MessageSent,)):
                 if e is None:
                     yield None
-                elif isinstance(e, Conversation.MessageSent) and e.sender_id == self.user_id:
+                elif e.sender_id == self.user_id:
                     yield dumps(self._message(conversation_id, e, facts.pop(e.message_id, None)))
 
     def _facts(self, conversation_id: UUID, last: int, facts: dict[UUID, _MessageFacts]) -> Iterator[Piece]:
         """Pass 2: the edits and deletions of the person's messages in the conversation, and the
         attachments of their uploads there."""
         mine: dict[UUID, bool] = {}  # message id -> sent by the person (its ClientMessageKey says)
-        for e in self._events(conversation_id, last):
+        for e in self._events(conversation_id, last, (Conversation.MessageEdited, Conversation.MessageDeleted)):
             if e is None:
                 yield None
-            elif isinstance(e, (Conversation.MessageEdited, Conversation.MessageDeleted)):
+            else:
                 if e.message_id not in mine:
                     mine[e.message_id] = self._sent_by_me(e.message_id)
                 if not mine[e.message_id]:
@@ -360,6 +377,12 @@ class MyDataExport:
             if upload is not None and upload["message_id"] is not None:
                 found = facts.setdefault(UUID(upload["message_id"]), _MessageFacts())
                 found.attachments.append((upload["position"], upload))
+
+    def _last_version(self, aggregate_id: UUID) -> int:
+        """The stream's last version now: every pass over it stops there (events appended meanwhile wait
+        for the next export)."""
+        newest = self.app.recorder.select_events(aggregate_id, desc=True, limit=1)
+        return newest[0].originator_version if newest else 0
 
     def _sent_by_me(self, message_id: UUID) -> bool:
         key = next(iter(self.app.events.get(message_id, limit=1)), None)
@@ -385,10 +408,10 @@ class MyDataExport:
     def _reactions(self) -> Iterator[Piece]:
         me = self.user_id
         for conversation_id, last in self._versions.items():
-            for e in self._events(conversation_id, last):
+            for e in self._events(conversation_id, last, REACTIONS):
                 if e is None:
                     yield None
-                elif isinstance(e, (Conversation.ReactionAdded, Conversation.ReactionRemoved)) and e.user_id == me:
+                elif e.user_id == me:
                     yield dumps(
                         {
                             "conversation_id": str(conversation_id),

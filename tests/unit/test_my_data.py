@@ -4,7 +4,7 @@ one declared document, and fields that erasure made unreadable (None from the st
 import dataclasses
 import json
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import pytest
 
@@ -31,14 +31,14 @@ def test_small_chunks_join_into_the_declared_document_with_erased_fields_as_null
     with_file = app.send_message(conversation, ann, uuid4(), "see file", attachment_ids=(upload,))
     app.send_message(conversation, ben, uuid4(), "ben's words")
 
-    get = app.events.get
+    decode = app.mapper.to_domain_event
 
-    def erased(originator_id: UUID, **kwargs: Any) -> Any:  # what the store gives once keys are destroyed
-        for event in get(originator_id, **kwargs):
-            present = {f.name for f in dataclasses.fields(event)} & set(ERASABLE)
-            yield dataclasses.replace(event, **dict.fromkeys(present))
+    def erased(stored: Any) -> Any:  # what the mapper gives once the keys are destroyed
+        event = decode(stored)
+        present = {f.name for f in dataclasses.fields(event)} & set(ERASABLE)
+        return dataclasses.replace(event, **dict.fromkeys(present))
 
-    monkeypatch.setattr(app.events, "get", erased)
+    monkeypatch.setattr(app.mapper, "to_domain_event", erased)
     monkeypatch.setattr(my_data, "CHUNK_BYTES", 100)
     streams = Streams(
         connections=[connection], conversations=[conversation], blocked=[], uploads=[(upload, conversation)]
