@@ -38,7 +38,7 @@ from domain.users import User
 FORMAT = "parley-my-data"
 VERSION = 1
 PAGE = 500  # events read at a time
-CHUNK_BYTES = 64 * 1024  # a chunk ends once it holds this much text...
+CHUNK_BYTES = 64 * 1024  # a chunk ends once it holds this many characters...
 CHUNK_SECONDS = 0.5  # ...or once this much work is done (a long stream with nothing of the person's)
 
 MEMBERSHIP = (
@@ -120,13 +120,6 @@ class MyDataExport:
 
     def close(self) -> None:
         self._pieces.close()
-
-    def text(self) -> str:
-        """The whole document at once (for tests and small exports)."""
-        chunks = []
-        while (chunk := self.next_chunk()) is not None:
-            chunks.append(chunk)
-        return b"".join(chunks).decode()
 
     # -- the document -----------------------------------------------------------------------------------
     def _document(self) -> Generator[Piece, None, None]:
