@@ -2,6 +2,10 @@
 
 One record per event: its position in the log, its type and topic, the aggregate id and version, its
 timestamp, and its fields. Streaming, page by page, so a store of any size exports in flat memory.
+
+Credentials (password hashes, and any key material an event carries) are left out unless asked for:
+such a field is absent from the record's `data` and named in the record's `omitted` list, and an
+import refuses a file with any `omitted` (it could not sign anyone in).
 """
 
 import dataclasses
@@ -21,7 +25,14 @@ from domain.users import User
 
 PAGE = 1000
 COMMON = ("originator_id", "originator_version", "timestamp")
-SECRET_FIELDS = ("password_hash",)
+CREDENTIAL_FIELDS = ("password_hash",)  # User.UserRegistered, User.PasswordChanged
+CREDENTIAL_SUFFIXES = ("_key", "_secret")  # key material, should an event ever carry some
+REDACTED = "[redacted]"  # how exports before `--with-credentials` marked a left-out hash
+WITH_CREDENTIALS = "parley audit export --with-credentials"
+
+
+def is_credential(field: str) -> bool:
+    return field in CREDENTIAL_FIELDS or field.endswith(CREDENTIAL_SUFFIXES)
 
 
 class ImportRefused(Exception):
@@ -40,8 +51,10 @@ class Filters:
         return self == Filters()
 
 
-def export_events(app: Application[Any], filters: Filters = Filters()) -> Iterator[dict[str, Any]]:
-    """Yield the matching events in log order. A filtered export leaves secrets (password hashes) out."""
+def export_events(
+    app: Application[Any], filters: Filters = Filters(), with_credentials: bool = False
+) -> Iterator[dict[str, Any]]:
+    """Yield the matching events in log order, credentials left out unless `with_credentials`."""
     involvement = _Involvement(filters.user) if filters.user else None
     position = 0
     while notifications := app.recorder.select_notifications(start=position, limit=PAGE, inclusive_of_start=False):
@@ -56,22 +69,26 @@ def export_events(app: Application[Any], filters: Filters = Filters()) -> Iterat
                 filters.until and event.timestamp > filters.until
             ):
                 continue
-            yield record(notification.id, event, redact=not filters.whole_store)
+            yield record(notification.id, event, with_credentials)
 
 
-def record(position: int, event: Any, redact: bool = False) -> dict[str, Any]:
+def record(position: int, event: Any, with_credentials: bool = False) -> dict[str, Any]:
+    """One event as a plain record. Without credentials, those fields are absent from `data` and named
+    in `omitted` (only present when something was left out)."""
     fields = {f.name: _plain(getattr(event, f.name)) for f in dataclasses.fields(event) if f.name not in COMMON}
-    if redact:
-        fields.update({name: "[redacted]" for name in SECRET_FIELDS if name in fields})
-    return {
+    omitted = [] if with_credentials else [name for name in fields if is_credential(name)]
+    item = {
         "position": position,
         "type": type(event).__name__,
         "topic": get_topic(type(event)),
         "aggregate_id": str(event.originator_id),
         "version": event.originator_version,
         "timestamp": event.timestamp.isoformat(),
-        "data": fields,
+        "data": {name: value for name, value in fields.items() if name not in omitted},
     }
+    if omitted:
+        item["omitted"] = omitted
+    return item
 
 
 def check_export(records: Iterable[dict[str, Any]]) -> int:
@@ -110,7 +127,7 @@ def _stored(app: Application[Any], events: list[Any]) -> list[Any]:
 
 
 class _ExportChecker:
-    """Positions strictly increase; each aggregate's versions run 1, 2, 3...; no secret left out."""
+    """Positions strictly increase; each aggregate's versions run 1, 2, 3...; no credential left out."""
 
     def __init__(self) -> None:
         self.line = 0
@@ -119,8 +136,12 @@ class _ExportChecker:
 
     def check(self, item: dict[str, Any]) -> None:
         self.line += 1
-        if item["data"].get("password_hash") == "[redacted]":
-            raise ImportRefused(f"line {self.line}: a filtered export (secrets left out) cannot be imported")
+        left_out = item.get("omitted") or [n for n, v in item["data"].items() if is_credential(n) and v == REDACTED]
+        if left_out:
+            raise ImportRefused(
+                f"line {self.line}: this export was made without credentials ({item['type']}'s "
+                f"{', '.join(left_out)} left out), so it cannot be imported: export with `{WITH_CREDENTIALS}`"
+            )
         if item["position"] <= self.last_position:
             raise ImportRefused(f"line {self.line}: position {item['position']} is not after {self.last_position}")
         aggregate_id = UUID(item["aggregate_id"])

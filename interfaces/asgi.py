@@ -22,7 +22,7 @@ from infrastructure.blob_sweep import SWEEP_EVERY_SECONDS
 from interfaces.bootstrap import Container
 from interfaces.drain import Drain
 from interfaces.errors import EXPECTED_ERRORS, NotFound
-from interfaces.http import accounts, blocks, connections, conversations, documents, files, health
+from interfaces.http import accounts, blocks, connections, conversations, documents, files, health, my_data
 from interfaces.http.common import HttpServices, error_response
 from interfaces.http.health import Readiness
 from interfaces.http.middleware import Deadline, RequestIds
@@ -95,6 +95,7 @@ def create_app(container: Container, sio: socketio.AsyncServer, emitter: LoopEmi
 
     routes: list[BaseRoute] = [
         *accounts.routes,
+        *my_data.routes,
         *connections.routes,
         *blocks.routes,
         *conversations.routes,

@@ -26,8 +26,17 @@ def add_commands(commands: Any, handler_for: Any) -> None:
     export.add_argument("--since", type=parse_moment, help="ISO 8601 time (UTC if no offset)")
     export.add_argument("--until", type=parse_moment, help="ISO 8601 time (UTC if no offset)")
     export.add_argument("--output", type=argparse.FileType("w", encoding="utf-8"), default=sys.stdout)
+    export.add_argument(
+        "--with-credentials",
+        action="store_true",
+        help="include password hashes (and any key material), which are left out by default: a whole-store "
+        "migration (`parley audit import`) needs them; guard the file like the database",
+    )
     export.set_defaults(handler=handler_for(export_command))
-    load = audit.add_parser("import", help="load a whole-store export into an empty store, then build the read models")
+    load = audit.add_parser(
+        "import",
+        help="load a whole-store export made with --with-credentials into an empty store, then build the read models",
+    )
     load.add_argument("file", type=argparse.FileType("r", encoding="utf-8"))
     load.set_defaults(handler=handler_for(import_command))
     show = audit.add_parser("show", help="a conversation as it was at a log position or a time, from the events alone")
@@ -41,11 +50,12 @@ def export_command(container: Container, args: argparse.Namespace) -> int:
     filters = Filters(args.conversation, args.user, args.since, args.until)
     progress = Progress("Exporting events", container.projector.head())
     out: TextIO = args.output
-    written = 0
+    written = left_out = 0
     try:
-        for item in export_events(container.app, filters):
+        for item in export_events(container.app, filters, args.with_credentials):
             out.write(json.dumps(item, ensure_ascii=False) + "\n")
             written += 1
+            left_out += "omitted" in item
             if written % 1000 == 0:
                 progress.advance(1000)
         out.flush()
@@ -54,6 +64,11 @@ def export_command(container: Container, args: argparse.Namespace) -> int:
         return 0
     progress.finish()
     print(f"Exported {written} events.", file=sys.stderr)
+    if left_out:
+        print(
+            f"Credentials left out of {left_out} events: to import this file elsewhere, export with --with-credentials.",
+            file=sys.stderr,
+        )
     return 0
 
 

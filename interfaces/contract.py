@@ -28,7 +28,9 @@ from projections.shapes import (
     Presence,
     Reaction,
     ReactionsUpdated,
+    Role,
     SearchResult,
+    Timestamp,
     User,
     Uuid,
 )
@@ -293,6 +295,168 @@ class History(TypedDict):
     messages: list[Message]
 
 
+# -- "Your data": GET /api/users/me/export (application/my_data.py builds it from the events) --------
+@with_config(STRICT)
+class ExportProfile(TypedDict):
+    """The caller's account as registered (null: erased); password changes by time only, never a hash."""
+
+    id: Uuid
+    username: str | None
+    display_name: str | None
+    created_at: Timestamp | None
+    password_changed_at: list[Timestamp]
+
+
+@with_config(STRICT)
+class ExportConnectionChange(TypedDict):
+    status: Literal["pending", "connected", "declined", "removed"]
+    at: Timestamp
+    by: Uuid  # who asked, answered or removed
+
+
+@with_config(STRICT)
+class ExportConnection(TypedDict):
+    id: Uuid
+    other_user_id: Uuid
+    history: list[ExportConnectionChange]
+
+
+@with_config(STRICT)
+class ExportBlockChange(TypedDict):
+    status: Literal["blocked", "unblocked"]
+    at: Timestamp
+
+
+@with_config(STRICT)
+class ExportBlock(TypedDict):
+    """A user the caller blocked (and perhaps unblocked since)."""
+
+    blocked_user_id: Uuid
+    history: list[ExportBlockChange]
+
+
+@with_config(STRICT)
+class ExportUpload(TypedDict):
+    """An upload's metadata (never its bytes); where it is attached, if it is."""
+
+    id: Uuid
+    filename: str | None
+    content_type: str
+    size: int
+    width: int | None
+    height: int | None
+    uploaded_at: Timestamp
+    conversation_id: Uuid | None
+    message_id: Uuid | None
+    position: int | None
+    attached_at: Timestamp | None
+
+
+@with_config(STRICT)
+class ExportPeriod(TypedDict):
+    """One period of membership: from the seq that began it (1 for the first members) to the one that
+    ended it (null: a member still)."""
+
+    from_seq: int
+    to_seq: int | None
+    joined_at: Timestamp
+    left_at: Timestamp | None
+    added_by: Uuid | None
+    ended: Literal["left", "removed"] | None
+    ended_by: Uuid | None
+
+
+@with_config(STRICT)
+class ExportRole(TypedDict):
+    role: Role
+    at: Timestamp
+
+
+@with_config(STRICT)
+class ExportMute(TypedDict):
+    until: str | None  # null: unmuted
+    at: Timestamp
+
+
+@with_config(STRICT)
+class ExportAction(TypedDict):
+    """A change the caller made to a group (a system message at `seq`)."""
+
+    action: Literal["added_members", "removed_member", "renamed", "role_changed"]
+    seq: int
+    at: Timestamp
+    user_ids: list[Uuid]
+    title: str | None
+    role: Role | None
+
+
+@with_config(STRICT)
+class ExportConversation(TypedDict):
+    id: Uuid
+    kind: Literal["direct", "group"]
+    title: str | None
+    created_at: Timestamp
+    started_by: Uuid
+    periods: list[ExportPeriod]
+    roles: list[ExportRole]
+    mutes: list[ExportMute]
+    actions: list[ExportAction]
+    last_delivered_seq: int
+    last_read_seq: int
+
+
+@with_config(STRICT)
+class ExportVersion(TypedDict):
+    """One version of a message's text, the original first (`at` = its `sent_at`); null: erased."""
+
+    body: str | None
+    at: Timestamp
+
+
+@with_config(STRICT)
+class ExportMessage(TypedDict):
+    """A message the caller sent; `body` is its latest version."""
+
+    id: Uuid
+    conversation_id: Uuid
+    seq: int
+    sent_at: Timestamp
+    body: str | None
+    reply_to: Uuid | None
+    versions: list[ExportVersion]
+    edited_at: Timestamp | None
+    deleted: bool
+    deleted_at: Timestamp | None
+    attachments: list[ExportUpload]
+
+
+@with_config(STRICT)
+class ExportReaction(TypedDict):
+    conversation_id: Uuid
+    message_id: Uuid
+    emoji: str
+    action: Literal["added", "removed"]
+    at: Timestamp
+
+
+@with_config(STRICT)
+class MyDataExport(TypedDict):
+    """`GET /api/users/me/export`: everything Parley holds about the caller, from the events, oldest first
+    in each list; other people by id only."""
+
+    format: Literal["parley-my-data"]
+    version: Literal[1]
+    exported_at: Timestamp
+    user_id: Uuid
+    profile: ExportProfile
+    connections: list[ExportConnection]
+    blocks: list[ExportBlock]
+    uploads: list[ExportUpload]
+    conversations: list[ExportConversation]
+    messages: list[ExportMessage]
+    reactions: list[ExportReaction]
+
+
 @dataclass(frozen=True)
 class Endpoint:
     method: str
@@ -350,6 +514,12 @@ ENDPOINTS = [
         "Erase the caller's account (section 11): every token refused, sockets disconnected, their text unrecoverable",
         {200: Empty, 401: ErrorBody, 422: ErrorBody},
         schemas.DeleteAccount,
+    ),
+    Endpoint(
+        "GET",
+        "/api/users/me/export",
+        "Everything Parley holds about the caller, from the events (a download: parley-export.json)",
+        {200: MyDataExport, 401: ErrorBody},
     ),
     Endpoint(
         "GET",
@@ -484,4 +654,5 @@ ALL_SHAPES: tuple[Any, ...] = (
     SearchBody,
     Status,
     History,
+    MyDataExport,
 )

@@ -102,7 +102,7 @@ async def test_an_operator_verifies_rebuilds_under_load_exports_and_travels_in_t
 
     # A whole-store export imports into a new SQLite store with nothing lost.
     whole = tmp_path / "all.jsonl"
-    assert parley(server, "audit", "export", "--output", str(whole)).returncode == 0
+    assert parley(server, "audit", "export", "--with-credentials", "--output", str(whole)).returncode == 0
     target = f"sqlite:///{tmp_path / 'moved.db'}"
     imported = parley(server, "audit", "import", str(whole), database_url=target)
     assert imported.returncode == 0, imported.stderr
