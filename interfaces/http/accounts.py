@@ -117,7 +117,10 @@ async def delete_me(request: Request) -> JSONResponse:
     user = await http.run.call(http.queries.user, claims.user_id)
     if user is None or user["username"] is None:
         raise Unauthorized("No such user: sign in again.")
-    await http.run.call(http.queries.authenticate, user["username"], data.password)  # InvalidCredentials: 401
+    try:
+        await http.run.call(http.queries.authenticate, user["username"], data.password)
+    except InvalidCredentials:
+        raise InvalidCredentials("The password is wrong: nothing was erased.") from None
     ended = await http.run.call(http.sessions.end_all, claims.user_id, "account erased")
     await http.sessions_ended(ended)
     await http.run.call(erase_account, http.commands, http.queries, http.collector, claims.user_id)
