@@ -6,6 +6,7 @@ not in `parley audit show --at` of every earlier moment, not in the blob store, 
 `parley projections rebuild`. The log stays append-only (no event row changes), and rebuild, verify,
 export and time travel keep working and show the tombstones."""
 
+import json
 import os
 import subprocess
 import sys
@@ -194,3 +195,21 @@ async def test_parley_users_erase_refuses_the_tokens_and_disconnects_the_sockets
     assert [c["status"] for c in connections] == ["removed"]
     other = next(c[side] for c in connections for side in ("requester", "addressee") if c[side]["id"] == alice.id)
     assert other["deleted"] is True and other["username"] is None and other["display_name"] == "Deleted user"
+
+
+async def test_a_replaced_password_hash_can_no_longer_be_read_from_the_log(server: ServerProcess) -> None:
+    alice = Person(server.url, f"alice-{uuid.uuid4().hex[:6]}").register()
+    with alice.http() as http:
+        changed = http.post(
+            "/api/auth/password", json={"current_password": alice.password, "new_password": "another good one"}
+        )
+    assert changed.status_code == 200, changed.text
+    await until(lambda: ready(server), "/readyz answers 200")
+    export = parley(server, "audit", "export", "--with-credentials")
+    assert export.returncode == 0, export.stderr
+    records = [json.loads(line) for line in export.stdout.splitlines() if line.strip()]
+    hers = [r for r in records if r["aggregate_id"] == alice.id]
+    assert [r["type"] for r in hers] == ["UserRegistered", "PasswordChanged"]  # the log kept both events
+    assert hers[0]["data"]["password_hash"] is None  # the replaced hash: its key is gone
+    assert hers[1]["data"]["password_hash"].startswith("$argon2id$")  # the one in use
+    assert hers[0]["data"]["username"] == alice.username  # the rest of the event reads as before
