@@ -53,12 +53,12 @@ class PostgresSearch:
             rows,
         )
 
-    def replace(self, cur: SqlCursor, prefix: str, message_id: str, body: str) -> None:
+    def replace(self, cur: SqlCursor, prefix: str, message_id: str, body: str, sent_at: str | None = None) -> None:
         cur.execute(
             f"UPDATE {prefix}search SET words = {DOCUMENT.format('?')} WHERE message_id = ?", (body, message_id)
         )
 
-    def remove(self, cur: SqlCursor, prefix: str, message_id: str) -> None:
+    def remove(self, cur: SqlCursor, prefix: str, message_id: str, sent_at: str | None = None) -> None:
         cur.execute(f"DELETE FROM {prefix}search WHERE message_id = ?", (message_id,))
 
     def find(
