@@ -27,7 +27,7 @@ from projections.search import SearchTerms, Term, visible_to
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 TIE_BITS = 11  # microseconds since 2000 fill the other 52 bits of a positive rowid until 2142
 SPAN = 1 << TIE_BITS  # how far above its key a message's row can be (collisions: practically never more than 1)
-SCOPE_CONVERSATIONS = 100  # a caller in at most this many conversations has the match scoped to them
+SCOPE_CONVERSATIONS = 1000  # a caller in at most this many conversations has the match scoped to them
 
 
 def key(sent_at: str, message_id: str) -> int:

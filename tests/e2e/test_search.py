@@ -164,7 +164,7 @@ async def test_search_pages_newest_first_across_a_cursor_when_messages_share_a_s
     try:
         pages = []
         for scoped in (True, False):
-            monkeypatch.setattr(search_sqlite, "SCOPE_CONVERSATIONS", 100 if scoped else 1)
+            monkeypatch.setattr(search_sqlite, "SCOPE_CONVERSATIONS", 1000 if scoped else 1)
             ids, cursor = [], None
             while True:
                 page, cursor = container.queries.search(uuid.UUID(alice.id), "tick", None, 4, cursor)
