@@ -110,12 +110,12 @@ class SearchIndex(Protocol):
         """Index new messages: (message id, conversation id, sent_at, body)."""
         ...
 
-    def replace(self, cur: "SqlCursor", prefix: str, message_id: str, body: str) -> None:
-        """An edited message's text."""
+    def replace(self, cur: "SqlCursor", prefix: str, message_id: str, body: str, sent_at: str | None = None) -> None:
+        """An edited message's text (`sent_at`, when the caller has it, spares a look-up of its row)."""
         ...
 
-    def remove(self, cur: "SqlCursor", prefix: str, message_id: str) -> None:
-        """A deleted message leaves the index."""
+    def remove(self, cur: "SqlCursor", prefix: str, message_id: str, sent_at: str | None = None) -> None:
+        """A deleted message's row is physically removed from the index (its text with it)."""
         ...
 
     def find(
@@ -128,8 +128,10 @@ class SearchIndex(Protocol):
         before: tuple[str, str] | None,
         limit: int,
     ) -> list[tuple[str, str]]:
-        """(message id, sent_at) of the matching messages the user can see, newest first (sent_at, then
-        id, descending), after the cursor `before` (sent_at, id). `terms`: projections.search.SearchTerms."""
+        """(message id, position) of the matching messages the user can see, newest first by sent_at,
+        after the cursor `before` (a position and an id, as this method returned them). The position is
+        the engine's: SQLite the time-ordered rowid, PostgreSQL sent_at (then id, descending).
+        `terms`: projections.search.SearchTerms."""
         ...
 
 

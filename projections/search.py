@@ -79,23 +79,26 @@ def highlights(body: str, terms: SearchTerms) -> list[tuple[int, int]]:
     return spans
 
 
-def encode_cursor(sent_at: str, message_id: str) -> str:
-    return base64.urlsafe_b64encode(f"{sent_at}|{message_id}".encode()).decode()
+def encode_cursor(position: str, message_id: str) -> str:
+    """The last result's place in the engine's order (`SearchIndex.find`: SQLite its time-ordered rowid,
+    PostgreSQL its sent_at) and its id, opaque to the client."""
+    return base64.urlsafe_b64encode(f"{position}|{message_id}".encode()).decode()
 
 
 def decode_cursor(cursor: str) -> tuple[str, str]:
     try:
-        sent_at, message_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        position, message_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
     except ValueError:
         raise InvalidInput("That cursor is not one this server gave.") from None
-    return sent_at, message_id
+    return position, message_id
 
 
-def visible_to(prefix: str, alias: str = "s") -> str:
+def visible_to(prefix: str, alias: str = "s", join: str = "JOIN") -> str:
     """The one predicate of which messages a user can see (joins; `?` is the user's id): those sent
-    within one of their membership periods (contract section 7), as `get_messages` reads them."""
+    within one of their membership periods (contract section 7), as `get_messages` reads them.
+    `join`: "CROSS JOIN" makes SQLite keep `alias` the outer loop (its order, the result's)."""
     return (
-        f"JOIN {prefix}messages vm ON vm.id = {alias}.message_id "
-        f"JOIN {prefix}member_periods mp ON mp.conversation_id = vm.conversation_id AND mp.user_id = ? "
+        f"{join} {prefix}messages vm ON vm.id = {alias}.message_id "
+        f"{join} {prefix}member_periods mp ON mp.conversation_id = vm.conversation_id AND mp.user_id = ? "
         "AND mp.from_seq <= vm.seq AND (mp.to_seq IS NULL OR vm.seq <= mp.to_seq)"
     )

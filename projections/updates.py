@@ -324,7 +324,7 @@ class ReadModelUpdates:
             f"UPDATE {self.p}messages SET body = ?, edited_at = ?, mentions = ? WHERE id = ?",
             (event.body, iso(event.timestamp), " ".join(mentions), row["id"]),
         )
-        cur.search.replace(cur, self.p, row["id"], event.body)
+        cur.search.replace(cur, self.p, row["id"], event.body, row["sent_at"])
         before = set(row["mentions"].split()) if row["mentions"] else set()
         unread = self._unread_members(cur, row)
         gained = [u for u in unread if u in mentions and u not in before]
@@ -355,7 +355,7 @@ class ReadModelUpdates:
         cur.execute(f"DELETE FROM {self.p}message_edits WHERE message_id = ?", (row["id"],))
         cur.execute(f"DELETE FROM {self.p}reactions WHERE message_id = ?", (row["id"],))
         cur.execute(f"DELETE FROM {self.p}attachments WHERE message_id = ?", (row["id"],))  # bytes: the sweep
-        cur.search.remove(cur, self.p, row["id"])
+        cur.search.remove(cur, self.p, row["id"], row["sent_at"])
         self.searched_out = True
         unread = self._unread_members(cur, row)
         mentioned = [u for u in unread if u in (row["mentions"] or "").split()]

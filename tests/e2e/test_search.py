@@ -3,11 +3,19 @@ PostgreSQL: whole words, case and accents ignored, the last word as a prefix, ph
 with a cursor, only what the caller can see, edits and deletions reflected, hostile queries refused."""
 
 import uuid
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+from infrastructure import search_sqlite
+from infrastructure.settings import Settings
+from interfaces.bootstrap import bootstrap
 from interfaces.contract import SearchAck, SearchBody
+from projections.search import parse
 from tests.support.clients import Person, Socket
 from tests.support.contract import conforms, direct_conversation, send_ok
+from tests.support.fakes import PlainPasswords
 from tests.support.server import ServerProcess
 
 
@@ -113,3 +121,114 @@ async def test_hostile_search_queries_get_a_clear_error_or_safe_handling(server:
     assert len((await a.call("search_messages", {"query": "NEAR(e f)"}))["results"]) == 1
     assert (await a.call("search_messages", {"query": "e:* & f | !zzz"}))["results"] == []
     await a.disconnect()
+
+
+async def test_search_pages_newest_first_across_a_cursor_when_messages_share_a_second(
+    server: ServerProcess, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice, bob, carol = (Person(server.url, n).register() for n in ("alice", "bob", "carol"))
+    alice.connect_with(bob)
+    alice.connect_with(carol)
+    a = await Socket(alice).connect()
+    with_bob, with_carol = await direct_conversation(a, bob), await direct_conversation(a, carol)
+    sent = [await send_ok(a, (with_bob, with_carol)[n % 3 == 0], f"tick {n} of the burst") for n in range(14)]
+    assert len({m["sent_at"][:19] for m in sent}) < len(sent), "some of the burst share a second"
+    newest_first = [m["id"] for m in reversed(sent)]
+
+    async def walk(limit: int, **scope: Any) -> list[str]:
+        """Every page of "tick", from the cursors, the ids in order."""
+        ids: list[str] = []
+        cursor = None
+        while True:
+            ack = await a.call("search_messages", {"query": "tick", "limit": limit, **scope, "before": cursor})
+            assert ack["ok"] is True, ack
+            assert len(ack["results"]) <= limit
+            ids += [r["message"]["id"] for r in conforms(SearchAck, ack)["results"]]
+            cursor = ack["next_cursor"]
+            if cursor is None:
+                return ids
+
+    assert await walk(3) == newest_first  # across both conversations, each once, none skipped
+    assert await walk(1) == newest_first
+    assert await walk(2, conversation_id=with_carol) == [
+        m["id"] for m in reversed(sent) if m["conversation_id"] == with_carol
+    ]
+
+    # The same order when the caller's conversations are too many to scope the match to them (SQLite
+    # then walks every match newest first); and neither way sorts the matches (no temp b-tree).
+    container = bootstrap(
+        Settings(database_url=database_url, jwt_secret="s" * 40, blob_dir=str(tmp_path / "blobs")),
+        passwords=PlainPasswords(),
+        projecting=False,
+    )
+    try:
+        pages = []
+        for scoped in (True, False):
+            monkeypatch.setattr(search_sqlite, "SCOPE_CONVERSATIONS", 1000 if scoped else 1)
+            ids, cursor = [], None
+            while True:
+                page, cursor = container.queries.search(uuid.UUID(alice.id), "tick", None, 4, cursor)
+                ids += [r["message"]["id"] for r in page]
+                if cursor is None:
+                    break
+            pages.append(ids)
+            if container.db.engine == "sqlite":
+                with container.db.transaction(commit=False) as cur:
+                    query = cur.search.query(cur, "rm_", parse("tick"), alice.id, None, None, 21)
+                    assert query is not None
+                    plan = [r["detail"] for r in cur.execute(f"EXPLAIN QUERY PLAN {query[0]}", query[1]).fetchall()]
+                assert plan[0].startswith("SCAN s VIRTUAL TABLE"), plan
+                assert not any("TEMP B-TREE" in step for step in plan), plan
+        assert pages == [newest_first, newest_first]
+
+        # An edit replaces the row's text; a deletion removes the row itself, not only from the results.
+        edited, deleted = sent[0], sent[1]
+        for ref, change in ((edited, "edit_message"), (deleted, "delete_message")):
+            more = {"body": "tock, edited"} if change == "edit_message" else {}
+            answer = await a.call(change, {"conversation_id": ref["conversation_id"], "message_id": ref["id"], **more})
+            assert answer["ok"] is True, answer
+        assert [r["message"]["id"] for r in (await a.call("search_messages", {"query": "tock"}))["results"]] == [
+            edited["id"]
+        ]
+        with container.db.transaction(commit=False) as cur:
+            rows = cur.execute(
+                "SELECT message_id FROM rm_search WHERE message_id IN (?, ?)", (edited["id"], deleted["id"])
+            )
+            assert [r["message_id"] for r in rows.fetchall()] == [edited["id"]]
+        assert await walk(5) == [i for i in newest_first if i not in (edited["id"], deleted["id"])]
+    finally:
+        container.close()
+    await a.disconnect()
+
+
+def test_messages_sent_in_one_microsecond_keep_their_own_rows(database_url: str, tmp_path: Path) -> None:
+    """On SQLite a row's key is its sent_at in microseconds and 11 bits of its id: ids alike in those
+    bits, sent in one microsecond, take the next free keys, and each is still edited and removed alone."""
+    container = bootstrap(
+        Settings(database_url=database_url, jwt_secret="s" * 40, blob_dir=str(tmp_path / "blobs")),
+        passwords=PlainPasswords(),
+        projecting=False,
+    )
+    at, conversation = "2026-12-05T10:00:00.123456+00:00", str(uuid.uuid4())
+    ids = [str(uuid.UUID(int=(n << 64) | 0x7FF)) for n in (1, 2, 3)]  # equal low 11 bits
+    try:
+        with container.db.transaction(commit=True) as cur:
+            cur.search.add(cur, "rm_", [(i, conversation, at, f"same moment {n}") for n, i in enumerate(ids)])
+            cur.search.add(cur, "rm_", [(str(uuid.uuid4()), conversation, at, "same moment, next batch")])
+            cur.search.replace(cur, "rm_", ids[1], "changed", at)
+            cur.search.remove(cur, "rm_", ids[0], at)
+            rows = cur.execute("SELECT message_id FROM rm_search").fetchall()
+            assert len(rows) == 3 and sorted(r["message_id"] for r in rows if r["message_id"] in ids) == ids[1:]
+            changed = "rm_search MATCH 'changed'" if container.db.engine == "sqlite" else "words @@ 'changed'::tsquery"
+            assert cur.execute(f"SELECT message_id FROM rm_search WHERE {changed}").fetchall() == [
+                {"message_id": ids[1]}
+            ]
+            if container.db.engine == "sqlite":
+                keys = cur.execute("SELECT message_id, rowid AS k FROM rm_search").fetchall()
+                base = search_sqlite.key(at, ids[0])
+                assert {r["message_id"]: r["k"] for r in keys if r["message_id"] in ids} == {
+                    ids[1]: base + 1,
+                    ids[2]: base + 2,
+                }
+    finally:
+        container.close()
