@@ -37,4 +37,4 @@ def persistence_env(settings: Settings) -> dict[str, str]:
 
 def memory_env() -> dict[str, str]:
     """The in-memory (POPO) store: for fast unit tests of the domain and application."""
-    return {"PERSISTENCE_MODULE": "eventsourcing.popo", "MAPPER_TOPIC": "infrastructure.sealing:SealingMapper"}
+    return {"PERSISTENCE_MODULE": "infrastructure.memory_store:SealingPOPOFactory"}

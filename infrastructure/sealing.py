@@ -75,7 +75,7 @@ class KeyReader:
 
 
 class MemoryKeys(KeyReader):
-    """The in-memory store's keys (the POPO store of unit tests)."""
+    """The in-memory store's keys (infrastructure/memory_store.py, for unit tests)."""
 
     def __init__(self) -> None:
         self.keys: dict[bytes, bytes] = {}
@@ -84,8 +84,7 @@ class MemoryKeys(KeyReader):
         return {s: self.keys[s] for s in subjects if s in self.keys}
 
     def add(self, keys: Iterable[tuple[bytes, bytes]]) -> None:
-        for subject, key in keys:
-            self.keys.setdefault(subject, key)
+        self.keys.update(keys)
 
     def destroy(self, subjects: Iterable[UUID]) -> None:
         for subject in subjects:
@@ -163,8 +162,6 @@ class SealingMapper(Mapper[UUID]):
             stored_state = self.compressor.compress(stored_state)
         if self.cipher:
             stored_state = self.cipher.encrypt(stored_state)
-        if isinstance(self.keys, MemoryKeys):  # no recorder to write them with the event
-            self.keys.add(new.items())
         return SealedStoredEvent(
             originator_id=originator_id,
             originator_version=originator_version,
