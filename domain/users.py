@@ -93,7 +93,7 @@ class Username(Aggregate):
         self.user_id: UUID | None = user_id
 
     class UsernameReleased(Aggregate.Event):
-        pass
+        """The account that held the name was erased: the name is free to claim again."""
 
     def release(self) -> None:
         if self.user_id is not None:

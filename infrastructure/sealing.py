@@ -21,7 +21,7 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -67,14 +67,13 @@ INSERT_KEYS_SQLITE = "INSERT INTO subject_keys (subject, key) VALUES (?, ?)"
 INSERT_KEYS_POSTGRES = "INSERT INTO subject_keys (subject, key) VALUES (%s, %s)"
 
 
-class KeyReader:
+class KeyReader(Protocol):
     """Where the mapper finds keys: the store (infrastructure/subject_keys.py) or memory (tests)."""
 
-    def get_many(self, subjects: Iterable[bytes]) -> dict[bytes, bytes]:
-        raise NotImplementedError
+    def get_many(self, subjects: Iterable[bytes]) -> dict[bytes, bytes]: ...
 
 
-class MemoryKeys(KeyReader):
+class MemoryKeys:
     """The in-memory store's keys (infrastructure/memory_store.py, for unit tests)."""
 
     def __init__(self) -> None:

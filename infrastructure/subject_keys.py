@@ -10,13 +10,15 @@ from collections.abc import Iterable
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 
-from infrastructure.sealing import KeyReader, keys_table_sql
+from infrastructure.sealing import keys_table_sql
 from infrastructure.sql import SqlDatabase
 
 CHUNK = 500
 
 
-class SubjectKeys(KeyReader):
+class SubjectKeys:
+    """(infrastructure/sealing.py: KeyReader)"""
+
     def __init__(self, datastore: SQLiteDatastore | PostgresDatastore) -> None:
         self.db = SqlDatabase(datastore)
 
