@@ -25,11 +25,12 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from infrastructure.settings import Settings
 from interfaces.bootstrap import bootstrap
 from projections.event_rows import MessageRow
-from projections.tables import create_indexes
+from projections.tables import LIVE_PREFIX, create_indexes
 from tests.support.databases import database
 from tests.support.fakes import PlainPasswords
 
@@ -189,8 +190,27 @@ def run(url: str, engine: str, messages: int, queries: int) -> list[dict[str, ob
                 }
             )
             print(json.dumps(results[-1]), flush=True)
+    results.append(erasure_cost(container, engine, messages))
+    print(json.dumps(results[-1]), flush=True)
     container.close()  # type: ignore[attr-defined]
     return results
+
+
+def erasure_cost(container: Any, engine: str, messages: int) -> dict[str, object]:
+    """What a deletion's last step costs at this size (docs/security.md, Erasure): one message's search
+    row removed, then `SqlDatabase.erase_traces` (SQLite: the search index merged, the WAL truncated)."""
+    with container.db.transaction(commit=True) as cur:
+        row = cur.execute(f"SELECT id, sent_at FROM {LIVE_PREFIX}messages LIMIT 1").fetchone()
+        cur.search.remove(cur, LIVE_PREFIX, row["id"], row["sent_at"])
+    started = time.perf_counter()
+    finished = container.db.erase_traces(LIVE_PREFIX, True)
+    return {
+        "engine": engine,
+        "messages": messages,
+        "phase": "a deletion's erase_traces (search index merge + WAL truncation)",
+        "seconds": round(time.perf_counter() - started, 2),
+        "finished": finished,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
