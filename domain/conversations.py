@@ -27,7 +27,7 @@ class Conversation(Aggregate):
     Text lives only in `MessageSent.body` and `MessageEdited.body`, so that a later per-message
     encryption of exactly those fields (destroying the key: crypto-shredding) leaves no text behind."""
 
-    class_version = 3  # v2: `deleted` and `reactions`; v3: `roles`, `periods`, `system_ids`
+    class_version = 4  # v2: `deleted` and `reactions`; v3: `roles`, `periods`, `system_ids`; v4: markers by text id
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -42,6 +42,12 @@ class Conversation(Aggregate):
         state["roles"] = {m: OWNER if m == owner else MEMBER for m in members}
         state["periods"] = {m: [[1, None]] for m in members}
         state["system_ids"] = {}
+
+    @staticmethod
+    def upcast_v3_v4(state: dict[str, Any]) -> None:
+        """Markers were keyed by UUID (which is why no snapshot with receipts could be stored)."""
+        state["delivered"] = {str(k): v for k, v in state["delivered"].items()}
+        state["read"] = {str(k): v for k, v in state["read"].items()}
 
     class ConversationStarted(Aggregate.Created):
         kind: str
@@ -151,8 +157,9 @@ class Conversation(Aggregate):
         self.member_ids = list(member_ids)
         self.started_by = started_by
         self.last_seq = 0
-        self.delivered: dict[UUID, int] = {}  # each member's delivery marker (0 when absent)
-        self.read: dict[UUID, int] = {}  # each member's read marker
+        # Keyed by the user id as text, as every map of this aggregate is: a snapshot stores them as JSON.
+        self.delivered: dict[str, int] = {}  # each member's delivery marker (0 when absent)
+        self.read: dict[str, int] = {}  # each member's read marker
         self.deleted: dict[str, bool] = {}  # message id -> True, for each deleted message
         self.reactions: dict[str, dict[str, list[str]]] = {}  # message id -> emoji -> user ids, in order
         owner = str(started_by) if kind == GROUP else None
@@ -309,27 +316,27 @@ class Conversation(Aggregate):
         """Move the member's delivery marker forward, clamped to the last seq they can see; False when it
         would not move. Former members too, over their periods."""
         seq = min(up_to_seq, self.last_visible_seq(user_id))
-        if seq <= self.delivered.get(user_id, 0):
+        if seq <= self.delivered.get(str(user_id), 0):
             return False
         self._mark_delivered(user_id, seq)
         return True
 
     @event(MessagesDelivered)
     def _mark_delivered(self, user_id: UUID, up_to_seq: int) -> None:
-        self.delivered[user_id] = up_to_seq
+        self.delivered[str(user_id)] = up_to_seq
 
     def mark_read(self, user_id: UUID, up_to_seq: int) -> bool:
         """Move the member's read marker forward, clamped to the last seq they can see; reading implies delivery."""
         seq = min(up_to_seq, self.last_visible_seq(user_id))
-        if seq <= self.read.get(user_id, 0):
+        if seq <= self.read.get(str(user_id), 0):
             return False
         self._mark_read(user_id, seq)
         return True
 
     @event(MessagesRead)
     def _mark_read(self, user_id: UUID, up_to_seq: int) -> None:
-        self.read[user_id] = up_to_seq
-        self.delivered[user_id] = max(self.delivered.get(user_id, 0), up_to_seq)
+        self.read[str(user_id)] = up_to_seq
+        self.delivered[str(user_id)] = max(self.delivered.get(str(user_id), 0), up_to_seq)
 
     def check_member(self, user_id: UUID) -> None:
         if user_id not in self.member_ids:
@@ -382,8 +389,8 @@ class Conversation(Aggregate):
             self.roles[str(user_id)] = MEMBER
             self.periods.setdefault(str(user_id), []).append([seq, None])
             # an added member's markers start just below the message that added them
-            self.delivered[user_id] = max(self.delivered.get(user_id, 0), seq - 1)
-            self.read[user_id] = max(self.read.get(user_id, 0), seq - 1)
+            self.delivered[str(user_id)] = max(self.delivered.get(str(user_id), 0), seq - 1)
+            self.read[str(user_id)] = max(self.read.get(str(user_id), 0), seq - 1)
 
     def remove_member(self, actor_id: UUID, user_id: UUID) -> bool:
         self._check_group(actor_id)

@@ -84,8 +84,8 @@ def conversation_at(
     markers: list[dict[str, Any]] = [
         {
             "user_id": str(m),
-            "last_delivered_seq": then.delivered.get(m, 0),
-            "last_read_seq": then.read.get(m, 0),
+            "last_delivered_seq": then.delivered.get(str(m), 0),
+            "last_read_seq": then.read.get(str(m), 0),
             "from_seq": then.periods[str(m)][-1][0],
         }
         for m in then.member_ids

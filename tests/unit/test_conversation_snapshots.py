@@ -48,3 +48,21 @@ def test_a_snapshot_from_before_message_state_reads_as_none_of_it() -> None:
     loaded = app.repository.get(conversation)  # type: ignore[arg-type]
     assert (loaded.deleted, loaded.reactions, loaded.last_seq) == ({}, {}, 1)
     assert app.react(conversation, bob, first.message_id, "🎉", True).changed  # type: ignore[arg-type]
+
+
+def test_a_snapshot_keeps_the_members_markers() -> None:
+    """Markers were keyed by UUID, which JSON cannot hold: a conversation with receipts took no snapshot
+    (its loads replayed every event). Now its snapshot is stored and read back with the markers."""
+    app, alice, bob, conversation = chat()
+    for n in range(3):
+        app.send_message(conversation, alice, uuid4(), f"message {n}")  # type: ignore[arg-type]
+    app.mark_delivered(conversation, bob, 3)  # type: ignore[arg-type]
+    app.mark_read(conversation, bob, 2)  # type: ignore[arg-type]
+    app.take_snapshot(conversation)  # type: ignore[arg-type]
+    stored = list(app.snapshots.get(conversation))  # type: ignore[arg-type, union-attr]
+    assert stored, "the snapshot was stored"
+    app.repository.cache = None
+    loaded = app.repository.get(conversation)  # type: ignore[arg-type]
+    assert (loaded.delivered[str(bob)], loaded.read[str(bob)]) == (3, 2)
+    assert not app.mark_read(conversation, bob, 2).position  # type: ignore[arg-type]  # not moved: nothing written
+    assert app.mark_read(conversation, bob, 3).position  # type: ignore[arg-type]

@@ -81,7 +81,7 @@ def test_markers_move_forward_only_clamped_to_the_last_seq() -> None:
     assert conversation.mark_delivered(b, 2) is False
     assert conversation.mark_delivered(b, 3) is False
     assert conversation.mark_read(b, 99) is True
-    assert (conversation.read[b], conversation.delivered[b]) == (5, 5)  # clamped; reading implies delivery
+    assert (conversation.read[str(b)], conversation.delivered[str(b)]) == (5, 5)  # clamped; reading implies delivery
     assert conversation.mark_read(b, 5) is False
     assert conversation.mark_delivered(b, 4) is False
     assert [type(e).__name__ for e in conversation.collect_events()] == ["MessagesDelivered", "MessagesRead"]
