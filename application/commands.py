@@ -21,8 +21,8 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import Aggregate
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.domain import Aggregate, BaseAggregate
 from eventsourcing.persistence import IntegrityError, Recording
 
 from application.ports import AccountHoldings, MessageTexts, PasswordHasher
@@ -577,6 +577,24 @@ class Parley(Application[UUID]):
         super().close()
 
     # -- helpers ----------------------------------------------------------------------------------
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[Any]]:
+        """As the library's, but an aggregate's events are collected without the library's runtime
+        Protocol checks (`isinstance` against a typing.Protocol walks its members: about 3% of the
+        server's CPU per send under load, by py-spy); anything else goes the library's way."""
+        processing_event: ProcessingEvent[Any] = ProcessingEvent()
+        for obj in objs:
+            if isinstance(obj, BaseAggregate):
+                processing_event.events.extend(obj.collect_events())
+                processing_event.aggregates[obj.id] = obj
+            elif obj is not None:
+                processing_event.collect_events(obj)
+        processing_event.saved_kwargs.update(kwargs)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        self.notify(processing_event.events)  # (the library's deprecated hook: our save listeners)
+        return recordings
+
     def _record(self, processing_event: Any) -> list[Recording[Any]]:
         """As the library's, but the message keys just saved stay out of the aggregate cache: one is
         written per message and read again only by a retry (from the store), so caching them grew a
