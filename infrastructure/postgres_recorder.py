@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from eventsourcing.persistence import EventStore, InterfaceError, Mapper, OperationalError, StoredEvent, Transcoder
 from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder, PostgresFactory
+from psycopg.sql import SQL, Identifier
 
 from infrastructure.event_log import postgres_window
 from infrastructure.sealing import INSERT_KEYS_POSTGRES, SealingMapper, new_keys_of
@@ -52,6 +53,33 @@ class FailFastPostgresAggregateRecorder(PostgresAggregateRecorder):
 
 
 class FailFastPostgresApplicationRecorder(PostgresApplicationRecorder):
+    """Also: events are inserted from four plain arrays (one per column) rather than one array of the
+    library's composite type, which psycopg dumps field by field as text in Python (5-7% of the server's
+    CPU per send at 200 pairs, by py-spy); the same rows, in the same order, with their notification ids."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.insert_columns_statement = SQL(
+            "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "
+            "SELECT * FROM unnest(%s::{id_type}[], %s::bigint[], %s::text[], %s::bytea[]) "
+            "RETURNING notification_id"
+        ).format(
+            schema=Identifier(self.datastore.schema),
+            table=Identifier(self.events_table_name),
+            id_type=Identifier(self.datastore.originator_id_type),
+        )
+
+    def _insert_stored_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        self._lock_table(curs)
+        self._notify_channel(curs)
+        columns = (
+            [s.originator_id for s in stored_events],
+            [s.originator_version for s in stored_events],
+            [s.topic for s in stored_events],
+            [s.state for s in stored_events],
+        )
+        curs.execute(self.insert_columns_statement, columns, prepare=True)
+
     insert_events = fail_fast(PostgresApplicationRecorder.insert_events)
     select_events = fail_fast(PostgresApplicationRecorder.select_events)
     select_notifications = fail_fast(PostgresApplicationRecorder.select_notifications)
