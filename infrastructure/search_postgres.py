@@ -10,17 +10,16 @@ Each row carries the time-ordered key SQLite uses as its rowid (`search_sqlite.k
 microseconds, then 11 bits of the id), with a B-tree on (key, id) and one on (conversation, key, id):
 a page is `ORDER BY key DESC, message_id DESC LIMIT n`, so the planner can walk a common word's matches
 newest first and stop at the page's end (or a conversation's, for a search in one), and still take the
-GIN index and sort the few matches of a rare one. A caller in at most `SCOPE_CONVERSATIONS`
+GIN index and sort the few matches of a rare one. A caller in at most `SCOPE_CONVERSATIONS` (projections/search.py)
 conversations has the match limited to them (`conversation_id = ANY(...)`), which the planner may
 answer from the conversation index."""
 
 from collections.abc import Sequence
 from typing import Any
 
-from domain.errors import InvalidInput
-from infrastructure.search_sqlite import SCOPE_CONVERSATIONS, key
+from infrastructure.search_sqlite import key
 from projections.ports import SqlCursor
-from projections.search import SearchTerms, Term, visible_to
+from projections.search import SearchTerms, Term, cursor_key, match_scope, visible_to
 
 DOCUMENT = "to_tsvector('simple', parley_unaccent({}))"
 
@@ -74,14 +73,6 @@ class PostgresSearch:
     def remove(self, cur: SqlCursor, prefix: str, message_id: str, sent_at: str | None = None) -> None:
         cur.execute(f"DELETE FROM {prefix}search WHERE message_id = ?", (message_id,))
 
-    def scope(self, cur: SqlCursor, prefix: str, user_id: str) -> list[str] | None:
-        """The caller's conversations when they are few enough to limit the match to (None: too many)."""
-        rows = cur.execute(
-            f"SELECT conversation_id FROM {prefix}members WHERE user_id = ? LIMIT ?",
-            (user_id, SCOPE_CONVERSATIONS + 1),
-        ).fetchall()
-        return None if len(rows) > SCOPE_CONVERSATIONS else [r["conversation_id"] for r in rows]
-
     def query(
         self,
         cur: SqlCursor,
@@ -93,7 +84,7 @@ class PostgresSearch:
         limit: int,
     ) -> tuple[str, list[Any]] | None:
         """The statement of a page and its parameters (None: the caller belongs to no conversation)."""
-        scope = [conversation_id] if conversation_id is not None else self.scope(cur, prefix, user_id)
+        scope = match_scope(cur, prefix, user_id, conversation_id)
         if scope == []:
             return None
         query, words = tsquery(terms)
@@ -106,10 +97,7 @@ class PostgresSearch:
             sql += " AND s.conversation_id = ANY(?)"
             params.append(scope)
         if before is not None:
-            try:
-                below = int(before[0])
-            except ValueError:
-                raise InvalidInput("That cursor is not one this server gave.") from None
+            below = cursor_key(before)
             sql += " AND (s.key, s.message_id) < (?, ?)"
             params += [below, before[1]]
         return f"{sql} ORDER BY s.key DESC, s.message_id DESC LIMIT ?", [*params, limit]

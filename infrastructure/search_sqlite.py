@@ -11,7 +11,7 @@ by the key's short range and the message id, never by a scan.
 
 A second indexed column holds the conversation's id as one token, so a search can be scoped to the
 caller's conversations inside the match itself: one conversation (`conversation_id`), or every one of
-a caller who belongs to at most `SCOPE_CONVERSATIONS` of them. FTS5 then intersects the word's doclist
+a caller who belongs to at most `SCOPE_CONVERSATIONS` (projections/search.py) of them. FTS5 then intersects the word's doclist
 with theirs and never visits the rest of the store; a caller in more conversations walks the matches
 newest first, and the visibility join skips what is not theirs."""
 
@@ -20,14 +20,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from domain.errors import InvalidInput
 from projections.ports import SqlCursor
-from projections.search import SearchTerms, Term, visible_to
+from projections.search import SearchTerms, Term, cursor_key, match_scope, visible_to
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 TIE_BITS = 11  # microseconds since 2000 fill the other 52 bits of a positive rowid until 2142
 SPAN = 1 << TIE_BITS  # how far above its key a message's row can be (collisions: practically never more than 1)
-SCOPE_CONVERSATIONS = 1000  # a caller in at most this many conversations has the match scoped to them
 
 
 def key(sent_at: str, message_id: str) -> int:
@@ -114,14 +112,6 @@ class SqliteSearch:
         where, params = self._where(cur, prefix, message_id, sent_at)
         cur.execute(f"DELETE FROM {prefix}search WHERE {where}", params)
 
-    def scope(self, cur: SqlCursor, prefix: str, user_id: str) -> list[str] | None:
-        """The caller's conversations when they are few enough to scope the match to (None: too many)."""
-        rows = cur.execute(
-            f"SELECT conversation_id FROM {prefix}members WHERE user_id = ? LIMIT ?",
-            (user_id, SCOPE_CONVERSATIONS + 1),
-        ).fetchall()
-        return None if len(rows) > SCOPE_CONVERSATIONS else [r["conversation_id"] for r in rows]
-
     def query(
         self,
         cur: SqlCursor,
@@ -135,7 +125,7 @@ class SqliteSearch:
         """The statement of a page and its parameters (None: the caller belongs to no conversation).
         CROSS JOIN keeps the search table the outer loop: its rowid order is the result's, and SQLite
         stops after `limit` visible rows."""
-        scope = [conversation_id] if conversation_id is not None else self.scope(cur, prefix, user_id)
+        scope = match_scope(cur, prefix, user_id, conversation_id)
         if scope == []:
             return None
         sql = (
@@ -144,10 +134,7 @@ class SqliteSearch:
         )
         params: list[Any] = [user_id, scoped_expression(terms, scope)]
         if before is not None:
-            try:
-                below = int(before[0])
-            except ValueError:
-                raise InvalidInput("That cursor is not one this server gave.") from None
+            below = cursor_key(before)
             sql += " AND s.rowid < ?"
             params.append(below)
         return f"{sql} ORDER BY s.rowid DESC LIMIT ?", [*params, limit]

@@ -13,8 +13,10 @@ import unicodedata
 from dataclasses import dataclass
 
 from domain.errors import InvalidInput
+from projections.ports import SqlCursor
 
 MAX_QUERY_CHARS = 200
+SCOPE_CONVERSATIONS = 1000  # a caller in at most this many conversations has the match scoped to them
 WORD = re.compile(r"\w+")
 PHRASE = re.compile(r'"([^"]*)"')
 
@@ -102,3 +104,22 @@ def visible_to(prefix: str, alias: str = "s", join: str = "JOIN") -> str:
         f"{join} {prefix}member_periods mp ON mp.conversation_id = vm.conversation_id AND mp.user_id = ? "
         "AND mp.from_seq <= vm.seq AND (mp.to_seq IS NULL OR vm.seq <= mp.to_seq)"
     )
+
+
+def match_scope(cur: SqlCursor, prefix: str, user_id: str, conversation_id: str | None) -> list[str] | None:
+    """The conversations a match is limited to, for both engines: the one asked for, else the caller's
+    when they are at most SCOPE_CONVERSATIONS (None: too many to list; []: the caller is in none)."""
+    if conversation_id is not None:
+        return [conversation_id]
+    rows = cur.execute(
+        f"SELECT conversation_id FROM {prefix}members WHERE user_id = ? LIMIT ?", (user_id, SCOPE_CONVERSATIONS + 1)
+    ).fetchall()
+    return None if len(rows) > SCOPE_CONVERSATIONS else [r["conversation_id"] for r in rows]
+
+
+def cursor_key(before: tuple[str, str]) -> int:
+    """The search key a cursor's page ends at (`validation_error` for anything this server did not give)."""
+    try:
+        return int(before[0])
+    except ValueError:
+        raise InvalidInput("That cursor is not one this server gave.") from None

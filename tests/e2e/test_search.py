@@ -12,6 +12,7 @@ from infrastructure import search_sqlite
 from infrastructure.settings import Settings
 from interfaces.bootstrap import bootstrap
 from interfaces.contract import SearchAck, SearchBody
+from projections import search
 from projections.search import parse
 from tests.support.clients import Person, Socket
 from tests.support.contract import conforms, direct_conversation, send_ok
@@ -164,7 +165,7 @@ async def test_search_pages_newest_first_across_a_cursor_when_messages_share_a_s
     try:
         pages = []
         for scoped in (True, False):
-            monkeypatch.setattr(search_sqlite, "SCOPE_CONVERSATIONS", 1000 if scoped else 1)
+            monkeypatch.setattr(search, "SCOPE_CONVERSATIONS", 1000 if scoped else 1)
             ids, cursor = [], None
             while True:
                 page, cursor = container.queries.search(uuid.UUID(alice.id), "tick", None, 4, cursor)
