@@ -18,7 +18,7 @@ from infrastructure.metrics import serve_metrics
 from infrastructure.settings import Settings, SettingsError, load_settings
 from interfaces import audit_cli
 from interfaces.bootstrap import Container, bootstrap
-from interfaces.erasure import ErasureUnfinished, erase_account
+from interfaces.erasure import ErasureUnfinished, ReadModelsBehind, erase_account
 from interfaces.progress import Progress
 from interfaces.sockets.ended_sessions import SESSION_POLL_SECONDS
 from projections.rebuild import REBUILD_BATCH
@@ -92,7 +92,7 @@ def with_container(command: Callable[[Container, argparse.Namespace], int]) -> C
         container = open_container()
         try:
             return command(container, args)
-        except (DomainError, ImportRefused, ErasureUnfinished) as error:
+        except (DomainError, ImportRefused, ErasureUnfinished, ReadModelsBehind) as error:
             return fail(str(error))
         finally:
             container.close()

@@ -19,7 +19,15 @@ class ErasureUnfinished(Exception):
     """The erasure is written, but the read models did not reach it in time: it completes as they do."""
 
 
+class ReadModelsBehind(Exception):
+    """What the account holds is read from the read models: they did not reach the log's head in time,
+    so nothing was erased (the caller may try again)."""
+
+
 def erase_account(commands: Parley, queries: Queries, collector: BlobCollector | None, user_id: UUID) -> None:
+    head = commands.recorder.max_notification_id()
+    if head and not queries.position.wait(head, ERASURE_WAIT_SECONDS):  # else a message just sent is missed
+        raise ReadModelsBehind("The read models are behind the log; nothing was erased. Try again.")
     blobs = queries.holdings(user_id, None).blobs
     recorded = commands.erase_user(user_id)
     if recorded.position and not queries.position.wait(recorded.position, ERASURE_WAIT_SECONDS):

@@ -12,7 +12,7 @@ from domain.uploads import UploadNotFound
 from infrastructure import metrics
 from infrastructure.rate_limit import RateLimited
 from interfaces.contract import ErrorCode, ErrorDetail
-from interfaces.erasure import ErasureUnfinished
+from interfaces.erasure import ErasureUnfinished, ReadModelsBehind
 from interfaces.runner import Interrupted, RequestTimedOut
 from projections.reads import InvalidCursor
 
@@ -101,6 +101,7 @@ _UNAVAILABLE: list[tuple[type[BaseException], str]] = [
     (RequestTimedOut, "The server did not answer in time. Try again (a retried send is never stored twice)"),
     (ShuttingDown, "The server is restarting; nothing was changed. Try again"),
     (Interrupted, "The server is restarting; this may have been done: retry it (a retried send is never stored twice)"),
+    (ReadModelsBehind, "The read models are behind the log; nothing was erased. Try again"),
     (ErasureUnfinished, "The erasure is recorded and completes as the read models catch up (GET /readyz)"),
 ]
 
