@@ -18,7 +18,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
-from projections.ports import SqlDatabase, StoredRow
+from projections.ports import SqlCursor, SqlDatabase, StoredRow
 
 
 def sqlite_window(recorder: SQLiteApplicationRecorder, start: int, stop: int, topics: Sequence[str]) -> list[StoredRow]:
@@ -45,6 +45,24 @@ def postgres_window(
     with recorder.datastore.get_connection() as connection, connection.cursor(row_factory=tuple_row) as cursor:
         cursor.execute(statement, [start, stop, list(topics)], prepare=True)
         return list(map(StoredRow._make, cursor.fetchall()))
+
+
+def window_in(cur: SqlCursor, table: str, start: int, stop: int, topics: Sequence[str]) -> list[StoredRow]:
+    """The same window, read on a transaction's own cursor (a save's: projections/in_save.py)."""
+    if cur.engine == "postgres":
+        rows = cur.execute(
+            "SELECT notification_id AS n, originator_id::text AS id, originator_version AS v, topic, state "
+            f"FROM {table} WHERE notification_id > ? AND notification_id <= ? AND topic = ANY(?) "
+            "ORDER BY notification_id",
+            (start, stop, list(topics)),
+        ).fetchall()
+        return [StoredRow(r["n"], r["id"], r["v"], r["topic"], bytes(r["state"])) for r in rows]
+    rows = cur.execute(
+        f"SELECT rowid AS n, originator_id AS id, originator_version AS v, topic, state FROM {table} "
+        f"WHERE rowid > ? AND rowid <= ? AND topic IN ({', '.join('?' * len(topics))}) ORDER BY rowid",
+        (start, stop, *topics),
+    ).fetchall()
+    return [StoredRow(r["n"], _hyphenated(r["id"]), r["v"], r["topic"], bytes(r["state"])) for r in rows]
 
 
 def _hyphenated(hexa: Any) -> str:

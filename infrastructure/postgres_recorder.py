@@ -20,7 +20,9 @@ from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicatio
 from psycopg.sql import SQL, Identifier
 
 from infrastructure.event_log import postgres_window
+from infrastructure.projection_in_save import AppliesInSave, applying_in_save
 from infrastructure.sealing import INSERT_KEYS_POSTGRES, SealingMapper, new_keys_of
+from infrastructure.sql import SqlCursor
 from infrastructure.sqlite_recorder import sealed_event_store, sealing_mapper
 from projections.ports import StoredRow
 
@@ -52,8 +54,9 @@ class FailFastPostgresAggregateRecorder(PostgresAggregateRecorder):
     select_events = fail_fast(PostgresAggregateRecorder.select_events)
 
 
-class FailFastPostgresApplicationRecorder(PostgresApplicationRecorder):
-    """Also: events are inserted from four plain arrays (one per column) rather than one array of the
+class FailFastPostgresApplicationRecorder(AppliesInSave, PostgresApplicationRecorder):
+    """Also: the read models updated in the save's transaction where this process projects
+    (projections/in_save.py); events are inserted from four plain arrays (one per column) rather than one array of the
     library's composite type, which psycopg dumps field by field as text in Python (5-7% of the server's
     CPU per send at 200 pairs, by py-spy); the same rows, in the same order, with their notification ids."""
 
@@ -80,7 +83,7 @@ class FailFastPostgresApplicationRecorder(PostgresApplicationRecorder):
         )
         curs.execute(self.insert_columns_statement, columns, prepare=True)
 
-    insert_events = fail_fast(PostgresApplicationRecorder.insert_events)
+    insert_events = applying_in_save(fail_fast(PostgresApplicationRecorder.insert_events))
     select_events = fail_fast(PostgresApplicationRecorder.select_events)
     select_notifications = fail_fast(PostgresApplicationRecorder.select_notifications)
     max_notification_id = fail_fast(PostgresApplicationRecorder.max_notification_id)
@@ -92,12 +95,15 @@ class FailFastPostgresApplicationRecorder(PostgresApplicationRecorder):
     def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
         """The keys of sealed fields, in the events' transaction, once the events went in (the library
         calls this after the pipeline's sync: a conflicting event has failed the save by then, as it
-        always did), on a cursor of their own: infrastructure/sealing.py."""
+        always did), in one statement on a cursor of their own (infrastructure/sealing.py); then the
+        read models, where this process applies its saves' events itself (still in the pipeline:
+        statements whose results are not needed share round trips)."""
         notification_ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         keys = new_keys_of(stored_events)
-        if keys:
-            with curs.connection.cursor() as keys_cursor:
-                keys_cursor.executemany(INSERT_KEYS_POSTGRES, keys)
+        with curs.connection.cursor() as own:
+            if keys:
+                own.execute(INSERT_KEYS_POSTGRES, [[k[0] for k in keys], [k[1] for k in keys]], prepare=True)
+            self.apply_in_save(SqlCursor(own, "postgres", copy=False), stored_events, notification_ids, kwargs)
         return notification_ids
 
 

@@ -64,7 +64,7 @@ def destroy_keys_sql(engine: str, count: int) -> str:
 # A subject's key is made once, by the event that starts it: a second one for the same subject would
 # leave that event unreadable, so it fails the whole transaction instead (an IntegrityError).
 INSERT_KEYS_SQLITE = "INSERT INTO subject_keys (subject, key) VALUES (?, ?)"
-INSERT_KEYS_POSTGRES = "INSERT INTO subject_keys (subject, key) VALUES (%s, %s)"
+INSERT_KEYS_POSTGRES = "INSERT INTO subject_keys (subject, key) SELECT * FROM unnest(%s::bytea[], %s::bytea[])"
 
 
 class KeyReader(Protocol):
@@ -171,12 +171,12 @@ class SealingMapper(Mapper[UUID]):
 
     # -- reading ---------------------------------------------------------------------------------
     @contextmanager
-    def preloaded(self, states: Iterable[bytes]) -> Iterator[None]:
+    def preloaded(self, states: Iterable[bytes], keys: KeyReader | None = None) -> Iterator[None]:
         """Fetch, with one query, the keys of every subject sealed in these stored states, for as long
-        as the block runs (in this thread)."""
+        as the block runs (in this thread); from `keys` if given (a transaction's own), else the store."""
         subjects = {bytes.fromhex(m.decode()) for state in states for m in SUBJECT_IN_STATE.findall(state)}
         outer = getattr(self._local, "keys", None)
-        found = self.keys.get_many(subjects) if subjects else {}
+        found = (keys or self.keys).get_many(subjects) if subjects else {}
         self._local.keys = {**(outer or {}), **{s: found.get(s) for s in subjects}}
         try:
             yield
@@ -212,7 +212,9 @@ class SealedEventStore(EventStore[UUID]):
 
     def put(self, domain_events: Sequence[Any], **kwargs: Any) -> list[Recording[UUID]]:
         stored_events = self.mapper.to_stored_events(domain_events)
-        notification_ids = self.recorder.insert_events(stored_events, **kwargs)
+        # (the domain events too: where the read models are updated in the same transaction, they are
+        # applied from them, not read back: infrastructure/projection_in_save.py)
+        notification_ids = self.recorder.insert_events(stored_events, domain_events=domain_events, **kwargs)
         if not notification_ids:
             return []
         return [

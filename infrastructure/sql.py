@@ -30,9 +30,13 @@ POSTGRES_SEARCH, SQLITE_SEARCH = PostgresSearch(), SqliteSearch()
 
 
 class SqlCursor:
-    def __init__(self, raw: Any, engine: str) -> None:
+    """`copy`: PostgreSQL inserts many rows with COPY (not in a pipeline: a save's own transaction, see
+    postgres_recorder.py, inserts them with one pipelined executemany)."""
+
+    def __init__(self, raw: Any, engine: str, copy: bool = True) -> None:
         self._raw = raw
         self.engine = engine
+        self._copy = copy
         self._to_engine_sql = _postgres_sql if engine == "postgres" else _same
         self.search: PostgresSearch | SqliteSearch = POSTGRES_SEARCH if engine == "postgres" else SQLITE_SEARCH
 
@@ -49,13 +53,13 @@ class SqlCursor:
         pipelined), with one executemany on SQLite."""
         if not rows:
             return
-        if self.engine == "postgres":
+        if self.engine == "postgres" and self._copy:
             with self._raw.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
         else:
             placeholders = ", ".join("?" * len(columns))
-            self._raw.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", rows)
+            self.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", rows)
 
     def execute_values(self, sql: str, types: Sequence[str], rows: Sequence[Sequence[Any]], chunk: int = 500) -> None:
         """Run `sql` once over many rows, for a set-based `UPDATE ... FROM (VALUES) AS v WHERE ...`: the
@@ -76,6 +80,21 @@ class SqlCursor:
             part = rows[i : i + chunk]
             values = "(VALUES " + ", ".join([row] * len(part)) + ")"
             self._raw.execute(sql.replace("(VALUES)", values), [v for r in part for v in r])
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        if self.engine == "postgres":
+            with self._raw.connection.transaction():  # nested: a savepoint (pipelines included)
+                yield
+            return
+        self._raw.execute("SAVEPOINT parley_nested")
+        try:
+            yield
+        except BaseException:
+            self._raw.execute("ROLLBACK TO SAVEPOINT parley_nested")
+            self._raw.execute("RELEASE SAVEPOINT parley_nested")
+            raise
+        self._raw.execute("RELEASE SAVEPOINT parley_nested")
 
     def fetchone(self) -> dict[str, Any] | None:
         row = self._raw.fetchone()

@@ -8,12 +8,16 @@ from eventsourcing.persistence import EventStore, Mapper, StoredEvent, Transcode
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteFactory
 
 from infrastructure.event_log import sqlite_window
+from infrastructure.projection_in_save import AppliesInSave, applying_in_save
 from infrastructure.sealing import INSERT_KEYS_SQLITE, SealedEventStore, SealingMapper, new_keys_of
+from infrastructure.sql import SQLITE_WRITER_CACHE_KIB, SqlCursor
 from infrastructure.subject_keys import SubjectKeys
 from projections.ports import StoredRow
 
 
-class WindowedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
+class WindowedSQLiteApplicationRecorder(AppliesInSave, SQLiteApplicationRecorder):
+    insert_events = applying_in_save(SQLiteApplicationRecorder.insert_events)
+
     def select_window(self, start: int, stop: int, topics: Sequence[str]) -> list[StoredRow]:
         """The read side's port (projections/ports.py: WindowedRecorder)."""
         return sqlite_window(self, start, stop, topics)
@@ -25,6 +29,12 @@ class WindowedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         keys = new_keys_of(stored_events)
         if keys:
             c.executemany(INSERT_KEYS_SQLITE, keys)
+        if self.projection_in_save is not None and notification_ids:
+            # then the read models, where this process applies its saves' events (projections/in_save.py),
+            # written as the projector's connections write them (infrastructure/sql.py)
+            c.execute(f"PRAGMA cache_size = -{SQLITE_WRITER_CACHE_KIB}")
+            c.execute("PRAGMA secure_delete = ON")
+            self.apply_in_save(SqlCursor(c.sqlite_cursor, "sqlite"), stored_events, notification_ids, kwargs)
         return notification_ids
 
 

@@ -12,6 +12,7 @@ from eventsourcing.sqlite import SQLiteDatastore
 
 from infrastructure.sealing import keys_table_sql
 from infrastructure.sql import SqlDatabase
+from projections.ports import SqlCursor as CursorPort
 
 CHUNK = 500
 
@@ -28,18 +29,24 @@ class SubjectKeys:
 
     def get_many(self, subjects: Iterable[bytes]) -> dict[bytes, bytes]:
         wanted = list(dict.fromkeys(subjects))
-        found: dict[bytes, bytes] = {}
         if not wanted:
-            return found
+            return {}
         with self.db.transaction(commit=False) as cur:
-            for i in range(0, len(wanted), CHUNK):
-                part = wanted[i : i + CHUNK]
-                marks = ", ".join(["?"] * len(part))
-                rows = cur.execute(f"SELECT subject, key FROM subject_keys WHERE subject IN ({marks})", part).fetchall()
-                found.update({bytes(r["subject"]): bytes(r["key"]) for r in rows})
-        return found
+            return keys_in(cur, wanted)
 
     def count(self) -> int:
         with self.db.transaction(commit=False) as cur:
             row = cur.execute("SELECT COUNT(*) AS n FROM subject_keys").fetchone()
         return int(row["n"]) if row else 0
+
+
+def keys_in(cur: CursorPort, subjects: Iterable[bytes]) -> dict[bytes, bytes]:
+    """The keys of these subjects that exist, read on `cur` (its transaction's view)."""
+    wanted = list(dict.fromkeys(subjects))
+    found: dict[bytes, bytes] = {}
+    for i in range(0, len(wanted), CHUNK):
+        part = wanted[i : i + CHUNK]
+        marks = ", ".join(["?"] * len(part))
+        rows = cur.execute(f"SELECT subject, key FROM subject_keys WHERE subject IN ({marks})", part).fetchall()
+        found.update({bytes(r["subject"]): bytes(r["key"]) for r in rows})
+    return found

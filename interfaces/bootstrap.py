@@ -20,6 +20,7 @@ from infrastructure.event_store import persistence_env
 from infrastructure.passwords import Argon2Passwords
 from infrastructure.pg_pool import check_when_idle
 from infrastructure.presence import LocalPresence, Presence
+from infrastructure.projection_in_save import AppliesInSave
 from infrastructure.rate_limit import Limits, LocalBuckets
 from infrastructure.redis_clients import RedisClients
 from infrastructure.redis_presence import RedisPresence
@@ -29,6 +30,7 @@ from infrastructure.sql import SqlDatabase
 from infrastructure.tokens import Tokens
 from projections.broadcast_thread import BroadcastThread
 from projections.broadcasts import Broadcaster, Emitter
+from projections.in_save import ProjectionInSave
 from projections.projector import Projector
 from projections.queries import Queries
 from projections.reads import ReadModelReads
@@ -58,6 +60,7 @@ class Container:
     redis: RedisClients | None = None
     broadcaster: Broadcaster | None = None
     broadcast_thread: BroadcastThread | None = None
+    in_save: ProjectionInSave | None = None
 
     @property
     def projecting(self) -> bool:
@@ -69,6 +72,21 @@ class Container:
         # In a thread of its own: the projector goes on with its next batch while this one is told.
         self.broadcast_thread = BroadcastThread(self.broadcaster.publish)
         self.projector.on_changes = self.broadcast_thread.put
+        # From here on a save applies its own events to the read models in its transaction whenever
+        # they are at the log's head (projections/in_save.py); the projector catches up the rest.
+        recorder = self.app.recorder
+        if isinstance(recorder, AppliesInSave):
+            column = "notification_id" if self.db.engine == "postgres" else "rowid"
+            recorder.projection_in_save = self.in_save = ProjectionInSave(
+                self.projector, self.db, recorder.events_table_name, column
+            )
+
+    def wake_projector(self) -> None:
+        """A save listener: the projector reads from the log what a save did not apply itself."""
+        if self.in_save is not None:
+            self.in_save.wake_unless_applied()
+        else:
+            self.projector.wake()
 
     def start(self) -> None:
         """Catch the read models up with the log, then follow it in the background; or, when another
@@ -124,7 +142,6 @@ def bootstrap(settings: Settings, *, passwords: PasswordHasher | None = None, pr
     db = SqlDatabase(datastore)  # read models share the event store's database and pool
     projector = Projector(app, db, LIVE_PREFIX, relaxed_commit=True)
     projector.setup()
-    app.save_listeners.append(projector.wake)
     observe(app, projector, projecting)
     redis = RedisClients(settings.redis_url, settings.redis_prefix) if settings.redis_url else None
     presence: Presence = RedisPresence(redis, settings.presence_ttl_seconds) if redis else LocalPresence()
@@ -141,7 +158,7 @@ def bootstrap(settings: Settings, *, passwords: PasswordHasher | None = None, pr
     collector = BlobCollector(blobs, queries)
     sessions = SessionStore(db, settings.refresh_ttl_seconds)  # sign-in sessions: tables of their own
     sessions.setup()
-    return Container(
+    container = Container(
         settings,
         app,
         db,
@@ -158,6 +175,8 @@ def bootstrap(settings: Settings, *, passwords: PasswordHasher | None = None, pr
         sessions,
         redis,
     )
+    app.save_listeners.append(container.wake_projector)
+    return container
 
 
 def observe(app: Parley, projector: Projector, projecting: bool) -> None:

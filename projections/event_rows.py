@@ -160,10 +160,15 @@ class EventRows:
             if plain_json:
                 self.direct.update({topic: (version, reader) for topic in topics_of([cls])})
 
-    def preloaded(self, stored: Iterable[Any]) -> AbstractContextManager[None]:
-        """While mapping these stored events: the keys of their sealed fields fetched at once."""
+    def preloaded(self, stored: Iterable[Any], keys: Any = None) -> AbstractContextManager[None]:
+        """While mapping these stored events: the keys of their sealed fields fetched at once (from
+        `keys`, a KeyReader, if given)."""
         preload = getattr(self.mapper, "preloaded", None)
-        return preload(s.state for s in stored) if preload is not None else nullcontext()
+        if preload is None:
+            return nullcontext()
+        states = (s.state for s in stored)
+        context: AbstractContextManager[None] = preload(states, keys) if keys is not None else preload(states)
+        return context
 
     def __call__(self, notification: Any) -> Any:
         """`notification`: a Notification, or a StoredRow (the same fields, read by infrastructure/event_log.py)."""

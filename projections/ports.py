@@ -2,7 +2,7 @@
 (adapted to SQLite and PostgreSQL by infrastructure/sql.py), and windows of the event log as plain
 rows (infrastructure/sqlite_recorder.py and postgres_recorder.py). The read side imports no adapter."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 from uuid import UUID
@@ -36,6 +36,10 @@ class SqlCursor(Protocol):
 
     @property
     def rowcount(self) -> int: ...
+
+    def savepoint(self) -> AbstractContextManager[None]:
+        """A nested transaction: an exception inside rolls back only what ran inside, then propagates."""
+        ...
 
 
 class SqlDatabase(Protocol):
@@ -82,6 +86,43 @@ class WindowedRecorder(Protocol):
     `select_notifications` (which builds a Notification and a UUID per row)."""
 
     def select_window(self, start: int, stop: int, topics: Sequence[str]) -> Sequence[StoredRow]: ...
+
+
+class Recorded(NamedTuple):
+    """One event of a save, as the save's transaction recorded it."""
+
+    position: int  # its notification id
+    topic: str
+    event: Any  # the domain event, with its personal data in the clear (sealed only in the stored state)
+
+
+class AppliedInSave(Protocol):
+    """What a save's transaction does once it ends: committed (report the position, broadcast), or not."""
+
+    def committed(self) -> None: ...
+
+    def abandoned(self) -> None: ...
+
+
+class LogInSave(Protocol):
+    """The log as the save's own transaction sees it (its connection: a save holding the log's lock
+    never waits for a second one)."""
+
+    def window(self, start: int, stop: int, topics: Sequence[str]) -> Sequence[StoredRow]: ...
+
+    def get_many(self, subjects: Iterable[bytes]) -> dict[bytes, bytes]:
+        """The keys of these subjects (infrastructure/sealing.py)."""
+        ...
+
+
+class ProjectionInSave(Protocol):
+    """The read models updated in the transaction that records the events (projections/in_save.py):
+    the recorders (infrastructure/) call it with the save's cursor, after the events went in."""
+
+    def apply(self, cur: SqlCursor, recorded: Sequence[Recorded], log: LogInSave) -> AppliedInSave | None:
+        """Apply `recorded` to the read models in `cur`'s transaction; None: not applied here (the
+        projector will, from the log)."""
+        ...
 
 
 class ReadModelPosition(Protocol):

@@ -7,6 +7,7 @@ twice, and a restart resumes at the recorded position. The library's own Project
 event per transaction and cannot follow SQLite (see docs/architecture.md), hence this small loop.
 """
 
+import contextlib
 import heapq
 import itertools
 import logging
@@ -68,6 +69,9 @@ class Projector:
         self._traces_left = False  # personal data was removed: its traces in the files are still to go
         self._search_traces = False  # text was removed from the search index: its segments to merge
         self._failing_since: float | None = None
+        # Held from before a batch's transaction until its changes are handed to the broadcaster, here
+        # and by saves that apply their own events (projections/in_save.py): broadcasts in log order.
+        self.publish_lock = threading.Lock()
 
     # -- set-up and position -----------------------------------------------------------------------
     def setup(self, indexes: bool = True) -> None:
@@ -119,6 +123,16 @@ class Projector:
     @property
     def position(self) -> int:
         return self._position
+
+    @property
+    def live(self) -> bool:
+        """Kept batch by batch as the log grows: indexed, counting unread, and this release's tables."""
+        return not self._loading and not self.outdated
+
+    @property
+    def following(self) -> bool:
+        """Its thread follows the log (started, not stopping)."""
+        return self._thread is not None and not self._stopping.is_set()
 
     def head(self) -> int:
         return self.app.recorder.max_notification_id() or 0
@@ -189,30 +203,37 @@ class Projector:
 
     def _write(self, batch: Batch) -> bool:
         """Apply the batch in one transaction if the read models are still at its start; otherwise
-        (another projector, or an online rebuild's swap, moved them) take their position, False."""
-        with self.db.transaction(commit=True) as cur:
-            if self.relaxed_commit and self.db.engine == "postgres":
-                # The read models are rebuilt from the log, and a batch's rows and position commit
-                # together: a database crash can lose the last batches whole, and the projector
-                # applies them again. The events themselves were committed durably before.
-                cur.execute("SET LOCAL synchronous_commit TO OFF")
-            stored = self._lock_position(cur)
-            if stored == batch.start:
-                changes = self._apply(cur, batch)
-        if stored != batch.start:
-            self._advance(stored)
-            return False
-        if self._traces_left and not self._loading:
-            # Personal data left the read models and its keys were destroyed: its traces in the files
-            # go before the position is reported (an erasure has succeeded once /readyz answers 200).
-            self._traces_left = not self.db.erase_traces(self.prefix, self._search_traces)
-            self._search_traces = self._search_traces and self._traces_left
-        self._advance(batch.end)
-        if self.on_batch is not None:
-            self.on_batch(batch.end - batch.start)
-        if self.on_changes and changes:
-            self.on_changes(changes)
-        return True
+        (another projector, a save that applied its own events, or an online rebuild's swap, moved
+        them) take their position, False. The publish lock is taken once the transaction has its
+        connection (a save holding the lock never waits for a connection: no deadlock over the pool)
+        and held until the changes are handed to the broadcaster."""
+        with contextlib.ExitStack() as held:
+            with self.db.transaction(commit=True) as cur:
+                self.publish_lock.acquire()
+                held.callback(self.publish_lock.release)
+                if self.relaxed_commit and self.db.engine == "postgres":
+                    # The read models are rebuilt from the log, and a batch's rows and position commit
+                    # together: a database crash can lose the last batches whole, and the projector
+                    # applies them again. The events themselves were committed durably before.
+                    cur.execute("SET LOCAL synchronous_commit TO OFF")
+                stored = self._lock_position(cur)
+                if stored == batch.start:
+                    changes = self._apply(cur, batch)
+            if stored != batch.start:
+                self._advance(stored)
+                return False
+            if self._traces_left and not self._loading:
+                # Personal data left the read models and its keys were destroyed: its traces in the
+                # files go before the position is reported (an erasure has succeeded once /readyz
+                # answers 200).
+                self._traces_left = not self.db.erase_traces(self.prefix, self._search_traces)
+                self._search_traces = self._search_traces and self._traces_left
+            self._advance(batch.end)
+            if self.on_batch is not None:
+                self.on_batch(batch.end - batch.start)
+            if self.on_changes and changes:
+                self.on_changes(changes)
+            return True
 
     def _lock_position(self, cur: SqlCursor) -> int:
         """Take the write lock on the position row first (always in this order: no deadlocks), and
@@ -240,6 +261,11 @@ class Projector:
         if cur.rowcount != 1:
             raise IntegrityError(f"The read models moved past {batch.start} under this projector.")
         return changes
+
+    def advance_to(self, position: int) -> None:
+        """Another writer applied the log up to `position` (projections/in_save.py)."""
+        if position > self._position:
+            self._advance(position)
 
     def _advance(self, position: int) -> None:
         reached: list[Future[None]] = []
