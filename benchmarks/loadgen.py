@@ -213,6 +213,7 @@ async def pairs_job(job: dict[str, Any], sync: Sync) -> dict[str, Any]:
     delivered_ids: set[str] = set()
     window: list[float] = [0.0, 0.0]  # monotonic start, end of the measured window
     in_window = [0]  # acks received within the window: the rate counts these (the latency samples are all)
+    late_sends: list[float] = [0, 0.0]  # open loop: sends made over 50 ms after their scheduled time, the most late
 
     def on_message(data: dict[str, Any]) -> None:
         sent = float(data["body"])
@@ -305,6 +306,10 @@ async def pairs_job(job: dict[str, Any], sync: Sync) -> dict[str, Any]:
                     "client_message_id": str(uuid.uuid4()),
                     "body": f"{due:.6f}",
                 }
+                lateness = time.monotonic() - due
+                if lateness > 0.05:  # the load generator fell behind its schedule (CPU, or a blocked loop)
+                    late_sends[0] += 1
+                late_sends[1] = max(late_sends[1], lateness)
                 future = a.call_nowait("send_message", payload)
                 future.add_done_callback(on_ack(due))
                 pending.append(future)
@@ -335,6 +340,8 @@ async def pairs_job(job: dict[str, Any], sync: Sync) -> dict[str, Any]:
         "sends": len(ack_ms),
         "acked_in_window": in_window[0],
     }
+    if mode == "open":
+        out |= {"sends_late_over_50ms": int(late_sends[0]), "max_send_lateness_ms": round(late_sends[1] * 1000, 1)}
     if timeline:
         out |= {
             "ack_sent": ack_sent,

@@ -24,7 +24,7 @@ CLIENTS = (
     "light",
     "socketio",
 )  # workload a's load generators: benchmarks/wire_client.py, python-socketio's AsyncClient
-TWO_PROCESS_OFFERED_SHARE = 0.6  # the 2-process CPU comparison offers this share of 1 process's closed-loop best
+TWO_PROCESS_OFFERED_SHARE = 0.6  # the 2-process CPU comparison offers this share of the lower closed-loop best of both
 LAG_OVERLOAD = 1.5  # the lag workload's second phase offers this multiple of Parley's best closed-loop rate
 LAG_WINDOW_SECONDS = 5.0
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from benchmarks.suite.cast import Cast
 from benchmarks.suite.config import LAG_OVERLOAD, LAG_WINDOW_SECONDS, Config
-from benchmarks.suite.pairs import merged_errors, pair_list, pairs_jobs_run
+from benchmarks.suite.pairs import merged_errors, pair_list, pairs_jobs_run, schedule_kept
 from benchmarks.suite.pool import Pool
 from benchmarks.suite.report import Recorder, latency, pct
 
@@ -61,6 +61,7 @@ def workload_lag(
         result |= cpu.report(sum(r["cpu_seconds"] for r in results))
         if rate:
             result["offered_per_second"] = round(rate, 1)
+            result |= schedule_kept(results)
             result["offered_as"] = (
                 f"{LAG_OVERLOAD} x Parley's best closed-loop rate ({round(rate / LAG_OVERLOAD, 1)}/s)"
             )

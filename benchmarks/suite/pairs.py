@@ -68,6 +68,15 @@ def merged_errors(results: list[dict[str, Any]]) -> dict[str, int]:
     return errors
 
 
+def schedule_kept(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """Open loop: how far the load generator fell behind its schedule (latencies count from the scheduled
+    time, so a late load generator shows as server latency: these say whether it did)."""
+    return {
+        "load_generator_sends_late_over_50ms": sum(r.get("sends_late_over_50ms", 0) for r in results),
+        "load_generator_max_send_lateness_ms": max((r.get("max_send_lateness_ms", 0.0) for r in results), default=0.0),
+    }
+
+
 def pairs_run(
     pool: Pool,
     url: str,
@@ -105,6 +114,7 @@ def pairs_run(
     }
     if rate_per_pair:
         out["offered_per_second"] = round(rate_per_pair * len(pairs), 1)
+        out |= schedule_kept(results)
     if profile:
         out["server_profile"] = profile
     return out
