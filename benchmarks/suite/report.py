@@ -168,6 +168,10 @@ def table(paths: list[Path]) -> str:
 
     rows: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
         (
+            "(a) load generator's client (the rows below; python-socketio's has rows of its own)",
+            lambda r: get(r, "a_pairs", "client") or "light",
+        ),
+        (
             "(a) acknowledged sends/s, bare relay (ceiling)",
             lambda r: (
                 f"{num(get(r, 'a_pairs', 'relay_acked_sends_per_second'))} ({get(r, 'a_pairs', 'relay_pairs')} pairs)"
