@@ -15,6 +15,7 @@ import random
 import resource
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -138,55 +139,148 @@ async def send_stamped(client: WireClient, conversation: str, errors: dict[str, 
 
 
 # -- (a) pairs: each sender one message in flight (closed) or paced sends (open) ------------------------
+class SioClient:
+    """python-socketio's own AsyncClient behind the calls the pairs job makes of a WireClient: what a new
+    user's client costs (about a millisecond of CPU per event), websocket transport only, authenticated
+    as the light client is (the Socket.IO CONNECT packet carries `{"token": ...}`)."""
+
+    def __init__(self, http: aiohttp.ClientSession, url: str) -> None:
+        import socketio
+
+        self.url = url
+        self.sio = socketio.AsyncClient(reconnection=False, handle_sigint=False, http_session=http)
+
+    def on(self, event: str, handler: Callable[[Any], None]) -> None:
+        self.sio.on(event, handler)
+
+    async def connect(self, auth: Any = None, timeout: float = 20) -> "SioClient":
+        async with asyncio.timeout(timeout):
+            await self.sio.connect(self.url, auth=auth, transports=["websocket"], wait_timeout=timeout)
+        return self
+
+    def call_nowait(self, event: str, data: Any = None) -> "asyncio.Future[Any]":
+        """Emit with an ack callback; the future of the ack's first argument."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+        def on_ack(*args: Any) -> None:
+            if not future.done():
+                future.set_result(args[0] if args else None)
+
+        def sent(task: "asyncio.Future[None]") -> None:
+            error = None if task.cancelled() else task.exception()
+            if error is not None and not future.done():
+                future.set_exception(ConnectionError(f"emit failed: {error!r}"))
+
+        asyncio.ensure_future(self.sio.emit(event, data, callback=on_ack)).add_done_callback(sent)
+        return future
+
+    async def call(self, event: str, data: Any = None, timeout: float = 20) -> Any:
+        future = self.call_nowait(event, data)
+        try:
+            async with asyncio.timeout(timeout):
+                return await future
+        finally:
+            future.cancel()
+
+    async def disconnect(self) -> None:
+        await self.sio.disconnect()
+
+
+def make_client(kind: str, http: aiohttp.ClientSession, url: str) -> Any:
+    """A client of the kind a job names: "light" (benchmarks/wire_client.py) or "socketio" (python-socketio's)."""
+    if kind == "light":
+        return WireClient(http, url)
+    if kind == "socketio":
+        return SioClient(http, url)
+    raise ValueError(f"unknown client kind {kind!r}")
+
+
 async def pairs_job(job: dict[str, Any], sync: Sync) -> dict[str, Any]:
     """job: url, worker, pairs [(token_a, token_b, conversation_id)], mode "closed"|"open",
-    rate_per_pair (open), plan timeout. Receiver b joins the conversation; sender a sends to it."""
+    rate_per_pair (open), client "light"|"socketio", plan timeout. Receiver b joins the conversation;
+    sender a sends to it. With `timeline` (the lag workload) it also returns each sample's send time
+    (seconds after the window's start), errors by code per `window_seconds` of arrival, and how many
+    acknowledged messages had not reached their receiver `undelivered_wait` seconds after the last ack."""
     url, mode = job["url"], job["mode"]
+    timeline, bucket = bool(job.get("timeline")), float(job.get("window_seconds", 5.0))
     ack_ms: list[float] = []
     deliver_ms: list[float] = []
+    ack_sent: list[float] = []  # timeline: the send time of each ack_ms sample, after the window's start
+    deliver_sent: list[float] = []
     errors: dict[str, int] = {}
+    errors_by_window: dict[int, dict[str, int]] = {}  # timeline: window index (by arrival) -> code -> count
+    acked_ids: set[str] = set()  # timeline: messages acknowledged, and those seen as message_new
+    delivered_ids: set[str] = set()
     window: list[float] = [0.0, 0.0]  # monotonic start, end of the measured window
     in_window = [0]  # acks received within the window: the rate counts these (the latency samples are all)
+    late_sends: list[float] = [0, 0.0]  # open loop: sends made over 50 ms after their scheduled time, the most late
 
     def on_message(data: dict[str, Any]) -> None:
         sent = float(data["body"])
         if window[0] <= sent < window[1]:
             deliver_ms.append((time.monotonic() - sent) * 1000)
+            if timeline:
+                deliver_sent.append(sent - window[0])
+                delivered_ids.add(data["id"])
+
+    def failed(code: str) -> None:
+        count(errors, code)
+        if timeline:
+            count(errors_by_window.setdefault(int((time.monotonic() - window[0]) // bucket), {}), code)
+
+    def acked(sent: float, ack: dict[str, Any]) -> None:
+        now = time.monotonic()
+        ack_ms.append((now - sent) * 1000)
+        if now <= window[1]:
+            in_window[0] += 1
+        if timeline:
+            ack_sent.append(sent - window[0])
+            acked_ids.add(ack["message"]["id"])
 
     async with session() as http:
 
-        async def setup(pair: list[Any]) -> tuple[WireClient, WireClient, str]:
+        async def setup(pair: list[Any]) -> tuple[Any, Any, str]:
             token_a, token_b, conversation = pair
-            a = await WireClient(http, url).connect({"token": token_a})
-            b = await WireClient(http, url).connect({"token": token_b})
+            a = await make_client(job.get("client", "light"), http, url).connect({"token": token_a})
+            b = make_client(job.get("client", "light"), http, url)
             b.on("message_new", on_message)
+            await b.connect({"token": token_b})
             joined = await b.call("join_conversation", {"conversation_id": conversation})
             assert joined.get("ok"), joined
             return a, b, conversation
 
         clients = await gather_limited([setup(p) for p in job["pairs"]])
-        failed = [c for c in clients if isinstance(c, BaseException)]
-        if failed:
-            raise RuntimeError(f"{len(failed)} pairs failed to connect: {failed[0]!r}")
+        failed_pairs = [c for c in clients if isinstance(c, BaseException)]
+        if failed_pairs:
+            raise RuntimeError(f"{len(failed_pairs)} pairs failed to connect: {failed_pairs[0]!r}")
         sync.ready(job["worker"], {"pairs": len(clients)})
         plan = await sync.plan(job.get("plan_timeout", 120))
         window[0], window[1] = mono(plan["start"]), mono(plan["end"])
         await at(plan["start"])
         cpu0 = cpu_seconds()
 
-        def acked(sent: float) -> None:
-            now = time.monotonic()
-            ack_ms.append((now - sent) * 1000)
-            if now <= window[1]:
-                in_window[0] += 1
-
-        async def closed(a: WireClient, conversation: str) -> None:
+        async def closed(a: Any, conversation: str) -> None:
             await asyncio.sleep(random.random() * 0.01)  # do not start in lockstep
             while time.monotonic() < window[1]:
-                if (started := await send_stamped(a, conversation, errors)) is not None:
-                    acked(started)
+                started = time.monotonic()
+                payload = {
+                    "conversation_id": conversation,
+                    "client_message_id": str(uuid.uuid4()),
+                    "body": f"{started:.6f}",
+                }
+                try:
+                    ack = await a.call("send_message", payload, timeout=30)
+                except (TimeoutError, ConnectionError) as error:
+                    failed(type(error).__name__)
+                    continue
+                if ack.get("ok"):
+                    acked(started, ack)
+                    continue
+                failed(failure_code(ack))
+                if ack.get("error", {}).get("retry_after_ms"):  # pushed back: wait as a well-behaved client does
+                    await asyncio.sleep(min(1.0, ack["error"]["retry_after_ms"] / 1000))
 
-        async def paced(a: WireClient, conversation: str) -> None:
+        async def paced(a: Any, conversation: str) -> None:
             interval = 1.0 / job["rate_per_pair"]
             due = window[0] + random.random() * interval
             pending: list[asyncio.Future[Any]] = []
@@ -194,11 +288,11 @@ async def pairs_job(job: dict[str, Any], sync: Sync) -> dict[str, Any]:
             def on_ack(sent: float) -> Any:
                 def done(future: asyncio.Future[Any]) -> None:
                     if future.cancelled() or future.exception() is not None:
-                        count(errors, "no_ack")
+                        failed("no_ack")
                     elif not future.result().get("ok"):
-                        count(errors, failure_code(future.result()))
+                        failed(failure_code(future.result()))
                     else:
-                        acked(sent)
+                        acked(sent, future.result())
 
                 return done
 
@@ -212,19 +306,33 @@ async def pairs_job(job: dict[str, Any], sync: Sync) -> dict[str, Any]:
                     "client_message_id": str(uuid.uuid4()),
                     "body": f"{due:.6f}",
                 }
+                lateness = time.monotonic() - due
+                if lateness > 0.05:  # the load generator fell behind its schedule (CPU, or a blocked loop)
+                    late_sends[0] += 1
+                late_sends[1] = max(late_sends[1], lateness)
                 future = a.call_nowait("send_message", payload)
                 future.add_done_callback(on_ack(due))
                 pending.append(future)
+                pending = [f for f in pending if not f.done()] if len(pending) > 1000 else pending
                 due += interval
             if pending:
-                await asyncio.wait(pending, timeout=30)
+                _, late = await asyncio.wait(pending, timeout=job.get("ack_wait", 30))
+                for future in late:  # never acknowledged: counted as no_ack by its callback
+                    future.cancel()
 
         senders = [closed(a, c) if mode == "closed" else paced(a, c) for a, _, c in clients]
         await asyncio.gather(*senders)
         cpu = cpu_seconds() - cpu0
-        await drain(deliver_ms)  # the last message_new events
+        undelivered = None
+        if timeline:  # every acknowledged message should reach its receiver: wait a bounded time for the last
+            deadline = time.monotonic() + job.get("undelivered_wait", 5.0)
+            while time.monotonic() < deadline and not acked_ids <= delivered_ids:
+                await asyncio.sleep(0.05)
+            undelivered = len(acked_ids - delivered_ids)
+        else:
+            await drain(deliver_ms)  # the last message_new events
         await asyncio.gather(*(c.disconnect() for pair in clients for c in pair[:2]), return_exceptions=True)
-    return {
+    out: dict[str, Any] = {
         "ack_ms": ack_ms,
         "deliver_ms": deliver_ms,
         "errors": errors,
@@ -232,6 +340,17 @@ async def pairs_job(job: dict[str, Any], sync: Sync) -> dict[str, Any]:
         "sends": len(ack_ms),
         "acked_in_window": in_window[0],
     }
+    if mode == "open":
+        out |= {"sends_late_over_50ms": int(late_sends[0]), "max_send_lateness_ms": round(late_sends[1] * 1000, 1)}
+    if timeline:
+        out |= {
+            "ack_sent": ack_sent,
+            "deliver_sent": deliver_sent,
+            "errors_by_window": errors_by_window,
+            "acked_messages": len(acked_ids),
+            "undelivered": undelivered,
+        }
+    return out
 
 
 # -- (b) fan-out: one sender, many members --------------------------------------------------------------

@@ -44,7 +44,21 @@ def main() -> None:
         "--skip",
         type=lambda s: [x for x in s.split(",") if x],
         default=[],
-        help="workloads to leave out, comma-separated from a,b,c,d,e,2",
+        help="workloads to leave out, comma-separated from a,b,c,d,e,l,2",
+    )
+    parser.add_argument(
+        "--client",
+        choices=["light", "socketio", "both"],
+        default="light",
+        help="workload a's load generator: the light client (benchmarks/wire_client.py), python-socketio's own "
+        "AsyncClient, or both (the closed loop at each level with each, relays and Parley alike; the open loop, "
+        "the lag and 2-process workloads use the first)",
+    )
+    parser.add_argument(
+        "--lag-seconds",
+        type=float,
+        default=None,
+        help="workload l: length of each of its two phases (default 60; quick 20)",
     )
     parser.add_argument(
         "--table",

@@ -5,6 +5,7 @@ import platform
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -84,28 +85,62 @@ def machine_busy() -> tuple[int, int]:
     return sum(fields) - idle, sum(fields)
 
 
-class CpuWindow:
-    """CPU used by given processes and by the whole machine over a window, in cores."""
+Pids = int | Iterable[int] | Callable[[], Iterable[int]]
 
-    def __init__(self, pids: dict[str, int]) -> None:
+
+def pids_named(*names: str) -> list[int]:
+    """Every process of the machine whose command name (/proc/<pid>/comm) is one of `names`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() in names:
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+class CpuWindow:
+    """CPU used by given processes, or groups of processes, and by the whole machine over a window, in cores.
+
+    Each name maps to a pid, a collection of pids (the group's CPU is their sum), or a function listing
+    the group's pids, called at the start and again at the end so that a process that appeared during
+    the window counts (all of its CPU, which it used within the window) and one that ended counts what it
+    used up to the start only (its last part is lost: /proc no longer has it)."""
+
+    def __init__(self, pids: Mapping[str, Pids]) -> None:
         self.pids = pids
+
+    def _members(self, name: str) -> list[int]:
+        spec = self.pids[name]
+        if isinstance(spec, int):
+            return [spec]
+        return list(spec() if callable(spec) else spec)
 
     def __enter__(self) -> "CpuWindow":
         self.began = time.monotonic()
-        self.ticks = {name: cpu_ticks(pid) for name, pid in self.pids.items()}
+        self.ticks = {name: {pid: cpu_ticks(pid) for pid in self._members(name)} for name in self.pids}
         self.busy = machine_busy()
         return self
 
     def __exit__(self, *exc: Any) -> None:
         self.seconds = time.monotonic() - self.began
-        self.used = {name: cpu_ticks(pid) - self.ticks[name] for name, pid in self.pids.items()}
+        self.used: dict[str, float] = {}
+        self.processes: dict[str, int] = {}
+        for name, before in self.ticks.items():
+            members = set(before) | set(self._members(name))
+            after = {pid: cpu_ticks(pid) for pid in members}
+            # a pid gone at the end reads 0.0: count nothing for it rather than a negative figure
+            self.used[name] = sum(max(0.0, after[pid] - before.get(pid, 0.0)) for pid in members if after[pid])
+            self.processes[name] = len(members)
         busy = machine_busy()
         total = busy[1] - self.busy[1]
         self.machine_cores = (busy[0] - self.busy[0]) / total * (os.cpu_count() or 1) if total else None
 
     def report(self, client_cpu_seconds: float | None = None, window: float | None = None) -> dict[str, Any]:
         seconds = window or self.seconds
-        out = {f"{name}_cores": round(used / self.seconds, 2) for name, used in self.used.items()}
+        out: dict[str, Any] = {f"{name}_cores": round(used / self.seconds, 2) for name, used in self.used.items()}
         if client_cpu_seconds is not None:
             out["load_generator_cores"] = round(client_cpu_seconds / seconds, 2)
         out["machine_busy_cores"] = round(self.machine_cores, 2) if self.machine_cores is not None else None
