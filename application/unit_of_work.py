@@ -28,7 +28,7 @@ log = logging.getLogger("parley.group_commit")
 A = TypeVar("A", bound=Aggregate)
 T = TypeVar("T")
 
-MAX_QUEUE_DELAY_SECONDS = 0.5  # how long the commands of the last group waited for it, past which new sends are refused
+MAX_QUEUE_DELAY_SECONDS = 1.0  # how long the commands of the last group waited for it, past which new sends are refused
 POSITION_OF_SAVE = -1  # a result's position placeholder: "the position of the save that stored this"
 
 
