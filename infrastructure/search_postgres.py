@@ -38,24 +38,7 @@ def tsquery(terms: SearchTerms) -> tuple[str, list[str]]:
     return " && ".join(_tsquery(t) for t in terms.terms), [" ".join(t.words) for t in terms.terms]
 
 
-# search_sqlite.key in SQL, for a set filled at once: microseconds since 2000, then the low 11 bits of the id.
-KEY_SQL = (
-    "(((EXTRACT(EPOCH FROM sent_at::timestamptz) * 1000000)::bigint - 946684800000000) << 11) "
-    "| (('x' || right(id, 3))::bit(12)::bigint & 2047)"
-)
-
-
 class PostgresSearch:
-    """A set loaded bare (tables.py: create_tables without indexes) is not indexed message by message:
-    `defer` marks it, `add` leaves it, and its `indexes` statements fill it from its messages in one
-    statement before the indexes are built."""
-
-    def __init__(self) -> None:
-        self.deferred: set[str] = set()  # prefixes of sets loaded bare in this process, not yet indexed
-
-    def defer(self, prefix: str) -> None:
-        self.deferred.add(prefix)
-
     def schema(self, prefix: str) -> list[str]:
         return [
             "CREATE EXTENSION IF NOT EXISTS unaccent",
@@ -66,16 +49,7 @@ class PostgresSearch:
         ]
 
     def indexes(self, prefix: str, suffix: str) -> list[str]:
-        fill = []
-        if prefix in self.deferred:
-            self.deferred.discard(prefix)
-            fill = [
-                f"INSERT INTO {prefix}search (message_id, conversation_id, key, words) "
-                f"SELECT id, conversation_id, {KEY_SQL}, {DOCUMENT.format('body')} FROM {prefix}messages "
-                "WHERE kind = 'text'"
-            ]
         return [
-            *fill,
             f"CREATE UNIQUE INDEX IF NOT EXISTS {prefix}search_by_id{suffix} ON {prefix}search (message_id)",
             f"CREATE INDEX IF NOT EXISTS {prefix}search_words{suffix} ON {prefix}search USING gin (words)",
             f"CREATE INDEX IF NOT EXISTS {prefix}search_by_time{suffix} ON {prefix}search (key, message_id)",
@@ -84,8 +58,6 @@ class PostgresSearch:
         ]
 
     def add(self, cur: SqlCursor, prefix: str, rows: Sequence[tuple[str, str, str, str]]) -> None:
-        if not rows or prefix in self.deferred:
-            return
         cur.execute_values(
             f"INSERT INTO {prefix}search (message_id, conversation_id, key, words) "
             f"SELECT v.column1, v.column2, v.column3, {DOCUMENT.format('v.column4')} FROM (VALUES) AS v",

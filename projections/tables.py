@@ -127,8 +127,6 @@ def create_tables(cur: SqlCursor, prefix: str = LIVE_PREFIX, indexes: bool = Tru
         cur.execute(statement)
     if indexes:
         create_indexes(cur, prefix)
-    elif (defer := getattr(cur.search, "defer", None)) is not None:
-        defer(prefix)  # the search index too is filled once, from the messages, by create_indexes
 
 
 def create_indexes(cur: SqlCursor, prefix: str, suffix: str = "") -> None:
