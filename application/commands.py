@@ -285,7 +285,8 @@ class Parley(Application[UUID]):
             raise RuntimeError("submit_message needs group commit and a store this process writes alone")
         assert self.group_commit is not None
         return self.group_commit.submit(
-            self._send_command(conversation_id, sender_id, client_message_id, body, reply_to, attachment_ids)
+            self._send_command(conversation_id, sender_id, client_message_id, body, reply_to, attachment_ids),
+            sheddable=True,  # refused (`rate_limited`) while the writer is behind: see GroupCommit.submit
         )
 
     def _send_command(

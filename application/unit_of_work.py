@@ -28,6 +28,7 @@ log = logging.getLogger("parley.group_commit")
 A = TypeVar("A", bound=Aggregate)
 T = TypeVar("T")
 
+MAX_QUEUE_DELAY_SECONDS = 0.5  # how long the commands of the last group waited for it, past which new sends are refused
 POSITION_OF_SAVE = -1  # a result's position placeholder: "the position of the save that stored this"
 
 
@@ -92,6 +93,16 @@ class CommandTimedOut(Exception):
     retried send with the same client_message_id then returns the original."""
 
 
+class Overloaded(Exception):
+    """The writer is further behind than a send may wait (MAX_QUEUE_DELAY_SECONDS): nothing was queued.
+    Answered `rate_limited` with a wait: under a load the store cannot take, clients are told to slow
+    down rather than every queued send getting later and later."""
+
+    def __init__(self, retry_after_ms: int) -> None:
+        super().__init__("The server is busy; nothing was stored. Try again shortly.")
+        self.retry_after_ms = retry_after_ms
+
+
 class ShuttingDown(Exception):
     """The process is stopping: this command was not run."""
 
@@ -100,6 +111,7 @@ class _Pending(Generic[T]):
     def __init__(self, command: Command[T], deadline: float) -> None:
         self.command = command
         self.deadline = deadline  # time.monotonic() after which nobody waits for the result
+        self.queued = time.monotonic()
         self.future: Future[T] = Future()
 
     def settle(self, result: Any = None, error: BaseException | None = None) -> None:
@@ -136,6 +148,8 @@ class GroupCommit:
         self.deadline_seconds = deadline_seconds
         self._queue: queue.SimpleQueue[_Pending[Any] | None] = queue.SimpleQueue()
         self.on_group: Callable[[int], None] | None = None  # told each group's size (the metrics)
+        self.max_queue_delay = MAX_QUEUE_DELAY_SECONDS
+        self._delay = 0.0  # how long the first command of the group being written waited for the writer
         self._closed = False
         self._thread = threading.Thread(target=self._write, name="group-commit", daemon=True)
         self._thread.start()
@@ -146,13 +160,19 @@ class GroupCommit:
         except FutureTimeout:  # the writer itself is stuck (a store call that does not return)
             raise CommandTimedOut("The command was not saved in time.") from None
 
-    def submit(self, command: Command[T]) -> "Future[T]":
+    def submit(self, command: Command[T], sheddable: bool = False) -> "Future[T]":
         """Queue `command` without blocking; the future settles when its group is saved (or refused).
-        It cannot be cancelled: a caller that stops waiting just drops it, and the writer settles it."""
+        It cannot be cancelled: a caller that stops waiting just drops it, and the writer settles it.
+        `sheddable`: refused with Overloaded while the writer is behind (sends: the contract lets a
+        send answer `rate_limited`)."""
         pending: _Pending[T] = _Pending(command, time.monotonic() + self.deadline_seconds)
         pending.future.set_running_or_notify_cancel()
         if self._closed:
             pending.settle(error=ShuttingDown("The server is shutting down; nothing was changed."))
+        elif sheddable and self._delay > self.max_queue_delay and not self._queue.empty():
+            # Push-back: the writer is behind by more than a send may wait (load shedding at the door,
+            # like CoDel: by the time commands spent queued, not by the queue's length).
+            pending.settle(error=Overloaded(max(50, int(self._delay * 1000))))
         else:
             self._queue.put(pending)
         return pending.future
@@ -186,6 +206,7 @@ class GroupCommit:
                     self._queue.put(None)
                     break
                 group.append(item)
+            self._delay = time.monotonic() - group[0].queued
             if self.on_group is not None:
                 with contextlib.suppress(Exception):  # a report never costs a group its answers
                     self.on_group(len(group))

@@ -18,9 +18,10 @@ import secrets
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 from uuid import UUID
 
 import psycopg
@@ -38,6 +39,9 @@ CREATE TABLE IF NOT EXISTS auth_refresh_tokens (
 CREATE INDEX IF NOT EXISTS auth_refresh_tokens_by_session ON auth_refresh_tokens (session_id);
 CREATE INDEX IF NOT EXISTS auth_refresh_tokens_by_expiry ON auth_refresh_tokens (expires_at);
 """
+
+
+T = TypeVar("T")
 
 
 class RefreshRefused(Exception):
@@ -165,6 +169,11 @@ class SessionStore:
                 ended += [UUID(r["id"]) for r in rows]
         return ended
 
+    def read(self, query: Callable[[SqlCursor], T]) -> T:
+        """`query` in a read transaction (of the database the read models are in too)."""
+        with self._transaction(commit=False) as cur:
+            return query(cur)
+
     def live(self, session_id: UUID, user_id: UUID) -> bool:
         """Whether the session is the user's and has not ended (one primary-key lookup)."""
         with self._transaction(commit=False) as cur:
@@ -176,6 +185,22 @@ class SessionStore:
             "SELECT user_id FROM auth_sessions WHERE id = ? AND ended_at IS NULL", (str(session_id),)
         ).fetchone()
         return row is not None and row["user_id"] == str(user_id)
+
+    @staticmethod
+    def live_among(cur: SqlCursor, pairs: list[tuple[UUID, UUID]]) -> set[tuple[UUID, UUID]]:
+        """Those of these (session, user) pairs whose session is the user's and has not ended: `live_in`
+        of many at once (one statement per 512 sessions, for a batch of handshakes)."""
+        ids = list(dict.fromkeys(str(s) for s, _ in pairs))
+        owner: dict[str, str] = {}
+        for i in range(0, len(ids), 512):
+            part = ids[i : i + 512]
+            part += [part[-1]] * ((1 << (len(part) - 1).bit_length()) - len(part))  # few distinct statements
+            marks = ", ".join(["?"] * len(part))
+            rows = cur.execute(
+                f"SELECT id, user_id FROM auth_sessions WHERE id IN ({marks}) AND ended_at IS NULL", part
+            ).fetchall()
+            owner.update((r["id"], r["user_id"]) for r in rows)
+        return {(s, u) for s, u in pairs if owner.get(str(s)) == str(u)}
 
     def _issue(self, cur: SqlCursor, session_id: UUID, now: int) -> str:
         token = secrets.token_urlsafe(32)

@@ -5,12 +5,14 @@ BIGINT columns, `INSERT ... ON CONFLICT`); this module adapts placeholders and r
 runs it on the same connection pool as the event store.
 """
 
+import contextlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
+import psycopg
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore
 
@@ -19,6 +21,7 @@ from infrastructure.search_postgres import PostgresSearch
 from infrastructure.search_sqlite import SqliteSearch
 from infrastructure.wal import erase_sqlite_traces
 from projections.ports import SqlCursor as CursorPort
+from projections.ports import TransactionLost
 
 # Page cache of a connection that writes the read models. SQLite's default (2 MiB) is smaller than the
 # index pages a busy projector touches; with it, every message insert into the (conversation_id, seq)
@@ -83,16 +86,25 @@ class SqlCursor:
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
-        if self.engine == "postgres":
-            with self._raw.connection.transaction():  # nested: a savepoint (pipelines included)
-                yield
-            return
+        """(projections/ports.py) Plain SAVEPOINT statements on both engines, also inside a PostgreSQL
+        pipeline (psycopg's nested transaction there waited for ever on a connection the database had
+        dropped). After an error in a pipeline, the pipeline is synced first (psycopg refuses commands
+        until then); if the rollback itself fails, TransactionLost: the transaction is unusable."""
         self._raw.execute("SAVEPOINT parley_nested")
         try:
             yield
-        except BaseException:
-            self._raw.execute("ROLLBACK TO SAVEPOINT parley_nested")
-            self._raw.execute("RELEASE SAVEPOINT parley_nested")
+        except BaseException as error:
+            try:
+                pipeline = getattr(self._raw.connection, "_pipeline", None) if self.engine == "postgres" else None
+                if pipeline is not None:
+                    with contextlib.suppress(psycopg.Error):
+                        pipeline.sync()  # ends the aborted segment (its error was raised already)
+                self._raw.execute("ROLLBACK TO SAVEPOINT parley_nested")
+                self._raw.execute("RELEASE SAVEPOINT parley_nested")
+                if pipeline is not None:
+                    pipeline.sync()  # the rollback went through, or the transaction is lost
+            except Exception as lost:
+                raise TransactionLost(f"could not roll back to the savepoint: {lost}") from error
             raise
         self._raw.execute("RELEASE SAVEPOINT parley_nested")
 

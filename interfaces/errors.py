@@ -6,7 +6,7 @@ import uuid
 from eventsourcing.persistence import PersistenceError
 from pydantic import ValidationError
 
-from application.unit_of_work import CommandTimedOut, ShuttingDown
+from application.unit_of_work import CommandTimedOut, Overloaded, ShuttingDown
 from domain import errors as domain
 from domain.uploads import UploadNotFound
 from infrastructure import metrics
@@ -57,6 +57,7 @@ _CODES: list[tuple[type[BaseException], int, ErrorCode]] = [
     (domain.InvalidCredentials, 401, "invalid_credentials"),
     (Unauthorized, 401, "unauthorized"),
     (RateLimited, 429, "rate_limited"),
+    (Overloaded, 429, "rate_limited"),
     (NotFound, 404, "not_found"),
     (UploadNotFound, 404, "not_found"),
     (TooLarge, 413, "too_large"),
@@ -79,7 +80,7 @@ def _describe(error: BaseException) -> tuple[int, ErrorDetail]:
     for kind, status, code in _CODES:
         if isinstance(error, kind):
             body: ErrorDetail = {"code": code, "message": _message(error)}
-            if isinstance(error, RateLimited):
+            if isinstance(error, RateLimited | Overloaded):
                 body["retry_after_ms"] = error.retry_after_ms
             return status, body
     correlation_id = uuid.uuid4().hex[:16]

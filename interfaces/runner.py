@@ -117,6 +117,12 @@ class Runner:
         """Run a query on behalf of `user_id` once the read models reflect every write of theirs this
         process acknowledged before they were projected; past the bound, `internal` (never an answer
         without them)."""
+        await self.readable_for(user_id)
+        return await self._in_thread(function, *args)
+
+    async def readable_for(self, user_id: UUID) -> None:
+        """Wait until the read models reflect every write of `user_id` this process acknowledged before
+        they were projected (what `query` does first; a batched query does it before joining its batch)."""
         projector = self.projector
         position = self.acknowledged.get(user_id)
         if position and projector is not None and projector.position < position:
@@ -125,4 +131,3 @@ class Runner:
                 await asyncio.wait_for(reached, self.read_your_writes_timeout)
             except TimeoutError:
                 raise RequestTimedOut("Your latest messages are not readable yet.") from None
-        return await self._in_thread(function, *args)

@@ -1,7 +1,11 @@
 """The broadcaster in a thread of its own, so the projector starts its next batch at once.
 
-Change lists are published in the order the projector committed them; when the broadcaster falls
-behind, the lists waiting are merged and published together (one summaries query for all of them).
+Change lists are published in the order they were committed (by saves applying their own events, or
+by the projector); when the broadcaster falls behind, the lists waiting are merged and published
+together (one summaries query for all of them). Messages and markers go out at once; the
+`conversation_updated` that messages and receipts cause are coalesced for up to COALESCE_SECONDS, so
+under load each member's summary is read and sent once per window, not once per commit (the latest
+state: it is read when sent). Any other change publishes what waits with it, in order.
 `flush` waits until everything queued before it is published: a stopping server tells its clients
 what it projected before it lets them go.
 """
@@ -9,11 +13,14 @@ what it projected before it lets them go.
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 
-from projections.changes import Change
+from projections.changes import Change, ConversationChanged, MarkerMoved, MessageAdded
 
 log = logging.getLogger("parley.broadcasts")
+COALESCE_SECONDS = 0.02
+AT_ONCE = (MessageAdded, MarkerMoved)  # carry their whole payload: no read, no reason to wait
 
 
 class BroadcastThread:
@@ -44,10 +51,15 @@ class BroadcastThread:
 
     def _run(self) -> None:
         stopping = False
+        waiting: list[Change] = []  # ConversationChanged held for the window
+        due: float | None = None
         while not stopping:
             changes: list[Change] = []
             flushed: list[threading.Event] = []
-            item = self._queue.get()
+            try:
+                item = self._queue.get(timeout=None if due is None else max(0.0, due - time.monotonic()))
+            except queue.Empty:
+                item = []  # the window closed
             while True:  # whatever else is waiting goes out with it, in order
                 if item is None:
                     stopping = True
@@ -60,10 +72,23 @@ class BroadcastThread:
                     item = self._queue.get_nowait()
                 except queue.Empty:
                     break
-            if changes:
-                try:
-                    self._publish(changes)
-                except Exception:
-                    log.exception("could not publish %d changes", len(changes))
+            if stopping or flushed or any(not isinstance(c, (*AT_ONCE, ConversationChanged)) for c in changes):
+                self._send(waiting + changes)
+                waiting, due = [], None
+            else:
+                self._send([c for c in changes if isinstance(c, AT_ONCE)])
+                waiting += [c for c in changes if isinstance(c, ConversationChanged)]
+                if waiting and due is None:
+                    due = time.monotonic() + COALESCE_SECONDS
+                if due is not None and time.monotonic() >= due:
+                    self._send(waiting)
+                    waiting, due = [], None
             for marker in flushed:
                 marker.set()
+
+    def _send(self, changes: list[Change]) -> None:
+        if changes:
+            try:
+                self._publish(changes)
+            except Exception:
+                log.exception("could not publish %d changes", len(changes))

@@ -28,7 +28,7 @@ from typing import Any
 
 from projections.changes import Change
 from projections.event_rows import ROWS_FROM_EVENTS
-from projections.ports import AppliedInSave, LogInSave, Recorded, SqlCursor, SqlDatabase
+from projections.ports import AppliedInSave, LogInSave, Recorded, SqlCursor, SqlDatabase, TransactionLost
 from projections.projector import NAME, Projector
 from projections.updates import ReadModelUpdates
 
@@ -129,6 +129,8 @@ class ProjectionInSave:
                 cur.execute(self._move_position, (end, NAME))
         except NotHere:
             return None
+        except TransactionLost:
+            raise  # the save's transaction is unusable: the save fails (nothing stored), as it must
         except Exception:
             logger.exception("could not apply positions %d-%d in their save; the projector will", start + 1, end)
             return None

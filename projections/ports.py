@@ -10,6 +10,10 @@ from uuid import UUID
 from eventsourcing.persistence import Notification
 
 
+class TransactionLost(Exception):
+    """A savepoint could not be rolled back: the enclosing transaction cannot be committed."""
+
+
 class SqlCursor(Protocol):
     """Read-model SQL written once for both engines: `?` placeholders, rows as dicts."""
 
@@ -38,7 +42,8 @@ class SqlCursor(Protocol):
     def rowcount(self) -> int: ...
 
     def savepoint(self) -> AbstractContextManager[None]:
-        """A nested transaction: an exception inside rolls back only what ran inside, then propagates."""
+        """A nested transaction: an exception inside rolls back only what ran inside, then propagates
+        (TransactionLost instead when the rollback itself failed)."""
         ...
 
 

@@ -6,7 +6,7 @@ read models reflect it, so the caller's next query sees its own change.
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 from uuid import UUID
 
 from application.ports import Holdings, PasswordHasher, Presence
@@ -28,6 +28,19 @@ from projections.shapes import (
 )
 
 T = TypeVar("T")
+
+
+class JoinRequest(NamedTuple):
+    conversation_id: UUID
+    user_id: UUID
+
+
+class MessagesRequest(NamedTuple):
+    conversation_id: UUID
+    user_id: UUID
+    before_seq: int | None
+    after_seq: int | None
+    limit: int
 
 
 class Queries:
@@ -102,6 +115,14 @@ class Queries:
         connections = [UUID(u) for u in found]
         return connections, self.presence.online(connections)
 
+    def connections_in(self, cur: SqlCursor, user_ids: list[UUID]) -> dict[UUID, list[UUID]]:
+        """`socket_start` of many users, in the caller's transaction: each existing user's connected
+        users (a user that does not exist is left out). Three statements however many users."""
+        ids = [str(u) for u in dict.fromkeys(user_ids)]
+        existing = self.reads.existing_user_ids(cur, ids)
+        connected = self.reads.connected_user_ids_of(cur, [u for u in ids if u in existing])
+        return {UUID(u): [UUID(o) for o in connected.get(u, ())] for u in ids if u in existing}
+
     # -- conversations ----------------------------------------------------------------------------------
     def conversation(self, conversation_id: UUID, user_id: UUID) -> ConversationSummary:
         """As the user sees it: a member, or a former member (`left`, as it was when they left)."""
@@ -173,6 +194,59 @@ class Queries:
             self._check_access(cur, conversation_id, user_id)
             summary = self.reads.summaries(cur, [str(conversation_id)], self.is_online)[str(conversation_id)]
             return summary[str(user_id)], self.reads.period_start(cur, str(conversation_id), str(user_id))
+
+        return self._read(read)
+
+    def conversations_to_join(
+        self, requests: list[JoinRequest]
+    ) -> list[tuple[ConversationSummary, int | None] | Exception]:
+        """`conversation_to_join` of many (conversation, user) pairs at once (a reconnect storm's joins),
+        in one transaction with a fixed number of statements: each answer, or the error it would raise."""
+
+        def read(cur: SqlCursor) -> list[tuple[ConversationSummary, int | None] | Exception]:
+            pairs = [(str(r.conversation_id), str(r.user_id)) for r in requests]
+            existing = self.reads.existing_conversation_ids(cur, list(dict.fromkeys(c for c, _ in pairs)))
+            rows = self.reads.member_rows(cur, [p for p in pairs if p[0] in existing])
+            summaries = self.reads.summaries(
+                cur, list(dict.fromkeys(c for c, u in pairs if (c, u) in rows)), self.is_online
+            )
+            answers: list[tuple[ConversationSummary, int | None] | Exception] = []
+            for c, u in pairs:
+                row = rows.get((c, u))
+                if c not in existing:
+                    answers.append(ConversationNotFound("No such conversation."))
+                elif row is None:
+                    answers.append(NotAMember("You are not a member of this conversation."))
+                else:
+                    answers.append((summaries[c][u], int(row["from_seq"]) if row["visible_to"] is None else None))
+            return answers
+
+        return self._read(read)
+
+    def messages_of(self, requests: list[MessagesRequest]) -> list[tuple[list[Message], bool] | Exception]:
+        """`messages` of many requests at once (a reconnect storm's pages), in one transaction with one
+        statement per page and a fixed number for the rest: each answer, or the error it would raise."""
+
+        def read(cur: SqlCursor) -> list[tuple[list[Message], bool] | Exception]:
+            pairs = [(str(r.conversation_id), str(r.user_id)) for r in requests]
+            existing = self.reads.existing_conversation_ids(cur, list(dict.fromkeys(c for c, _ in pairs)))
+            rows = self.reads.member_rows(cur, [p for p in pairs if p[0] in existing])
+            allowed = [r for r, p in zip(requests, pairs, strict=True) if p in rows]
+            pages = iter(
+                self.reads.message_pages(
+                    cur,
+                    [(str(r.conversation_id), r.before_seq, r.after_seq, r.limit, str(r.user_id)) for r in allowed],
+                )
+            )
+            answers: list[tuple[list[Message], bool] | Exception] = []
+            for c, u in pairs:
+                if c not in existing:
+                    answers.append(ConversationNotFound("No such conversation."))
+                elif (c, u) not in rows:
+                    answers.append(NotAMember("You are not a member of this conversation."))
+                else:
+                    answers.append(next(pages))
+            return answers
 
         return self._read(read)
 
@@ -310,6 +384,10 @@ class Queries:
             raise ConversationNotFound("No such conversation.")
         if membership != "member":
             raise NotAMember("You are not a member of this conversation.")
+
+    def read(self, query: Callable[[SqlCursor], T]) -> T:
+        """`query` in a read transaction of its own."""
+        return self._read(query)
 
     def _read(self, query: Callable[[SqlCursor], T]) -> T:
         with self.db.transaction(commit=False) as cur:

@@ -107,6 +107,35 @@ class ReadModelReads:
         ).fetchall()
         return [r["other"] for r in rows]
 
+    def existing_user_ids(self, cur: SqlCursor, user_ids: list[str]) -> set[str]:
+        """Which of these users exist (one statement per 500)."""
+        found: set[str] = set()
+        for part in chunks(user_ids):
+            marks = ", ".join("?" for _ in part)
+            rows = cur.execute(f"SELECT id FROM {self.p}users WHERE id IN ({marks})", part).fetchall()
+            found.update(r["id"] for r in rows)
+        return found
+
+    def connected_user_ids_of(self, cur: SqlCursor, user_ids: list[str]) -> dict[str, list[str]]:
+        """`connected_user_ids` of many users at once: {user: their connected users} (those with none
+        are left out)."""
+        found: dict[str, list[str]] = {}
+        wanted = set(user_ids)
+        for part in chunks(user_ids):
+            marks = ", ".join("?" for _ in part)
+            rows = cur.execute(
+                f"SELECT requester_id, addressee_id FROM {self.p}connections WHERE status = 'connected' "
+                f"AND (requester_id IN ({marks}) OR addressee_id IN ({marks}))",
+                (*part, *part),
+            ).fetchall()
+            for r in rows:
+                a, b = r["requester_id"], r["addressee_id"]
+                if a in wanted:
+                    found.setdefault(a, []).append(b)
+                if b in wanted:
+                    found.setdefault(b, []).append(a)
+        return {u: list(dict.fromkeys(others)) for u, others in found.items()}
+
     def unread_totals(self, cur: SqlCursor, user_id: str, now: str) -> tuple[int, int]:
         row = cur.execute(
             f"SELECT COALESCE(SUM(CASE WHEN muted_until IS NULL OR muted_until <= ? THEN unread_count ELSE 0 END), 0) "
@@ -137,6 +166,36 @@ class ReadModelReads:
         if not row["user_id"]:
             return "outsider"
         return "member" if row["visible_to"] is None else "former"
+
+    def existing_conversation_ids(self, cur: SqlCursor, conversation_ids: list[str]) -> set[str]:
+        found: set[str] = set()
+        for part in chunks(conversation_ids):
+            marks = ", ".join("?" for _ in part)
+            rows = cur.execute(f"SELECT id FROM {self.p}conversations WHERE id IN ({marks})", part).fetchall()
+            found.update(r["id"] for r in rows)
+        return found
+
+    def member_rows(self, cur: SqlCursor, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], Row]:
+        """(conversation_id, user_id) -> its members row (user_id, visible_to, from_seq), for those of
+        these pairs that have one: `membership` and `period_start` of many pairs in one statement per 500
+        conversations."""
+        wanted = set(pairs)
+        conversations = list(dict.fromkeys(c for c, _ in pairs))
+        users = list(dict.fromkeys(u for _, u in pairs))
+        found: dict[tuple[str, str], Row] = {}
+        for part in chunks(conversations):
+            for users_part in chunks(users):
+                marks = ", ".join("?" for _ in part)
+                user_marks = ", ".join("?" for _ in users_part)
+                rows = cur.execute(
+                    f"SELECT conversation_id, user_id, visible_to, from_seq FROM {self.p}members "
+                    f"WHERE conversation_id IN ({marks}) AND user_id IN ({user_marks})",
+                    (*part, *users_part),
+                ).fetchall()
+                for r in rows:
+                    if (key := (r["conversation_id"], r["user_id"])) in wanted:
+                        found[key] = r
+        return found
 
     def conversations_page(
         self, cur: SqlCursor, user_id: str, limit: int, before: str | None, is_online: IsOnline
@@ -305,6 +364,45 @@ class ReadModelReads:
     ) -> tuple[list[Message], bool]:
         """Ascending seq. Newest `limit` (before `before_seq` if given), or oldest `limit` after `after_seq`;
         of those `user_id` can see (sent during one of their membership periods), when given."""
+        rows, has_more = self._page_rows(cur, conversation_id, before_seq, after_seq, limit, user_id)
+        return self._with_status(cur, conversation_id, rows), has_more
+
+    def message_pages(
+        self, cur: SqlCursor, pages: list[tuple[str, int | None, int | None, int, str | None]]
+    ) -> list[tuple[list[Message], bool]]:
+        """`messages` of many (conversation_id, before_seq, after_seq, limit, user_id) at once: one
+        statement per page for its rows, and one each for all the pages' statuses, quotes, reactions
+        and attachments."""
+        found = [self._page_rows(cur, *page) for page in pages]
+        rows = [r for page_rows, _ in found for r in page_rows]
+        if not rows:
+            return [([], has_more) for _, has_more in found]
+        members = self._status_members(cur, list(dict.fromkeys(r["conversation_id"] for r in rows)))
+        decorations = self._decorations(cur, rows)
+        return [
+            (
+                [
+                    self._message(
+                        r,
+                        shapes.message_status(r["sender_id"], r["seq"], members.get(r["conversation_id"], [])),
+                        decorations,
+                    )
+                    for r in page_rows
+                ],
+                has_more,
+            )
+            for page_rows, has_more in found
+        ]
+
+    def _page_rows(
+        self,
+        cur: SqlCursor,
+        conversation_id: str,
+        before_seq: int | None,
+        after_seq: int | None,
+        limit: int,
+        user_id: str | None = None,
+    ) -> tuple[list[Row], bool]:
         visible = ""
         params: tuple[Any, ...] = ()
         if user_id is not None:
@@ -319,15 +417,28 @@ class ReadModelReads:
                 "ORDER BY m.seq LIMIT ?",
                 (conversation_id, after_seq, *params, limit + 1),
             ).fetchall()
-        else:
-            bound = before_seq if before_seq is not None else 2**62
+            return rows[:limit], len(rows) > limit
+        bound = before_seq if before_seq is not None else 2**62
+        rows = cur.execute(
+            f"SELECT m.* FROM {self.p}messages m WHERE m.conversation_id = ? AND m.seq < ?{visible} "
+            "ORDER BY m.seq DESC LIMIT ?",
+            (conversation_id, bound, *params, limit + 1),
+        ).fetchall()
+        return rows[:limit][::-1], len(rows) > limit
+
+    def _status_members(self, cur: SqlCursor, conversation_ids: list[str]) -> dict[str, list[Row]]:
+        """What `_with_status` reads, for many conversations: {conversation_id: its members' markers}."""
+        found: dict[str, list[Row]] = {}
+        for part in chunks(conversation_ids):
+            marks = ", ".join("?" for _ in part)
             rows = cur.execute(
-                f"SELECT m.* FROM {self.p}messages m WHERE m.conversation_id = ? AND m.seq < ?{visible} "
-                "ORDER BY m.seq DESC LIMIT ?",
-                (conversation_id, bound, *params, limit + 1),
+                f"SELECT conversation_id, user_id, last_delivered_seq, last_read_seq, from_seq, visible_to "
+                f"FROM {self.p}members WHERE conversation_id IN ({marks})",
+                part,
             ).fetchall()
-            return self._with_status(cur, conversation_id, rows[:limit][::-1]), len(rows) > limit
-        return self._with_status(cur, conversation_id, rows[:limit]), len(rows) > limit
+            for row in rows:
+                found.setdefault(row["conversation_id"], []).append(row)
+        return found
 
     def message(self, cur: SqlCursor, message_id: str) -> Message | None:
         row = cur.execute(f"SELECT * FROM {self.p}messages WHERE id = ?", (message_id,)).fetchone()
@@ -444,6 +555,13 @@ class ReadModelReads:
         ).fetchall()
         decorations = self._decorations(cur, rows)
         return [self._message(r, shapes.message_status(r["sender_id"], r["seq"], members), decorations) for r in rows]
+
+
+def chunks(items: list[str], size: int = 512) -> list[list[str]]:
+    """`IN (...)` lists of at most `size`, each padded (with its last item again, which changes no
+    answer) to a power of two: few distinct statements, so the driver's prepared ones are reused."""
+    parts = [items[i : i + size] for i in range(0, len(items), size)]
+    return [part + [part[-1]] * ((1 << (len(part) - 1).bit_length()) - len(part)) for part in parts]
 
 
 def encode_cursor(activity_at: str, conversation_id: str) -> str:

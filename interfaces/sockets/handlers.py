@@ -16,6 +16,7 @@ from infrastructure import metrics
 from infrastructure.blob_sweep import BlobCollector
 from infrastructure.logs import context_id
 from infrastructure.rate_limit import Limits
+from interfaces.coalescer import Coalescer
 from interfaces.contract import (
     CLIENT_EVENTS,
     ConversationAck,
@@ -53,7 +54,7 @@ from interfaces.sockets.sessions import Sessions
 from interfaces.sockets.typing import TypingTracker
 from projections import shapes
 from projections.broadcasts import conversation_room, period_room
-from projections.queries import Queries
+from projections.queries import JoinRequest, MessagesRequest, Queries
 
 log = logging.getLogger("parley.sockets")
 M = TypeVar("M", bound=BaseModel)
@@ -81,6 +82,10 @@ class SocketEvents:
         self.limits = limits
         self.collector = collector  # removes a deleted message's attachment bytes
         self.deadline = run.deadline + 2  # past the runner's, so its more precise answer comes first
+        # Joins and pages asked at the same time (a reconnect storm) share a worker-thread hop and a
+        # read transaction (interfaces/coalescer.py); joins share their statements too.
+        self.joins = Coalescer(run, queries.conversations_to_join)
+        self.pages = Coalescer(run, queries.messages_of)
 
     def register(self) -> None:
         """Each client event of the contract (interfaces/contract.py: its payload model and ack) to the
@@ -135,7 +140,8 @@ class SocketEvents:
         }
 
     async def join_conversation(self, user_id: UUID, sid: str, data: ConversationRef) -> ConversationAck:
-        summary, since = await self.run.query(user_id, self.queries.conversation_to_join, data.conversation_id, user_id)
+        await self.run.readable_for(user_id)
+        summary, since = await self.joins.ask(JoinRequest(data.conversation_id, user_id))
         if since is not None:  # a former member reads their periods but hears nothing new
             await self.sio.enter_room(sid, conversation_room(data.conversation_id))
             await self.sio.enter_room(sid, period_room(data.conversation_id, since))
@@ -231,8 +237,9 @@ class SocketEvents:
         return {"ok": True, "conversations": conversations, "next_cursor": next_cursor}
 
     async def get_messages(self, user_id: UUID, sid: str, data: GetMessages) -> MessagesAck:
-        messages, has_more = await self.run.query(
-            user_id, self.queries.messages, data.conversation_id, user_id, data.before_seq, data.after_seq, data.limit
+        await self.run.readable_for(user_id)
+        messages, has_more = await self.pages.ask(
+            MessagesRequest(data.conversation_id, user_id, data.before_seq, data.after_seq, data.limit)
         )
         return {"ok": True, "messages": messages, "has_more": has_more}
 

@@ -18,9 +18,11 @@ from infrastructure.logs import context_id
 from infrastructure.presence import Presence
 from infrastructure.rate_limit import Limits
 from infrastructure.settings import Settings
+from infrastructure.sql import SqlCursor
 from infrastructure.tokens import Tokens
 from interfaces import contract
 from interfaces.auth import NO_SUCH_USER, SESSION_ENDED, token_claims
+from interfaces.coalescer import Coalescer
 from interfaces.errors import Unauthorized, describe
 from interfaces.runner import Runner
 from interfaces.sockets.ended_sessions import watch_ended_sessions
@@ -35,6 +37,7 @@ from projections.queries import Queries
 from projections.shapes import iso, presence
 
 MAX_FRAME_BYTES = 256 * 1024
+Start = tuple[list[UUID], set[UUID]]  # a new socket's user's connected users, and those of them online
 log = logging.getLogger("parley.sockets")
 
 
@@ -93,6 +96,9 @@ class SocketApi:
         metrics.count_sockets(self.sessions.__len__)
         self.typing = TypingTracker(self.announce_typing)
         self.events = SocketEvents(sio, run, commands, queries, limits, self.sessions, self.typing, collector)
+        # Handshakes arriving together (a reconnect storm) are checked together: one worker-thread hop,
+        # one read transaction and three statements for the whole batch (interfaces/coalescer.py).
+        self.starts: Coalescer[tuple[UUID, UUID], Start | str] = Coalescer(run, self.begin)
         self._heartbeat: asyncio.Task[None] | None = None
         self._watching: asyncio.Task[None] | None = None
         if isinstance(sio.manager, SocketRedisManager):
@@ -115,12 +121,7 @@ class SocketApi:
             claims = token_claims(self.tokens, token)
             user_id, session_id = claims.user_id, claims.session_id
 
-            def begin() -> tuple[list[UUID], set[UUID]] | str:  # one worker-thread call
-                if not self.auth_sessions.live(session_id, user_id):
-                    return SESSION_ENDED
-                return self.queries.socket_start(user_id) or NO_SUCH_USER
-
-            start = await self.run.call(begin)
+            start = await self.starts.ask((session_id, user_id))
             if isinstance(start, str):
                 raise Unauthorized(start)
         except Unauthorized as error:
@@ -145,6 +146,27 @@ class SocketApi:
         now = iso(datetime.now(UTC))
         for other in online:  # what this socket needs to start
             await self.sio.emit("presence", presence(other, "online", now), to=sid)
+
+    def begin(self, keys: list[tuple[UUID, UUID]]) -> list[Start | str | Exception]:
+        """For each handshake's (session, user): what the socket needs to start (the user's connected
+        users and which of them are online), or why it is refused (the session ended or is not the
+        user's, or no such user). In a worker thread."""
+
+        def read(cur: SqlCursor) -> tuple[set[tuple[UUID, UUID]], dict[UUID, list[UUID]]]:  # (one database)
+            live = SessionStore.live_among(cur, keys)
+            return live, self.queries.connections_in(cur, [u for _, u in live])
+
+        live, connections = self.auth_sessions.read(read)
+        online = self.presence.online(list({o for others in connections.values() for o in others}))
+        starts: list[Start | str | Exception] = []
+        for session_id, user_id in keys:
+            if (session_id, user_id) not in live:
+                starts.append(SESSION_ENDED)
+            elif (theirs := connections.get(user_id)) is None:
+                starts.append(NO_SUCH_USER)
+            else:
+                starts.append((theirs, {o for o in theirs if o in online}))
+        return starts
 
     async def end_sessions(self, session_ids: list[UUID]) -> None:
         """Sessions just ended: disconnect their sockets here, and (with Redis) ask every other server

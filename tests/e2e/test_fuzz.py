@@ -7,7 +7,7 @@ from typing import Any, get_args
 from urllib.parse import urlencode
 
 import httpx
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from interfaces.contract import ErrorCode
@@ -133,6 +133,11 @@ async def test_random_socket_payloads_get_contract_errors_and_store_nothing(serv
 
     @settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
     @given(event=st.sampled_from(EVENTS), payload=payloads | aimed)
+    # (besides what is drawn, every run tries at least these: a conversation that does not exist, and
+    # a payload of the wrong shape, so both codes below are always exercised)
+    @example(event="get_messages", payload={"conversation_id": "00000000-0000-4000-8000-000000000000"})
+    @example(event="join_conversation", payload={"conversation_id": "00000000-0000-4000-8000-000000000001"})
+    @example(event="send_message", payload={"conversation_id": 7})
     def attack(event: str, payload: Any) -> None:
         before = head(server)
         ack = asyncio.run_coroutine_threadsafe(socket.call(event, payload), loop).result(timeout=15)

@@ -181,7 +181,9 @@ async def test_postgres_lost_under_load_answers_every_send_and_loses_nothing(out
         await asyncio.gather(*tasks)
 
         assert slowest < ANY_ANSWER_SECONDS, f"a send took {slowest:.1f} s to be answered"
-        assert codes <= {"internal"}, codes
+        # internal: the database is unavailable; rate_limited: the writer is behind (push-back while it
+        # waits for the database), nothing stored either way
+        assert codes <= {"internal", "rate_limited"}, codes
         await wait_ready(server)
         for key, s in refused.items():  # retries of the refused sends, same ids: stored once, at most
             ack, _ = await send_timed(s, conversation, key, "load")

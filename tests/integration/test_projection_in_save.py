@@ -117,8 +117,12 @@ def test_events_another_writer_left_behind_are_applied_first_by_the_next_save(
     assert verify(container.app, container.db).ok
 
 
+@pytest.mark.parametrize("failure", ["exception", "sql error"])
 def test_a_save_that_cannot_apply_its_events_leaves_them_to_the_projector(
-    make_container: Callable[[], Container], monkeypatch: pytest.MonkeyPatch, projector_batches: list[int]
+    make_container: Callable[[], Container],
+    monkeypatch: pytest.MonkeyPatch,
+    projector_batches: list[int],
+    failure: str,
 ) -> None:
     """An update that fails inside the save is rolled back to its savepoint: the events stand (the send
     is acknowledged), and the projector applies them, once."""
@@ -128,12 +132,14 @@ def test_a_save_that_cannot_apply_its_events_leaves_them_to_the_projector(
     assert container.in_save is not None
     updates = container.in_save.updates
     original = updates.apply_batch
-    failures = [RuntimeError("an update that fails")]
+    failures = [failure]
 
     def failing(events: list[Any], cur: Any) -> Any:
         changes = original(events, cur)  # its rows are written, then the savepoint is rolled back
         if failures:
-            raise failures.pop()
+            if failures.pop() == "sql error":
+                cur.execute("SELECT no_such_column FROM no_such_table").fetchall()
+            raise RuntimeError("an update that fails")
         return changes
 
     monkeypatch.setattr(updates, "apply_batch", failing)

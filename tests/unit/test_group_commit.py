@@ -9,7 +9,7 @@ import pytest
 from eventsourcing.persistence import OperationalError
 
 from application.commands import Parley
-from application.unit_of_work import CommandTimedOut, ShuttingDown, UnitOfWork
+from application.unit_of_work import CommandTimedOut, Overloaded, ShuttingDown, UnitOfWork
 from domain.conversations import Conversation
 from domain.errors import NotAMember
 from domain.messages import ClientMessageKey
@@ -169,6 +169,37 @@ def test_a_command_still_queued_past_its_deadline_is_refused_unrun(grouped: Parl
         late.result(timeout=5)
     assert grouped.repository.get(conversation).last_seq == 0  # it was never run
     assert grouped.submit_message(conversation, alice, uuid4(), "in time").result(timeout=5).seq == 1
+
+
+def test_sends_are_refused_with_a_wait_while_the_writer_is_further_behind_than_a_send_may_wait(
+    grouped: Parley,
+) -> None:
+    """Push-back (issue 14): under a load the store cannot take, a send is refused at once (`rate_limited`
+    with a wait) rather than queued behind ever older ones; other commands still queue; once the writer
+    catches up, sends are taken again."""
+    alice, bob, conversation = chat(grouped)
+    writer = grouped.group_commit
+    assert writer is not None
+    first, second, running = threading.Event(), threading.Event(), threading.Event()
+    taken = threading.Event()
+    a = writer.submit(lambda unit: taken.set() or first.wait(5))
+    assert taken.wait(5)  # a is a group of its own
+    b = writer.submit(lambda unit: running.set() or second.wait(5))  # queued behind a, longer than a send may wait
+    threading.Event().wait(writer.max_queue_delay + 0.1)
+    first.set()
+    a.result(timeout=5)
+    assert running.wait(5)
+    c = writer.submit(lambda unit: "queued")  # while b runs: the writer is behind
+    refused = grouped.submit_message(conversation, alice, uuid4(), "refused")
+    with pytest.raises(Overloaded) as error:
+        refused.result(timeout=1)
+    assert error.value.retry_after_ms >= writer.max_queue_delay * 1000
+    d = writer.submit(lambda unit: "not a send: queued")
+    second.set()
+    assert (b.result(timeout=5), c.result(timeout=5), d.result(timeout=5)) == (True, "queued", "not a send: queued")
+    assert grouped.repository.get(conversation).last_seq == 0  # the refused send was never run
+    taken = grouped.submit_message(conversation, alice, uuid4(), "taken again")
+    assert taken.result(timeout=5).seq == 1
 
 
 def test_a_failing_save_answers_every_command_and_a_closed_writer_refuses_new_ones(
