@@ -9,7 +9,7 @@
   time), and reading the log is the larger half of a rebuild.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -21,6 +21,15 @@ from psycopg.sql import SQL, Identifier
 from projections.ports import SqlCursor, SqlDatabase, StoredRow
 
 
+class Window(list[StoredRow]):
+    """A window's rows, with where the keys of their sealed fields are read in one query (`keys`: a
+    KeyReader, infrastructure/sealing.py), for the reader that opens them (projections/event_rows.py)."""
+
+    def __init__(self, rows: Iterable[StoredRow], keys: "WindowKeys") -> None:
+        super().__init__(rows)
+        self.keys = keys
+
+
 def sqlite_window(recorder: SQLiteApplicationRecorder, start: int, stop: int, topics: Sequence[str]) -> list[StoredRow]:
     """The events after `start` up to `stop` of these topics, in log order (the SQLite recorder numbers
     notifications by rowid and keeps ids as hex)."""
@@ -30,7 +39,12 @@ def sqlite_window(recorder: SQLiteApplicationRecorder, start: int, stop: int, to
     )
     with recorder.datastore.transaction(commit=False) as cursor:
         cursor.execute(statement, [start, stop, *topics])
-        return [StoredRow(row[0], _hyphenated(row[1]), row[2], row[3], row[4]) for row in cursor.fetchall()]
+        rows = cursor.fetchall()
+    ids: dict[str, str] = {}  # an aggregate's id converted once per window (and one string object)
+    return Window(
+        [StoredRow(n, ids.get(i) or ids.setdefault(i, _hyphenated(i)), v, t, s) for n, i, v, t, s in rows],
+        WindowKeys(recorder),
+    )
 
 
 def postgres_window(
@@ -44,7 +58,7 @@ def postgres_window(
     ).format(schema=Identifier(recorder.datastore.schema), table=Identifier(recorder.events_table_name))
     with recorder.datastore.get_connection() as connection, connection.cursor(row_factory=tuple_row) as cursor:
         cursor.execute(statement, [start, stop, list(topics)], prepare=True)
-        return list(map(StoredRow._make, cursor.fetchall()))
+        return Window(map(StoredRow._make, cursor.fetchall()), WindowKeys(recorder))
 
 
 def window_in(cur: SqlCursor, table: str, start: int, stop: int, topics: Sequence[str]) -> list[StoredRow]:
@@ -87,3 +101,35 @@ class EventPositions:
             rows = cur.execute(self._sql + " ORDER BY originator_version", (self._id(aggregate_id),)).fetchall()
         versions = [r["originator_version"] for r in rows if r["notification_id"] <= position]
         return max(versions, default=0)
+
+
+SQLITE_KEYS_AT_ONCE = 30_000  # below SQLite's default limit of host parameters (32,766)
+
+
+class WindowKeys:
+    """The keys of a window's sealed fields in one query (infrastructure/sealing.py: KeyReader), not
+    one per 500 subjects: a window of the log holds tens of thousands of messages, each its own
+    subject."""
+
+    def __init__(self, recorder: SQLiteApplicationRecorder | PostgresApplicationRecorder) -> None:
+        self.recorder = recorder
+
+    def get_many(self, subjects: Iterable[bytes]) -> dict[bytes, bytes]:
+        wanted = list(subjects)
+        if not wanted:
+            return {}
+        recorder = self.recorder
+        if isinstance(recorder, PostgresApplicationRecorder):
+            statement = "SELECT subject, key FROM subject_keys WHERE subject = ANY(%s)"  # as subject_keys.py
+            with recorder.datastore.get_connection() as connection, connection.cursor(row_factory=tuple_row) as cur:
+                cur.execute(statement, [wanted])
+                return {bytes(s): bytes(k) for s, k in cur.fetchall()}
+        found: dict[bytes, bytes] = {}
+        with recorder.datastore.transaction(commit=False) as cursor:
+            for i in range(0, len(wanted), SQLITE_KEYS_AT_ONCE):
+                part = wanted[i : i + SQLITE_KEYS_AT_ONCE]
+                cursor.execute(
+                    f"SELECT subject, key FROM subject_keys WHERE subject IN ({', '.join('?' * len(part))})", part
+                )
+                found.update((bytes(row[0]), bytes(row[1])) for row in cursor.fetchall())
+        return found

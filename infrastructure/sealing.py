@@ -15,6 +15,7 @@ process is never used again here.
 """
 
 import base64
+import binascii
 import os
 import re
 import threading
@@ -108,8 +109,13 @@ def open_sealed(key: bytes | None, value: dict[str, list[str]], name: str) -> st
     if key is None:
         return None  # the key was destroyed: erased
     subject_hex, token_b64 = value[SEALED]
-    token = base64.b64decode(token_b64)
-    plain = AESGCM(key).decrypt(token[:NONCE_BYTES], token[NONCE_BYTES:], _aad(bytes.fromhex(subject_hex), name))
+    return open_token(key, bytes.fromhex(subject_hex), name, token_b64)
+
+
+def open_token(key: bytes, subject: bytes, name: str, token_b64: str) -> str:
+    """A sealed value's text from its token (base64 of nonce + ciphertext + tag)."""
+    token = binascii.a2b_base64(token_b64)  # what base64.b64decode does, without its wrapper
+    plain = AESGCM(key).decrypt(token[:NONCE_BYTES], token[NONCE_BYTES:], subject + name.encode())
     return plain.decode()
 
 
@@ -171,13 +177,17 @@ class SealingMapper(Mapper[UUID]):
 
     # -- reading ---------------------------------------------------------------------------------
     @contextmanager
-    def preloaded(self, states: Iterable[bytes], keys: KeyReader | None = None) -> Iterator[None]:
-        """Fetch, with one query, the keys of every subject sealed in these stored states, for as long
-        as the block runs (in this thread); from `keys` if given (a transaction's own), else the store."""
-        subjects = {bytes.fromhex(m.decode()) for state in states for m in SUBJECT_IN_STATE.findall(state)}
+    def preloaded(
+        self, states: Iterable[bytes], keys: KeyReader | None = None, subjects: Iterable[bytes] = ()
+    ) -> Iterator[None]:
+        """Fetch, with one query, the keys of every subject sealed in these stored states (and of
+        `subjects`, found by a caller that parsed its states), for as long as the block runs (in this
+        thread); from `keys` if given (a transaction's own), else the store."""
+        wanted = {bytes.fromhex(m.decode()) for state in states for m in SUBJECT_IN_STATE.findall(state)}
+        wanted.update(subjects)
         outer = getattr(self._local, "keys", None)
-        found = (keys or self.keys).get_many(subjects) if subjects else {}
-        self._local.keys = {**(outer or {}), **{s: found.get(s) for s in subjects}}
+        found = (keys or self.keys).get_many(wanted) if wanted else {}
+        self._local.keys = {**(outer or {}), **{s: found.get(s) for s in wanted}}
         try:
             yield
         finally:
@@ -194,6 +204,22 @@ class SealingMapper(Mapper[UUID]):
         if not is_sealed(value):
             return value
         return open_sealed(self.key_of(bytes.fromhex(value[SEALED][0])), value, name)
+
+    def open_tokens(self, sealed: list[tuple[bytes, str]], name: str) -> list[str | None]:
+        """The values of many sealed fields of one name, from their parts (subject, token) whose keys
+        are preloaded (None where a key is gone): what `open_value` gives each, in one call."""
+        preloaded: dict[bytes, bytes | None] = getattr(self._local, "keys", None) or {}
+        aad = name.encode()
+        opened: list[str | None] = []
+        append = opened.append
+        for subject, token_b64 in sealed:
+            key = preloaded[subject] if subject in preloaded else self.key_of(subject)
+            if key is None:
+                append(None)
+                continue
+            token = binascii.a2b_base64(token_b64)
+            append(AESGCM(key).decrypt(token[:NONCE_BYTES], token[NONCE_BYTES:], subject + aad).decode())
+        return opened
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         event = super().to_domain_event(stored_event)

@@ -9,7 +9,8 @@ expect, goes through the library's mapper, and the rows are taken from the domai
 rows either way (tests/unit/test_event_rows.py). Every other event is handed over as a domain event.
 """
 
-from collections.abc import Callable, Iterable
+import gc
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -68,6 +69,9 @@ ROWS_FROM_EVENTS: dict[type, Callable[[Any], Any]] = {
 }
 
 
+SEALED = "_sealed_"  # a sealed field's stored value: {"_sealed_": [subject hex, token]} (the mapper opens it)
+
+
 class UnexpectedState(Exception):
     """The stored state is not the shape the direct reader knows: read it through the mapper."""
 
@@ -76,6 +80,20 @@ def _uuid(value: Any) -> str:
     if type(value) is not dict or value.get("_type_") != "uuid_hex" or len(hexa := value["_data_"]) != 32:
         raise UnexpectedState(value)
     return f"{hexa[:8]}-{hexa[8:12]}-{hexa[12:16]}-{hexa[16:20]}-{hexa[20:]}"
+
+
+Ids = dict[str, str]  # hex -> hyphenated, within a window: each user's id is one string object (pickled once)
+
+
+def _known_uuid(value: Any, ids: Ids) -> str:
+    """A UUID that recurs through a window (a sender, a reader): converted once, the same object after."""
+    if type(value) is dict and value.get("_type_") == "uuid_hex" and type(hexa := value.get("_data_")) is str:
+        known = ids.get(hexa)
+        if known is not None:
+            return known
+    text = _uuid(value)
+    ids[value["_data_"]] = text
+    return text
 
 
 def _moment(value: Any) -> str:
@@ -93,7 +111,7 @@ def _int(value: Any) -> int:
     return value
 
 
-def _message(notification: Notification, state: dict[str, Any]) -> MessageRow:
+def _message(originator_id: str, state: dict[str, Any], ids: Ids) -> MessageRow:
     if type(body := state["body"]) is not str:
         raise UnexpectedState(body)
     if type(mentions := state["mentions"]) is not list:
@@ -101,23 +119,23 @@ def _message(notification: Notification, state: dict[str, Any]) -> MessageRow:
     reply_to = state["reply_to"]
     return MessageRow(
         _uuid(state["message_id"]),
-        str(notification.originator_id),
+        originator_id,
         _int(state["seq"]),
-        _uuid(state["sender_id"]),
+        _known_uuid(state["sender_id"], ids),
         body,
         _uuid(state["client_message_id"]),
         _moment(state["timestamp"]),
         None if reply_to is None else _uuid(reply_to),
-        " ".join(_uuid(u) for u in mentions),
+        " ".join(_known_uuid(u, ids) for u in mentions) if mentions else "",
     )
 
 
-def _receipt(read: bool) -> Callable[[Notification, dict[str, Any]], ReceiptRow]:
-    def reader(notification: Notification, state: dict[str, Any]) -> ReceiptRow:
+def _receipt(read: bool) -> Callable[[str, dict[str, Any], Ids], ReceiptRow]:
+    def reader(originator_id: str, state: dict[str, Any], ids: Ids) -> ReceiptRow:
         return ReceiptRow(
             read,
-            str(notification.originator_id),
-            _uuid(state["user_id"]),
+            originator_id,
+            _known_uuid(state["user_id"], ids),
             _int(state["up_to_seq"]),
             _moment(state["timestamp"]),
         )
@@ -125,8 +143,11 @@ def _receipt(read: bool) -> Callable[[Notification, dict[str, Any]], ReceiptRow]
     return reader
 
 
+Reader = Callable[[str, dict[str, Any], Ids], Any]
+
+
 # The stored shape each direct reader knows: the class_version it was written for.
-DIRECT_READERS: dict[type, tuple[int, Callable[[Notification, dict[str, Any]], Any]]] = {
+DIRECT_READERS: dict[type, tuple[int, Reader]] = {
     Conversation.MessageSent: (2, _message),
     Conversation.MessagesDelivered: (1, _receipt(False)),
     Conversation.MessagesRead: (1, _receipt(True)),
@@ -153,7 +174,10 @@ class EventRows:
         # A store that seals personal fields (infrastructure/sealing.py) opens them; a body whose key is
         # gone reads as "" (the message was deleted: its MessageDeleted follows).
         self.open_value: Callable[[Any, str], Any] | None = getattr(mapper, "open_value", None)
-        self.direct: dict[str, tuple[int, Callable[[Notification, dict[str, Any]], Any]]] = {}
+        self.open_tokens: Callable[[list[tuple[bytes, str]], str], list[str | None]] | None = getattr(
+            mapper, "open_tokens", None
+        )
+        self.direct: dict[str, tuple[int, Reader]] = {}
         for cls, (version, reader) in DIRECT_READERS.items():
             if version != getattr(cls, "class_version", 1):
                 raise RuntimeError(f"{cls.__qualname__} changed shape: update its reader in {__name__}")
@@ -181,9 +205,92 @@ class EventRows:
                 if type(body) is dict and self.open_value is not None:
                     state["body"] = self.open_value(body, "body") or ""
                 if state.pop("class_version", 1) == version:
-                    return reader(notification, state)
+                    return reader(str(notification.originator_id), state, {})
             except (orjson.JSONDecodeError, UnexpectedState, KeyError):
                 pass  # not a shape the direct reader knows: the mapper below reads it
+        if not isinstance(notification, Notification):  # a StoredRow (infrastructure/event_log.py)
+            notification = notification.notification()
+        event = self.mapper.to_domain_event(notification)
+        to_row = ROWS_FROM_EVENTS.get(type(event))
+        return to_row(event) if to_row else event
+
+    def window(self, stored: Sequence[Any], keys: Any = None) -> list[Any]:
+        """The rows of a window of the log (StoredRows or Notifications, in log order): each what
+        `self(n)` gives, with every sealed body's key fetched in one lookup for the window, each JSON
+        state parsed once, and the ids that recur (conversations, users) one string object each (the
+        batch then pickles them once). The window's states are all parsed before any is read, tens of
+        thousands of dicts alive at once: the cyclic garbage collector is paused meanwhile (it would
+        walk them again and again, for nothing: they hold no cycles), and runs as usual after."""
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            return self._window(stored, keys)
+        finally:
+            if paused:
+                gc.enable()
+
+    def _window(self, stored: Sequence[Any], keys: Any) -> list[Any]:
+        direct = self.direct
+        opening = self.open_tokens is not None
+        ids: Ids = {}
+        # Per stored event: (its reader, its parsed state, the index of its sealed body or -1), or None
+        # for the mapper.
+        parsed: list[tuple[Reader, dict[str, Any], int] | None] = []
+        sealed: list[tuple[bytes, str]] = []  # (subject, token) of each sealed body
+        unparsed: list[bytes] = []  # states the mapper reads: their sealed fields' subjects are found in them
+        for n in stored:
+            entry = None
+            known = direct.get(n.topic)
+            if known is not None:
+                version, reader = known
+                try:
+                    state = orjson.loads(n.state)
+                except orjson.JSONDecodeError:
+                    state = None
+                if type(state) is dict and state.pop("class_version", 1) == version:
+                    body = state.get("body")
+                    at = -1
+                    if type(body) is dict and opening:
+                        value = body.get(SEALED)
+                        if type(value) is list and len(value) == 2 and type(value[1]) is str:
+                            try:
+                                subject = bytes.fromhex(value[0])
+                            except (TypeError, ValueError):
+                                pass  # the mapper's verdict
+                            else:
+                                at = len(sealed)
+                                sealed.append((subject, value[1]))
+                    entry = (reader, state, at)
+            if entry is None:
+                unparsed.append(n.state)
+            parsed.append(entry)
+        out: list[Any] = []
+        with self._preloaded_with(unparsed, {subject for subject, _ in sealed}, keys):
+            opened = self.open_tokens(sealed, "body") if sealed and self.open_tokens is not None else []
+            for n, entry in zip(stored, parsed, strict=True):
+                if entry is not None:
+                    reader, state, at = entry
+                    if at >= 0:
+                        state["body"] = opened[at] or ""  # None: its key is gone (deleted)
+                    originator_id = n.originator_id
+                    if type(originator_id) is not str:
+                        originator_id = str(originator_id)
+                    try:
+                        out.append(reader(ids.setdefault(originator_id, originator_id), state, ids))
+                        continue
+                    except (UnexpectedState, KeyError):
+                        pass  # not a shape the direct reader knows: the mapper below reads it
+                out.append(self._mapped(n))
+        return out
+
+    def _preloaded_with(self, states: list[bytes], subjects: set[bytes], keys: Any) -> AbstractContextManager[None]:
+        preload = getattr(self.mapper, "preloaded", None)
+        if preload is None:
+            return nullcontext()
+        context: AbstractContextManager[None] = preload(states, keys, subjects=subjects)
+        return context
+
+    def _mapped(self, notification: Any) -> Any:
         if not isinstance(notification, Notification):  # a StoredRow (infrastructure/event_log.py)
             notification = notification.notification()
         event = self.mapper.to_domain_event(notification)

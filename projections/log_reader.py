@@ -13,9 +13,13 @@ taking turns on the GIL. Batches come back in log order through a small queue (m
 the projector still writes each one with its position in one transaction, exactly as it would have.
 """
 
+import contextlib
+import gc
 import itertools
 import multiprocessing
+import pickle
 import queue
+import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -46,8 +50,9 @@ def read_batch(
     if bound <= start:
         return Batch(start, start, [])
     stored = select_window(recorder, start, bound, topics)  # at most `limit` events: the window's size
-    with rows.preloaded(stored):
-        return Batch(start, bound, [rows(n) for n in stored])
+    # The keys of the window's sealed fields in one query where the recorder's window says how
+    # (infrastructure/event_log.py), else through the mapper's own key reader.
+    return Batch(start, bound, rows.window(stored, getattr(stored, "keys", None)))
 
 
 # Batches cross to the projector as plain tuples with a kind byte each: pickling named tuples costs
@@ -108,8 +113,9 @@ class ReaderProcess:
         ]
 
     def __enter__(self) -> "ReaderProcess":
-        for process in self._processes:
-            process.start()
+        with _main_module_not_imported():
+            for process in self._processes:
+                process.start()
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -139,7 +145,29 @@ class ReaderProcess:
                 continue
             if isinstance(item, str):
                 raise RuntimeError(f"the log reader process failed: {item}")
-            return unpack(item)
+            return unpack(pickle.loads(item))
+
+
+@contextlib.contextmanager
+def _main_module_not_imported() -> Iterator[None]:
+    """A spawned child runs the parent's main module again before its target (for targets defined
+    there): `parley` or a benchmark imports the whole server, about a second per reader before it reads
+    anything. A reader's target and arguments are all importable by name, so the child is not told
+    what the main module is. (Started from the one thread that starts readers; nothing else here
+    reads these two attributes.)"""
+    main = sys.modules.get("__main__")
+    saved = {name: getattr(main, name) for name in ("__spec__", "__file__") if hasattr(main, name)}
+    try:
+        if main is not None:
+            main.__spec__ = None
+            if "__file__" in saved:
+                del main.__file__
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(main, name, value)
+        if main is not None and "__spec__" not in saved:
+            del main.__spec__
 
 
 def _read_log(
@@ -160,12 +188,22 @@ def _read_log(
     try:
         app = app_class(env=env)
         rows = EventRows(app.mapper)
+        # What is alive now (modules, the application) lives as long as the process: no collection
+        # walks it again. A window's tens of thousands of rows hold no cycles; the cyclic collector
+        # runs once per window, when they are gone, rather than every 700 allocations through them.
+        gc.collect()
+        gc.freeze()
+        gc.disable()
         for window in itertools.count(first, step):
             at = start + window * limit
             batch = read_batch(app.recorder, rows, topics, limit, at, stop)
-            out.put(pack(batch))
+            # Pickled here rather than by the queue's feeder thread, which would take turns on this
+            # process's GIL with the next window's decoding: the batch leaves as soon as it is read.
+            out.put(pickle.dumps(pack(batch), protocol=pickle.HIGHEST_PROTOCOL))
             if batch.end == batch.start:
                 break
+            del batch
+            gc.collect()
         app.close()
     except BaseException:
         out.put(traceback.format_exc(limit=5))
