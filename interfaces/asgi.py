@@ -74,10 +74,12 @@ def create_app(container: Container, sio: socketio.AsyncServer, emitter: LoopEmi
         await to_thread.run_sync(container.start)
         sockets.start()
         sweeping = asyncio.create_task(sweep_blobs(run, container.collector.sweep))
+        watching = asyncio.create_task(run.loop_lag.watch())
         try:
             yield
         finally:
             sweeping.cancel()
+            watching.cancel()
             # By now the drain ran and the sockets are closed (graceful_server.py): what is left is
             # stopped within a bound, each step whatever the one before did.
             try:

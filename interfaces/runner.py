@@ -17,6 +17,7 @@ import anyio
 from anyio import to_thread
 
 from infrastructure.settings import Settings
+from interfaces.loop_lag import LoopLag
 from projections.projector import Projector
 from projections.queries import Queries
 
@@ -66,6 +67,7 @@ class Runner:
         self.deadline = settings.request_timeout_seconds
         self.read_your_writes_timeout = settings.read_your_writes_timeout
         self.acknowledged = AcknowledgedWrites()
+        self.loop_lag = LoopLag()  # watched by the serving process (interfaces/asgi.py)
 
     async def call(self, function: Callable[..., T], *args: Any) -> T:
         """Run a blocking call (a query) in the pool."""

@@ -153,6 +153,7 @@ class SocketEvents:
         return {"ok": True}
 
     async def send_message(self, user_id: UUID, sid: str, data: SendMessage) -> MessageAck:
+        self.run.loop_lag.admit()  # push-back: refused at once while the loop runs late (loop_lag.py)
         await self.limits.send.spend(str(user_id))
         attachments = tuple(data.attachment_ids)
         if self.run.submits:  # queued from the loop: no worker thread, no hand-offs
