@@ -109,10 +109,13 @@ class ReadModelReads:
 
     def existing_user_ids(self, cur: SqlCursor, user_ids: list[str]) -> set[str]:
         """Which of these users exist (one statement per 500)."""
+        return self._existing(cur, "users", user_ids)
+
+    def _existing(self, cur: SqlCursor, table: str, ids: list[str]) -> set[str]:
         found: set[str] = set()
-        for part in chunks(user_ids):
+        for part in chunks(ids):
             marks = ", ".join("?" for _ in part)
-            rows = cur.execute(f"SELECT id FROM {self.p}users WHERE id IN ({marks})", part).fetchall()
+            rows = cur.execute(f"SELECT id FROM {self.p}{table} WHERE id IN ({marks})", part).fetchall()
             found.update(r["id"] for r in rows)
         return found
 
@@ -168,12 +171,7 @@ class ReadModelReads:
         return "member" if row["visible_to"] is None else "former"
 
     def existing_conversation_ids(self, cur: SqlCursor, conversation_ids: list[str]) -> set[str]:
-        found: set[str] = set()
-        for part in chunks(conversation_ids):
-            marks = ", ".join("?" for _ in part)
-            rows = cur.execute(f"SELECT id FROM {self.p}conversations WHERE id IN ({marks})", part).fetchall()
-            found.update(r["id"] for r in rows)
-        return found
+        return self._existing(cur, "conversations", conversation_ids)
 
     def member_rows(self, cur: SqlCursor, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], Row]:
         """(conversation_id, user_id) -> its members row (user_id, visible_to, from_seq), for those of
