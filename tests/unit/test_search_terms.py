@@ -10,7 +10,7 @@ from domain.errors import InvalidInput
 from domain.uploads import Upload, UploadNotFound, normalize_filename
 from infrastructure.file_types import sniff
 from infrastructure.search_postgres import tsquery
-from infrastructure.search_sqlite import match_expression
+from infrastructure.search_sqlite import SPAN, TIE_BITS, key, match_expression, token
 from projections.search import Term, highlights, parse
 
 
@@ -74,3 +74,13 @@ def test_filenames_lose_their_path_and_control_characters() -> None:
     assert normalize_filename(" a\x00b\x1b.txt ") == "ab.txt"
     assert normalize_filename("/") == "file"
     assert len(normalize_filename("x" * 300 + ".png")) == 255
+
+
+def test_the_search_keys_from_id_strings_equal_those_of_parsed_uuids() -> None:
+    """key() and token() read canonical id strings directly (no UUID per message): the same values."""
+    for _ in range(2000):
+        message, conversation = uuid4(), uuid4()
+        at = "2026-12-05T17:40:00.123456+00:00"
+        expected = (key(at, str(uuid4())) >> TIE_BITS << TIE_BITS) | (message.int & (SPAN - 1))
+        assert key(at, str(message)) == expected
+        assert token(str(conversation)) == conversation.hex
