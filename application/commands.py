@@ -17,11 +17,12 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from copy import deepcopy
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent, project_aggregate
 from eventsourcing.domain import Aggregate, BaseAggregate
 from eventsourcing.persistence import IntegrityError, Recording
 
@@ -659,14 +660,41 @@ class Parley(Application[UUID]):
 
     def _find(self, cls: type[A], aggregate_id: UUID, fresh: bool = False, copy: bool = True) -> A | None:
         """`copy`: a deep copy of the cached aggregate (the library's default), else the cached object
-        itself (for the group-commit writer only: see UnitOfWork)."""
+        itself (for the group-commit writer only: see UnitOfWork). `fresh`: as the store has it now."""
         if fresh:
+            brought_forward = self._brought_forward(aggregate_id)
+            if brought_forward is not None:
+                return brought_forward if isinstance(brought_forward, cls) else None
             self._forget([aggregate_id])
         try:
             aggregate: Aggregate = self.repository.get(aggregate_id, deepcopy_from_cache=copy)
         except AggregateNotFoundError:
             return None
         return aggregate if isinstance(aggregate, cls) else None
+
+    def _brought_forward(self, aggregate_id: UUID) -> Aggregate | None:
+        """A fresh copy of a cached aggregate: the cached one with the events stored after its version
+        (by other processes; one indexed read, nearly always empty), not a whole reload (the snapshot,
+        every event, each decoded: a send checked its direct conversation's connection that way, 15% of
+        a server's CPU with two processes). The cache gets the fresh copy. None: not cached (or in the
+        middle of a command), for a whole reload."""
+        cache = self.repository.cache
+        try:
+            cached = cache.get(aggregate_id) if cache is not None else None
+        except KeyError:
+            return None
+        if not isinstance(cached, Aggregate) or cached.pending_events:
+            return None
+        aggregate: Aggregate | None = deepcopy(cached)
+        newer = list(self.repository.event_store.get(aggregate_id, gt=cached.version))
+        if newer:
+            aggregate = project_aggregate(aggregate, newer)
+            if aggregate is None:  # (no aggregate class ends itself that way; reload to be sure)
+                return None
+            with contextlib.suppress(KeyError):
+                if cache is not None and cache.get(aggregate_id) is cached:  # else a save here replaced it
+                    cache.put(aggregate_id, deepcopy(aggregate))
+        return aggregate
 
     def _forget(self, aggregate_ids: list[Any]) -> None:
         cache = self.repository.cache

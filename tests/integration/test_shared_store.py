@@ -98,3 +98,30 @@ def test_a_group_meeting_a_conversation_another_process_changed_is_saved_again_a
         held.result(timeout=10)
         assert sorted(f.result(timeout=10).seq for f in futures) == list(range(3, 13))
     assert alone == [], "the group was split into single commands"
+
+
+def test_a_fresh_check_brings_the_cached_copy_forward_rather_than_reloading_it(
+    make_container: Callable[[], Container], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection check of a direct send reads only the events stored after the cached copy's
+    version (another process's), and leaves the fresh copy in the cache."""
+    first, second = two_processes(make_container)
+    ann, ben, connection = connected_pair(first)
+    conversation = second.start_conversation(ann, [ben], None).id
+    second.send_message(conversation, ann, uuid4(), "before")  # `second` caches the connection
+    cache = second.repository.cache
+    assert cache is not None
+    cached_version = cache.get(connection).version
+    reloads: list[object] = []
+    reconstruct = second.repository._reconstruct_aggregate
+    monkeypatch.setattr(second.repository, "_reconstruct_aggregate", lambda *a: reloads.append(a[0]) or reconstruct(*a))
+
+    assert second.send_message(conversation, ann, uuid4(), "nothing new").seq == 2
+    first.remove_connection(connection, ben)
+    with pytest.raises(NotConnected):
+        second.send_message(conversation, ann, uuid4(), "after the removal")
+
+    assert connection not in reloads
+    fresh = cache.get(connection)
+    assert fresh.version == first.repository.get(connection).version > cached_version
+    assert not fresh.is_connected
