@@ -28,6 +28,10 @@ from projections.shapes import Connection, iso
 class Emitter(Protocol):
     def emit(self, event: str, payload: Any, room: str) -> None: ...
 
+    def end_of_group(self) -> None:
+        """What was emitted so far may leave now: an emitter may hold emits until then and send them
+        together (to Redis: one round trip for a batch's events, not one each), in the same order."""
+
 
 def user_room(user_id: Any) -> str:
     return f"user:{user_id}"
@@ -72,6 +76,15 @@ class Broadcaster:
                 self.emitter.emit("message_new", message, conversation_room(message["conversation_id"]))
             elif isinstance(change, MarkerMoved):
                 self.emitter.emit(change.event, change.payload, conversation_room(change.payload["conversation_id"]))
+        self.emitter.end_of_group()  # messages and markers leave before the read below
+        try:
+            self._publish_read(changes)
+        finally:
+            self.emitter.end_of_group()
+
+    def _publish_read(self, changes: list[Change]) -> None:
+        """The changes told from the read models as they are now: summaries, connections, edits and
+        reactions."""
         viewers: dict[str, set[str] | None] = {}  # conversation -> whose view changed (None: everyone's)
         for c in changes:
             if isinstance(c, ConversationChanged):

@@ -77,6 +77,9 @@ class LoopEmitter:
             with contextlib.suppress(RuntimeError):  # the loop is closed: the process is ending
                 loop.call_soon_threadsafe(self._wake)
 
+    def end_of_group(self) -> None:
+        """(Nothing held: each emit is on its way to the loop, which is woken once for all of them.)"""
+
     def _wake(self) -> None:
         assert self._ready is not None
         self._ready.set()
@@ -103,12 +106,16 @@ class RedisEmitter:
     """`emit` for a process without sockets (`parley projections run`): publishes each event on the
     Socket.IO channel in Redis, where every server process's Redis manager hears it and hands it to
     its own sockets in that room ("emitting from external processes" in python-socketio). Called from
-    the broadcaster's thread, in order; the sync client blocks that thread only, for TIMEOUT_SECONDS at
-    most (infrastructure/redis_clients.py). While Redis is down the events are dropped at once, and
+    the broadcaster's thread, in order, and published together at the end of each group of them (one
+    round trip; one PUBLISH each was most of the projector process's CPU under load); the sync client
+    blocks that thread only, for TIMEOUT_SECONDS at most (infrastructure/redis_clients.py). While Redis is down the events are dropped at once, and
     clients catch up with `get_messages(after_seq=...)` (interfaces/sockets/redis_manager.py)."""
 
     def __init__(self, url: str, channel: str) -> None:
         self.manager = RedisPublisher(url, channel)  # bounded; drops events while Redis is down
 
     def emit(self, event: str, payload: Any, room: str) -> None:
-        self.manager.emit(event, payload, namespace="/", room=room)
+        self.manager.emit_json(event, payload, room)  # held until end_of_group
+
+    def end_of_group(self) -> None:
+        self.manager.publish_held()

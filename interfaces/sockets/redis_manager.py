@@ -124,15 +124,47 @@ class RedisPublisher(socketio.RedisManager):  # type: ignore[misc]  # (python-so
         self.outage = outage_of(url)
         self.dropped = 0
         self._publisher = redis.Redis.from_url(url, **redis_options())
+        self._held: list[str] = []
+
+    def emit_json(self, event: str, payload: Any, room: str) -> None:
+        """python-socketio's `emit` to a room of "/", held (encoded) until `publish_held`: the message
+        its managers expect, built here because Parley's payloads are JSON, never binary (its `emit`
+        walks every payload for bytes: 14% of the projector process's samples under load)."""
+        self._held.append(
+            self.json.dumps(
+                {
+                    "method": "emit",
+                    "event": event,
+                    "data": [payload],
+                    "binary": False,
+                    "namespace": "/",
+                    "room": room,
+                    "skip_sid": None,
+                    "callback": None,
+                    "host_id": self.host_id,
+                }
+            )
+        )
 
     def _publish(self, data: Any) -> None:
+        """(python-socketio's own emits end here) Held, encoded, until `publish_held`."""
+        self._held.append(self.json.dumps(data))
+
+    def publish_held(self) -> None:
+        """Publish what is held, in order, in one round trip (a pipeline, not a transaction)."""
+        held, self._held = self._held, []
+        if not held:
+            return
         if self.outage.skip():
-            self.dropped += 1
+            self.dropped += len(held)
             return
         try:
-            self._publisher.publish(self.channel, self.json.dumps(data))
+            pipeline = self._publisher.pipeline(transaction=False)
+            for message in held:
+                pipeline.publish(self.channel, message)
+            pipeline.execute()
         except RedisError as error:
-            self.dropped += 1
+            self.dropped += len(held)
             self.outage.failed(error)
             return
         self.outage.succeeded()

@@ -27,6 +27,9 @@ class Emitted:
         with self._lock:
             self.events.append((event, payload, room))
 
+    def end_of_group(self) -> None:
+        pass
+
     def bodies(self) -> list[str]:
         with self._lock:
             return [payload["body"] for event, payload, _ in self.events if event == "message_new"]
