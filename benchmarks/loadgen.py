@@ -498,6 +498,8 @@ class Follower:
         self.client.on("message_new", self.on_message)
         await self.client.connect({"token": self.token}, timeout=60)
         self.phases["connect_ms"] = (time.monotonic() - began) * 1000
+        if self.client.upgraded_ms is not None:  # of connect_ms: the websocket upgrade (TCP + HTTP 101)
+            self.phases["upgrade_ms"] = self.client.upgraded_ms
         joined = await self.client.call("join_conversation", {"conversation_id": self.conversation}, timeout=60)
         assert joined.get("ok"), joined
         self.phases["join_ms"] = (time.monotonic() - began) * 1000 - self.phases["connect_ms"]
@@ -547,7 +549,10 @@ async def storm_job(job: dict[str, Any], sync: Sync) -> dict[str, Any]:
         await at(plan["drop"])
         await asyncio.gather(*(f.client.drop() for f in followers if f.client), return_exceptions=True)
         await at(plan["reconnect"])
+        cpu, wall = time.process_time(), time.monotonic()
         outcomes = await asyncio.gather(*(f.reconnect() for f in followers), return_exceptions=True)
+        # this worker's CPU over its followers' reconnects: near 1.0, the load generator limits the storm
+        worker_cores = (time.process_time() - cpu) / max(1e-6, time.monotonic() - wall)
         errors = [repr(o) for o in outcomes if isinstance(o, BaseException)]
         await at(plan["end"])
         # The heads the sender saw acknowledged; a follower still short of its head is late or has lost
@@ -570,6 +575,7 @@ async def storm_job(job: dict[str, Any], sync: Sync) -> dict[str, Any]:
         "error_count": len(errors),
         "behind_after_grace": behind_at_end,
         "all_at_head_after_stop_ms": last_arrival_after_stop_ms,
+        "worker_cores_during_reconnect": round(worker_cores, 3),
     }
 
 

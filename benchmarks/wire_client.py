@@ -15,6 +15,7 @@ Specs: https://github.com/socketio/engine.io-protocol (v4), https://github.com/s
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -87,6 +88,7 @@ class WireClient:
         self._reader: asyncio.Task[None] | None = None
         self._connected: asyncio.Future[Any] | None = None
         self.closed = asyncio.Event()
+        self.upgraded_ms: float | None = None  # how long the last connect's websocket upgrade took
 
     def on(self, event: str, handler: Callable[[Any], None]) -> None:
         self.handlers[event] = handler
@@ -94,7 +96,9 @@ class WireClient:
     async def connect(self, auth: Any = None, timeout: float = 20) -> "WireClient":
         async with asyncio.timeout(timeout):
             # autoping: aiohttp answers the websocket-level pings (uvicorn sends one every 20 s) by itself
+            began = time.monotonic()
             self.ws = await self.session.ws_connect(self.url, autoping=True, max_msg_size=0, compress=0)
+            self.upgraded_ms = (time.monotonic() - began) * 1000  # TCP connect + HTTP upgrade (101)
             opened = await self.ws.receive()
             while opened.type in (aiohttp.WSMsgType.PING, aiohttp.WSMsgType.PONG):
                 opened = await self.ws.receive()

@@ -56,8 +56,9 @@ class Profiler:
                 "--output",
                 str(self.raw),
                 "--nonblocking",
-                "--gil",
-            ],
+            ]
+            # BENCH_PROFILE_THREADS: every thread, idle or not, named (where each waits), not the GIL's holder
+            + (["--threads", "--idle"] if os.environ.get("BENCH_PROFILE_THREADS") else ["--gil"]),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )

@@ -10,6 +10,8 @@ from benchmarks.suite.pool import Pool, split
 from benchmarks.suite.profiles import Profiler
 from benchmarks.suite.report import Recorder, latency, pct
 
+PHASES = ("connect_ms", "upgrade_ms", "join_ms", "fetch_ms")  # upgrade_ms: of connect_ms, until the HTTP 101
+
 
 def workload_storm(
     rec: Recorder, pool: Pool, cfg: Config, cast: Cast, url: str, pids: dict[str, int]
@@ -53,12 +55,8 @@ def workload_storm(
         "followers_behind_head": len(behind),
         "seen_both_live_and_fetched": sum(r["duplicates"] for r in reports),
         "catch_up_ms": latency(catch_up),
-        "catch_up_phases_p99_ms": {
-            k: pct([r[k] for r in reports if k in r], 99) for k in ("connect_ms", "join_ms", "fetch_ms")
-        },
-        "catch_up_phases_p50_ms": {
-            k: pct([r[k] for r in reports if k in r], 50) for k in ("connect_ms", "join_ms", "fetch_ms")
-        },
+        "catch_up_phases_p99_ms": {k: pct([r[k] for r in reports if k in r], 99) for k in PHASES},
+        "catch_up_phases_p50_ms": {k: pct([r[k] for r in reports if k in r], 50) for k in PHASES},
         "pages_max": max((r["pages"] for r in reports), default=0),
         "missed_while_away_mean": round(sum(r["top"] - r["baseline"] for r in reports) / max(1, len(reports)), 1),
         "nothing_missed": not behind and sum(r["missing"] for r in reports) == 0 and len(catch_up) == len(reports),
@@ -67,6 +65,8 @@ def workload_storm(
         if all(r["all_at_head_after_stop_ms"] is not None for r in results[:-1])
         else None,
         "behind_after_grace": sum(r["behind_after_grace"] for r in results[:-1]),
+        # each follower worker's CPU over its reconnects (near 1.0: the load generator is the limit)
+        "load_generator_worker_cores_during_reconnect": [r["worker_cores_during_reconnect"] for r in results[:-1]],
         **cpu.report(),
         **({"server_profile_during_reconnect": profile} if profile else {}),
     }
