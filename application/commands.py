@@ -650,8 +650,10 @@ class Parley(Application[UUID]):
 
         Read here, in the caller's thread, not in the group-commit writer (which would pay one read
         per send, one after another); the fresh copy also replaces the cached one that the command
-        checks again. Other refusals (no such conversation, not a member) are left to the command."""
-        conversation = self._find(Conversation, conversation_id)
+        checks again. Other refusals (no such conversation, not a member) are left to the command.
+        The conversation is read in the cache, not copied (its kind and members only: a copy of a busy
+        conversation costs more than the rest of the check)."""
+        conversation = self._find(Conversation, conversation_id, copy=False)
         if conversation is None or conversation.kind != DIRECT or sender_id not in conversation.member_ids:
             return
         connection = self._find(Connection, Connection.create_id(*conversation.pair), fresh=True)
