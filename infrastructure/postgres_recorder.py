@@ -75,6 +75,9 @@ class FailFastPostgresApplicationRecorder(AppliesInSave, PostgresApplicationReco
     def _insert_stored_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         self._lock_table(curs)
         self._notify_channel(curs)
+        # what the read models' update reads first, pipelined before the insert: their rows come back
+        # with its notification ids, not in round trips of their own (projections/in_save.py)
+        self.prepare_in_save(lambda: SqlCursor(curs.connection.cursor(), "postgres", copy=False), kwargs)
         columns = (
             [s.originator_id for s in stored_events],
             [s.originator_version for s in stored_events],

@@ -11,12 +11,13 @@ from eventsourcing.persistence import StoredEvent
 
 from infrastructure.event_log import window_in
 from infrastructure.subject_keys import keys_in
-from projections.ports import AppliedInSave, ProjectionInSave, Recorded, SqlCursor, StoredRow
+from projections.ports import AppliedInSave, PreparedInSave, ProjectionInSave, Recorded, SqlCursor, StoredRow
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 class _Pending(threading.local):
+    prepared: PreparedInSave | None = None
     applied: AppliedInSave | None = None
 
 
@@ -28,9 +29,17 @@ class AppliesInSave:
     events_table_name: str
     _pending = _Pending()
 
+    def prepare_in_save(self, cursor: Callable[[], SqlCursor], kwargs: Any) -> None:
+        """(PostgreSQL) Before the events' insert: see ProjectionInSave.prepare."""
+        self._settle(committed=False)  # an earlier attempt of this insert that failed
+        projection, domain_events = self.projection_in_save, kwargs.get("domain_events")
+        if projection is not None and domain_events:
+            self._pending.prepared = projection.prepare(cursor, domain_events)
+
     def apply_in_save(
         self, cur: SqlCursor, stored_events: Sequence[StoredEvent], notification_ids: Sequence[int] | None, kwargs: Any
     ) -> None:
+        prepared, self._pending.prepared = self._pending.prepared, None
         self._settle(committed=False)  # an earlier attempt of this insert that failed
         projection, domain_events = self.projection_in_save, kwargs.get("domain_events")
         if (
@@ -39,13 +48,23 @@ class AppliesInSave:
             or not notification_ids
             or len(notification_ids) != len(stored_events)
         ):
+            if prepared is not None:
+                prepared.abandoned()
             return
         recorded = [
             Recorded(n, s.topic, e) for n, s, e in zip(notification_ids, stored_events, domain_events, strict=True)
         ]
-        self._pending.applied = projection.apply(cur, recorded, LogIn(cur, self.events_table_name))
+        try:
+            self._pending.applied = projection.apply(cur, recorded, LogIn(cur, self.events_table_name), prepared)
+        except BaseException:
+            if prepared is not None:
+                prepared.abandoned()  # (the lock, unless apply took it over)
+            raise
 
     def _settle(self, committed: bool) -> None:
+        prepared, self._pending.prepared = self._pending.prepared, None
+        if prepared is not None:  # prepared, then the insert failed
+            prepared.abandoned()
         applied, self._pending.applied = self._pending.applied, None
         if applied is not None:
             if committed:

@@ -12,6 +12,8 @@ Members and their delivery markers are loaded once per batch for the conversatio
 tracked in memory through it, so each receipt still reports whether it moved a marker.
 """
 
+from typing import Any
+
 from projections.event_rows import MessageRow
 from projections.ports import SqlCursor
 
@@ -80,15 +82,21 @@ class FoldedWrites:
     def load(self, cur: SqlCursor, conversation_ids: list[str]) -> None:
         """Read the members and their delivery markers of the conversations the batch touches."""
         for i in range(0, len(conversation_ids), LOAD_CHUNK):
-            chunk = conversation_ids[i : i + LOAD_CHUNK]
-            rows = cur.execute(
-                f"SELECT conversation_id, user_id, last_delivered_seq FROM {self.p}members "
-                f"WHERE conversation_id IN ({', '.join('?' * len(chunk))}) AND visible_to IS NULL",
-                chunk,
-            ).fetchall()
-            for row in rows:
-                self.delivered[(row["conversation_id"], row["user_id"])] = int(row["last_delivered_seq"])
-                self.members.setdefault(row["conversation_id"], []).append(row["user_id"])
+            self.take(cur.execute(*self.load_statement(conversation_ids[i : i + LOAD_CHUNK])).fetchall())
+
+    def load_statement(self, conversation_ids: list[str]) -> tuple[str, list[str]]:
+        """The query `load` runs for (at most LOAD_CHUNK) conversations, for a caller that runs it
+        earlier (projections/in_save.py), and gives its rows to `take`."""
+        return (
+            f"SELECT conversation_id, user_id, last_delivered_seq FROM {self.p}members "
+            f"WHERE conversation_id IN ({', '.join('?' * len(conversation_ids))}) AND visible_to IS NULL",
+            conversation_ids,
+        )
+
+    def take(self, rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            self.delivered[(row["conversation_id"], row["user_id"])] = int(row["last_delivered_seq"])
+            self.members.setdefault(row["conversation_id"], []).append(row["user_id"])
 
     def started(self, conversation_id: str, member_ids: list[str]) -> None:
         self.members[conversation_id] = list(member_ids)

@@ -16,6 +16,12 @@ or on SQLite when the save removed personal data (its traces in the files are er
 transaction), the events are left to the projector, which stays the one way to catch up, to rebuild,
 and to serve other processes.
 
+On PostgreSQL what this reads first (the position row with the log's head, and the members of the
+conversations the save touches) is issued before the events' insert, in the same pipeline (`prepare`),
+so its rows come back with the insert's notification ids: a save's transaction takes two round trips
+(the insert's sync and the commit), not four. The position row is taken `FOR UPDATE SKIP LOCKED`: while
+another transaction holds it, the save leaves its events to the projector rather than waiting.
+
 One publisher at a time per process: the projector's batches and these take `Projector.publish_lock`
 from before their transaction until their changes are handed to the broadcaster, so broadcasts leave in
 log order.
@@ -23,11 +29,12 @@ log order.
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from projections.changes import Change
 from projections.event_rows import ROWS_FROM_EVENTS
+from projections.folded_writes import LOAD_CHUNK
 from projections.ports import AppliedInSave, LogInSave, Recorded, SqlCursor, SqlDatabase, TransactionLost
 from projections.projector import NAME, Projector
 from projections.updates import ReadModelUpdates
@@ -63,6 +70,35 @@ class Applied:
         self.projection.projector.publish_lock.release()
 
 
+class Prepared:
+    """What a save took before its events' insert (`ProjectionInSave.prepare`): the publish lock, and
+    two statements whose rows come back with the insert's own (PostgreSQL's pipeline: no round trip of
+    their own): the position row, locked unless another transaction holds it, with the log's head,
+    and the members of the conversations the save's messages and receipts touch. None of them when
+    the lock could not be had in time (`locked` False: the projector applies the save's events)."""
+
+    def __init__(
+        self,
+        projection: "ProjectionInSave",
+        position: SqlCursor | None = None,
+        members: SqlCursor | None = None,
+        conversations: list[str] | None = None,
+    ) -> None:
+        self.projection = projection
+        self.position = position
+        self.members = members
+        self.conversations = conversations
+
+    @property
+    def locked(self) -> bool:
+        return self.position is not None
+
+    def abandoned(self) -> None:
+        if self.position is not None:
+            self.position = None
+            self.projection.projector.publish_lock.release()
+
+
 class _Flag(threading.local):
     value = False
 
@@ -85,22 +121,57 @@ class ProjectionInSave:
             f"WHERE {position_column} < ?) AS head"
         )
         self._move_position = f"UPDATE {p}position SET notification_id = ? WHERE projection = ?"
+        # The same, issued before the insert (which the log's lock orders after every earlier event),
+        # not waiting for a lock another transaction holds (the projector applies the save's events then).
+        self._take_position = (
+            f"SELECT notification_id, (SELECT COALESCE(MAX({position_column}), 0) FROM {events_table}) AS head "
+            f"FROM {p}position WHERE projection = ? FOR UPDATE SKIP LOCKED"
+        )
 
     @property
     def enabled(self) -> bool:
         projector = self.projector
         return projector.following and projector.on_changes is not None and projector.live
 
-    def apply(self, cur: SqlCursor, recorded: Sequence[Recorded], log: LogInSave) -> AppliedInSave | None:
-        if not recorded or not self.enabled:
+    def prepare(self, cursor: Callable[[], SqlCursor], events: Sequence[Any]) -> Prepared | None:
+        """(PostgreSQL, in the insert's pipeline, once the log's lock is asked for) Take the publish lock
+        and issue what `apply` reads first, each on a cursor of its own, so their rows come back with
+        the insert's. None: nothing to apply here."""
+        if not events or not self.enabled:
             return None
-        # Wait for a batch of the projector to be published (it takes the lock only once its transaction
-        # has a connection, and never waits for the log's lock, which this save holds).
         lock = self.projector.publish_lock
         if not lock.acquire(timeout=LOCK_WAIT_SECONDS):
-            return None
+            return Prepared(self)
         try:
-            applied = self._apply(cur, recorded, log)
+            position = cursor().execute(self._take_position, (NAME,))
+            rows = [_row(e) for e in events]
+            conversations = self.updates.touched_conversations(rows)
+            members = None
+            if conversations and len(conversations) <= LOAD_CHUNK:
+                members = cursor().execute(*self.updates.writes.load_statement(conversations))
+        except BaseException:
+            lock.release()
+            raise
+        return Prepared(self, position, members, conversations)
+
+    def apply(
+        self, cur: SqlCursor, recorded: Sequence[Recorded], log: LogInSave, prepared: Prepared | None = None
+    ) -> AppliedInSave | None:
+        lock = self.projector.publish_lock
+        if prepared is not None:
+            if not prepared.locked:
+                return None
+            prepared.position, position = None, prepared.position  # the lock is this call's now
+        else:
+            if not recorded or not self.enabled:
+                return None
+            # Wait for a batch of the projector to be published (it takes the lock only once its
+            # transaction has a connection, and never waits for the log's lock, which this save holds).
+            if not lock.acquire(timeout=LOCK_WAIT_SECONDS):
+                return None
+            position = None
+        try:
+            applied = self._apply(cur, recorded, log, position, prepared) if recorded else None
         except BaseException:
             lock.release()
             raise
@@ -108,20 +179,35 @@ class ProjectionInSave:
             lock.release()
         return applied
 
-    def _apply(self, cur: SqlCursor, recorded: Sequence[Recorded], log: LogInSave) -> Applied | None:
+    def _apply(
+        self,
+        cur: SqlCursor,
+        recorded: Sequence[Recorded],
+        log: LogInSave,
+        position: SqlCursor | None,
+        prepared: Prepared | None,
+    ) -> Applied | None:
         start, end = recorded[0].position - 1, recorded[-1].position
         updates = self.updates
         try:
             with cur.savepoint():
-                row = cur.execute(self._lock_position, (NAME, recorded[0].position)).fetchone()
-                if row is None:
+                if position is not None:  # read with the insert's rows
+                    row = position.fetchone()
+                else:
+                    row = cur.execute(self._lock_position, (NAME, recorded[0].position)).fetchone()
+                if row is None:  # (another transaction holds the position: the projector's batch)
                     raise NotHere
                 start, head = int(row["notification_id"]), int(row["head"])
                 events = self._behind(start, head, log)
-                events += [_row(r.event) for r in recorded if r.topic in self.topics]
+                rows = [_row(r.event) for r in recorded if r.topic in self.topics]
+                members = None
+                if not events and prepared is not None and prepared.members is not None:
+                    if prepared.conversations == updates.touched_conversations(rows):
+                        members = prepared.members.fetchall()
+                events += rows
                 updates.shredded = []
                 updates.report = True
-                changes = updates.apply_batch(events, cur)
+                changes = updates.apply_batch(events, cur, members)
                 if updates.shredded:
                     if cur.engine == "sqlite":
                         raise NotHere  # its traces in the files go outside a transaction: the projector's

@@ -2,7 +2,7 @@
 (adapted to SQLite and PostgreSQL by infrastructure/sql.py), and windows of the event log as plain
 rows (infrastructure/sqlite_recorder.py and postgres_recorder.py). The read side imports no adapter."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 from uuid import UUID
@@ -120,11 +120,25 @@ class LogInSave(Protocol):
         ...
 
 
+class PreparedInSave(Protocol):
+    """What `ProjectionInSave.prepare` took; `abandoned` gives it back when the save goes no further."""
+
+    def abandoned(self) -> None: ...
+
+
 class ProjectionInSave(Protocol):
     """The read models updated in the transaction that records the events (projections/in_save.py):
     the recorders (infrastructure/) call it with the save's cursor, after the events went in."""
 
-    def apply(self, cur: SqlCursor, recorded: Sequence[Recorded], log: LogInSave) -> AppliedInSave | None:
+    def prepare(self, cursor: Callable[[], SqlCursor], events: Sequence[Any]) -> PreparedInSave | None:
+        """(Optional: PostgreSQL) Before the events' insert, once the log's lock is asked for in the same
+        pipeline: issue what `apply` reads first on cursors of `cursor()`, so their rows come back with
+        the insert's rather than in round trips of their own. Give the result to `apply`."""
+        ...
+
+    def apply(
+        self, cur: SqlCursor, recorded: Sequence[Recorded], log: LogInSave, prepared: Any = None
+    ) -> AppliedInSave | None:
         """Apply `recorded` to the read models in `cur`'s transaction; None: not applied here (the
         projector will, from the log)."""
         ...

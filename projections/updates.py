@@ -57,10 +57,15 @@ class ReadModelUpdates:
         events = [kind for kind in registry if kind not in (object, MessageRow, ReceiptRow)]
         return topics_of([*events, *ROWS_FROM_EVENTS])
 
-    def apply_batch(self, events: list[Any], cur: SqlCursor) -> list[Change]:
-        """Apply a batch of events (messages and receipts as rows: projections/event_rows.py)."""
-        touched = (MessageRow, ReceiptRow)
-        self.writes.load(cur, list(dict.fromkeys(e.conversation_id for e in events if type(e) in touched)))
+    def apply_batch(
+        self, events: list[Any], cur: SqlCursor, members: list[dict[str, Any]] | None = None
+    ) -> list[Change]:
+        """Apply a batch of events (messages and receipts as rows: projections/event_rows.py).
+        `members`: the rows of `touched_conversations(events)` read already (FoldedWrites.load_statement)."""
+        if members is not None:
+            self.writes.take(members)
+        else:
+            self.writes.load(cur, self.touched_conversations(events))
         changes: list[Change] = []
         try:
             for event in events:
@@ -75,6 +80,12 @@ class ReadModelUpdates:
         finally:
             self.writes.clear()
         return changes
+
+    @staticmethod
+    def touched_conversations(events: list[Any]) -> list[str]:
+        """The conversations whose members a batch's messages and receipts change."""
+        touched = (MessageRow, ReceiptRow)
+        return list(dict.fromkeys(e.conversation_id for e in events if type(e) in touched))
 
     def apply_deferred(self, cur: SqlCursor) -> None:
         """The changes to messages of a set loaded bare, once it is indexed (before its counts are counted)."""

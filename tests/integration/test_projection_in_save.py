@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID, uuid4
 
+import psycopg
 import pytest
 
 from interfaces.bootstrap import Container
@@ -137,8 +138,8 @@ def test_a_save_that_cannot_apply_its_events_leaves_them_to_the_projector(
     original = updates.apply_batch
     failures = [failure]
 
-    def failing(events: list[Any], cur: Any) -> Any:
-        changes = original(events, cur)  # its rows are written, then the savepoint is rolled back
+    def failing(events: list[Any], cur: Any, members: Any = None) -> Any:
+        changes = original(events, cur, members)  # its rows are written, then the savepoint is rolled back
         if failures:
             if failures.pop() == "sql error":
                 cur.execute("SELECT no_such_column FROM no_such_table").fetchall()
@@ -158,6 +159,39 @@ def test_a_save_that_cannot_apply_its_events_leaves_them_to_the_projector(
     after = container.app.send_message(conversation, alice, uuid4(), "back in the save")
     assert container.projector.position >= after.position
     assert flushed(container, emitted) == ["left to the projector", "back in the save"]
+    assert verify(container.app, container.db).ok
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)  # (SQLite: one writer at a time)
+def test_a_save_does_not_wait_for_a_transaction_holding_the_read_models_position(
+    make_container: Callable[[], Container], projector_batches: list[int], database_url: str
+) -> None:
+    """PostgreSQL: while another transaction holds the position row (a projector's batch in another
+    process, a rebuild's swap), a save is not held up: it is acknowledged, and its events are applied by
+    the projector once the row is free, once."""
+
+    container = make_container()
+    emitted = serving(container)
+    alice, bob, conversation = chat(container)
+    holder = psycopg.connect(database_url)
+    holder.execute(f"SELECT * FROM {container.projector.prefix}position FOR UPDATE").fetchall()
+    projector_batches.clear()
+    sent: list[Any] = []
+    sending = threading.Thread(
+        target=lambda: sent.append(container.app.send_message(conversation, alice, uuid4(), "hi"))
+    )
+    sending.start()
+    sending.join(timeout=4)  # the lock timeout a waiting save would meet is 5 s
+    held = not sending.is_alive()
+    holder.rollback()  # the row is free again
+    holder.close()
+    sending.join(timeout=10)
+    assert held, "the save waited for the transaction holding the position"
+    assert container.projector.wait(sent[0].position, 10)
+    assert projector_batches, "the projector did not apply what the save left to it"
+    messages, _ = container.queries.messages(conversation, bob, None, None, 50)
+    assert [m["body"] for m in messages] == ["hi"]
+    assert flushed(container, emitted) == ["hi"]
     assert verify(container.app, container.db).ok
 
 
