@@ -24,12 +24,18 @@ def heard(pubsub: Any, count: int, seconds: float = 5.0) -> list[dict[str, Any]]
     return messages
 
 
+def subscribed(channel: str) -> Any:
+    """A listener on `channel`, once Redis confirmed the subscription."""
+    listener = redis.Redis.from_url(REDIS_URL).pubsub()
+    listener.subscribe(channel)
+    assert listener.get_message(timeout=5)["type"] == "subscribe"  # type: ignore[index]
+    return listener
+
+
 def test_a_groups_events_are_published_together_in_order_when_it_ends() -> None:
     with redis_prefix() as prefix:
         channel = f"{prefix}:socketio"
-        listener = redis.Redis.from_url(REDIS_URL).pubsub()
-        listener.subscribe(channel)
-        assert listener.get_message(timeout=5)["type"] == "subscribe"  # type: ignore[index]
+        listener = subscribed(channel)
         emitter = RedisEmitter(REDIS_URL, channel)
         rooms = [f"conversation:{uuid.uuid4()}" for _ in range(50)]
         for n, room in enumerate(rooms):
@@ -49,9 +55,7 @@ def test_a_groups_events_are_published_together_in_order_when_it_ends() -> None:
 def test_with_redis_gone_a_group_is_dropped_and_counted_and_the_next_one_goes_out() -> None:
     with redis_prefix() as prefix:
         channel = f"{prefix}:socketio"
-        listener = redis.Redis.from_url(REDIS_URL).pubsub()
-        listener.subscribe(channel)
-        assert listener.get_message(timeout=5)["type"] == "subscribe"  # type: ignore[index]
+        listener = subscribed(channel)
         emitter = RedisEmitter(REDIS_URL, channel)
         working = emitter.manager._publisher
         emitter.manager._publisher = redis.Redis.from_url(  # nothing listens there: Redis is "down"
