@@ -55,9 +55,19 @@ class Broadcaster:
         self.is_online = is_online
 
     def publish(self, changes: list[Change]) -> None:
-        # Messages and receipts carry their whole payload: out first, before the read that the
-        # summaries and connections need (a reply's Quote is read first: the quoted message as it is now;
-        # so are attachments, each signed afresh).
+        """Messages and markers first, then what is read from the read models; what the emitter holds
+        leaves at each step's end, whatever fails (emitted changes are not held for a later group)."""
+        try:
+            self._publish_carried(changes)
+            self.emitter.end_of_group()  # messages and markers leave before the read below
+            self._publish_read(changes)
+        finally:
+            self.emitter.end_of_group()
+
+    def _publish_carried(self, changes: list[Change]) -> None:
+        """Messages and receipts carry their whole payload: out first, before the read that the
+        summaries and connections need (a reply's Quote is read first: the quoted message as it is now;
+        so are attachments, each signed afresh)."""
         replies = [c.reply_to for c in changes if isinstance(c, MessageAdded) and c.reply_to]
         with_files = [c.message["id"] for c in changes if isinstance(c, MessageAdded) and c.attachments]
         quotes: dict[str, shapes.Quote] = {}
@@ -76,11 +86,6 @@ class Broadcaster:
                 self.emitter.emit("message_new", message, conversation_room(message["conversation_id"]))
             elif isinstance(change, MarkerMoved):
                 self.emitter.emit(change.event, change.payload, conversation_room(change.payload["conversation_id"]))
-        self.emitter.end_of_group()  # messages and markers leave before the read below
-        try:
-            self._publish_read(changes)
-        finally:
-            self.emitter.end_of_group()
 
     def _publish_read(self, changes: list[Change]) -> None:
         """The changes told from the read models as they are now: summaries, connections, edits and
